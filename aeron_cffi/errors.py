@@ -1,0 +1,127 @@
+"""Exceptions raised by aeron-cffi, mapped from Aeron's C error codes (DESIGN.md section 5).
+
+Aeron's C functions report failure by a negative return (or NULL) and leave a
+thread-local code and message behind, read with ``aeron_errcode()`` and
+``aeron_errmsg()``. ``last_error()`` captures both at the failure site and picks
+the class:
+
+* ``errcode`` is an ``errno`` value (``EINVAL``, ``ETIMEDOUT``, ...) for local failures;
+* ``-AERON_CLIENT_ERROR_*`` for client-side failures (driver timeout, buffer full...);
+* the same codes arrive positive in error handler callbacks.
+
+Every class carries ``errcode`` and ``errmsg``; the ones for timeouts are also
+``TimeoutError`` and the one for bad arguments is also ``ValueError``, so code that
+catches built-in exceptions keeps working.
+"""
+
+from __future__ import annotations
+
+import enum
+import errno
+
+from aeron_cffi._native import c_string, ffi, lib
+
+
+def _constants(prefix: str) -> dict[str, int]:
+    return {name[len(prefix):]: getattr(lib, name) for name in dir(lib) if name.startswith(prefix)}
+
+
+# Members come from the compiled headers, never from literals (a test checks every
+# AERON_CLIENT_ERROR_* #define has its member).
+ClientErrorCode = enum.IntEnum("ClientErrorCode", _constants("AERON_CLIENT_ERROR_"), module=__name__)
+ClientErrorCode.__doc__ = "Aeron client error codes (``AERON_CLIENT_ERROR_*`` in aeronc.h)."
+
+
+class AeronError(Exception):
+    """A failed Aeron call: ``errcode`` and ``errmsg`` as Aeron reported them."""
+
+    def __init__(self, errmsg: str, errcode: int = 0) -> None:
+        super().__init__(errmsg)
+        self.errmsg = errmsg
+        self.errcode = errcode
+
+    def __str__(self) -> str:
+        return f"{self.errmsg} (errcode={self.errcode})" if self.errcode else self.errmsg
+
+
+class AeronTimeoutError(AeronError, TimeoutError):
+    """An operation did not complete in time (``ETIMEDOUT`` or a ``timeout=`` ran out)."""
+
+
+class DriverTimeoutError(AeronTimeoutError):
+    """No media driver, or the driver stopped answering (``AERON_CLIENT_ERROR_DRIVER_TIMEOUT``)."""
+
+
+class ClientTimeoutError(AeronTimeoutError):
+    """The driver timed this client out (``AERON_CLIENT_ERROR_CLIENT_TIMEOUT``)."""
+
+
+class ConductorServiceTimeoutError(AeronTimeoutError):
+    """The client conductor was not serviced in time (``AERON_CLIENT_ERROR_CONDUCTOR_SERVICE_TIMEOUT``)."""
+
+
+class BufferFullError(AeronError):
+    """A command could not be queued (``AERON_CLIENT_ERROR_BUFFER_FULL``)."""
+
+
+class DriverBufferFullError(BufferFullError):
+    """The driver's command buffer is full (``AERON_CLIENT_ERROR_DRIVER_BUFFER_FULL``)."""
+
+
+class InvalidArgumentError(AeronError, ValueError):
+    """Aeron rejected an argument (``EINVAL``), or Python did before calling Aeron."""
+
+
+class ResourceClosedError(AeronError):
+    """The object (or the client it belongs to) is closed; nothing was sent to C."""
+
+
+_BY_CLIENT_CODE: dict[int, type[AeronError]] = {
+    ClientErrorCode.DRIVER_TIMEOUT: DriverTimeoutError,
+    ClientErrorCode.CLIENT_TIMEOUT: ClientTimeoutError,
+    ClientErrorCode.CONDUCTOR_SERVICE_TIMEOUT: ConductorServiceTimeoutError,
+    ClientErrorCode.BUFFER_FULL: BufferFullError,
+    ClientErrorCode.DRIVER_BUFFER_FULL: DriverBufferFullError,
+}
+_BY_ERRNO: dict[int, type[AeronError]] = {
+    errno.EINVAL: InvalidArgumentError,
+    errno.ETIMEDOUT: AeronTimeoutError,
+}
+
+
+def error_class(errcode: int) -> type[AeronError]:
+    """The exception class for an Aeron error code, as returned by ``aeron_errcode()``
+    (client codes negative) or passed to an error handler (client codes positive)."""
+    return _BY_CLIENT_CODE.get(abs(errcode)) or _BY_ERRNO.get(errcode) or AeronError
+
+
+def error_from(errcode: int, errmsg: str) -> AeronError:
+    return error_class(errcode)(errmsg, errcode)
+
+
+def last_error(context: str | None = None) -> AeronError:
+    """The error Aeron left on this thread, as an exception (not raised).
+
+    ``context`` (e.g. the C function's name) is prefixed to the message so a user
+    sees which call failed.
+    """
+    errcode = lib.aeron_errcode()
+    errmsg = c_string(lib.aeron_errmsg()) or "unknown Aeron error"
+    if context:
+        errmsg = f"{context}: {errmsg}"
+    return error_from(errcode, errmsg)
+
+
+def check(result: int, context: str | None = None) -> int:
+    """Return ``result`` of an int-returning Aeron call, or raise if it is negative."""
+    if result < 0:
+        raise last_error(context)
+    return result
+
+
+def check_ptr(pointer, context: str | None = None):
+    """Return a pointer returned by an Aeron call, or raise if it is NULL."""
+    if pointer == ffi.NULL:
+        raise last_error(context)
+    return pointer
+
