@@ -26,6 +26,7 @@ import aeron_build  # noqa: E402  (vendor/aeron/aeron_build.py)
 from ffibuild import cdef  # noqa: E402
 
 HELPERS = ROOT / "ffibuild" / "helpers.c"
+HELPERS_CDEF = ROOT / "ffibuild" / "helpers.cdef"  # what helpers.c adds to the C surface
 PACKAGED_AERONMD = ROOT / "aeron_cffi" / "bin" / "aeronmd"
 
 
@@ -40,7 +41,7 @@ def make_builder() -> cffi.FFI:
     generated = cdef.generate(built.headers, built.source_dir)
 
     builder = cffi.FFI()
-    builder.cdef(generated.text)
+    builder.cdef(generated.text + HELPERS_CDEF.read_text())
     builder.set_source(
         "aeron_cffi._aeron",
         "".join(f'#include "{name}"\n' for name in built.headers) + HELPERS.read_text(),

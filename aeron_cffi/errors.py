@@ -23,7 +23,9 @@ from aeron_cffi._native import c_string, ffi, lib
 
 
 def _constants(prefix: str) -> dict[str, int]:
-    return {name[len(prefix):]: getattr(lib, name) for name in dir(lib) if name.startswith(prefix)}
+    """The integer constants of ``lib`` named ``prefix*``, keyed by the rest of the name."""
+    values = {name[len(prefix):]: getattr(lib, name) for name in dir(lib) if name.startswith(prefix)}
+    return {name: value for name, value in values.items() if isinstance(value, int)}
 
 
 # Members come from the compiled headers, never from literals (a test checks every
@@ -125,3 +127,40 @@ def check_ptr(pointer, context: str | None = None):
         raise last_error(context)
     return pointer
 
+
+
+# -- publications ----------------------------------------------------------------
+
+OfferResult = enum.IntEnum("OfferResult", _constants("AERON_PUBLICATION_"), module=__name__)
+OfferResult.__doc__ = """Negative results of ``offer``/``try_claim`` (``AERON_PUBLICATION_*`` in aeronc.h).
+
+``NOT_CONNECTED``, ``BACK_PRESSURED`` and ``ADMIN_ACTION`` are returned (retry later);
+``CLOSED``, ``MAX_POSITION_EXCEEDED`` and ``ERROR`` are raised as exceptions."""
+
+RETRYABLE_OFFER_RESULTS = frozenset({OfferResult.NOT_CONNECTED, OfferResult.BACK_PRESSURED, OfferResult.ADMIN_ACTION})
+
+
+class PublicationError(AeronError):
+    """A terminal ``offer``/``try_claim`` outcome; ``result`` is the ``OfferResult``."""
+
+    def __init__(self, errmsg: str, errcode: int = 0, result: int = OfferResult.ERROR) -> None:
+        super().__init__(errmsg, errcode)
+        self.result = OfferResult(result)
+
+
+class PublicationClosedError(PublicationError, ResourceClosedError):
+    """The publication was closed under the caller (``AERON_PUBLICATION_CLOSED``)."""
+
+
+class MaxPositionExceededError(PublicationError):
+    """The stream reached its maximum position (``AERON_PUBLICATION_MAX_POSITION_EXCEEDED``)."""
+
+
+def offer_error(result: int, context: str) -> PublicationError:
+    """The exception for a terminal offer ``result`` (``CLOSED``, ``MAX_POSITION_EXCEEDED``, ``ERROR``)."""
+    if result == OfferResult.CLOSED:
+        return PublicationClosedError(f"{context}: publication is closed", 0, result)
+    if result == OfferResult.MAX_POSITION_EXCEEDED:
+        return MaxPositionExceededError(f"{context}: max position exceeded", 0, result)
+    cause = last_error(context)
+    return PublicationError(cause.errmsg, cause.errcode, OfferResult.ERROR)

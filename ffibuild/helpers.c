@@ -35,3 +35,135 @@ void *aeron_context_get_agent_on_start_state(aeron_context_t *context)
 {
     return NULL == context ? NULL : context->agent_on_start_state;
 }
+
+/*
+ * Helpers for aeron_cffi (declared to cffi in ffibuild/helpers.cdef).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "uri/aeron_uri_string_builder.h"
+
+/* --- counters: the atomic accesses Aeron's Java Counter exposes ------------------- */
+
+int64_t aeron_cffi_counter_get(int64_t *addr)
+{
+    return __atomic_load_n(addr, __ATOMIC_ACQUIRE);
+}
+
+void aeron_cffi_counter_set(int64_t *addr, int64_t value)
+{
+    __atomic_store_n(addr, value, __ATOMIC_RELEASE);
+}
+
+int64_t aeron_cffi_counter_get_and_add(int64_t *addr, int64_t delta)
+{
+    return __atomic_fetch_add(addr, delta, __ATOMIC_SEQ_CST);
+}
+
+bool aeron_cffi_counter_compare_and_set(int64_t *addr, int64_t expected, int64_t update)
+{
+    return __atomic_compare_exchange_n(addr, &expected, update, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/* --- channel URIs: a heap builder, and iteration over its parameters ---------------- */
+
+aeron_uri_string_builder_t *aeron_cffi_uri_builder_new(const char *uri)
+{
+    aeron_uri_string_builder_t *builder = calloc(1, sizeof(aeron_uri_string_builder_t));
+    if (NULL == builder)
+    {
+        AERON_SET_ERR(ENOMEM, "%s", "could not allocate a URI string builder");
+        return NULL;
+    }
+    int rc = NULL == uri ?
+        aeron_uri_string_builder_init_new(builder) : aeron_uri_string_builder_init_on_string(builder, uri);
+    if (rc < 0)
+    {
+        free(builder);
+        return NULL;
+    }
+    return builder;
+}
+
+void aeron_cffi_uri_builder_delete(aeron_uri_string_builder_t *builder)
+{
+    if (NULL != builder)
+    {
+        aeron_uri_string_builder_close(builder);
+        free(builder);
+    }
+}
+
+/* Slot capacity of the builder's parameter map (iterate with _param_at). */
+size_t aeron_cffi_uri_builder_capacity(aeron_uri_string_builder_t *builder)
+{
+    return builder->params.capacity;
+}
+
+/* The key/value in slot `index`, or 0 for an empty slot. */
+int aeron_cffi_uri_builder_param_at(
+    aeron_uri_string_builder_t *builder, size_t index, const char **key, const char **value)
+{
+    if (index >= builder->params.capacity || NULL == builder->params.values[index])
+    {
+        return 0;
+    }
+    *key = builder->params.keys[index].str;
+    *value = (const char *)builder->params.values[index];
+    return 1;
+}
+
+/* --- batch poll: copies fragments into caller-owned arrays, one C->Python crossing per poll --- */
+
+typedef struct aeron_cffi_batch_stct
+{
+    uint8_t *data;
+    size_t capacity;
+    size_t used;
+    int64_t *offsets;     /* offsets[i]: start of fragment i in data; offsets[count] = used */
+    int64_t *positions;   /* stream position after fragment i */
+    int32_t *session_ids;
+    size_t max_fragments;
+    size_t count;
+}
+aeron_cffi_batch_t;
+
+static aeron_controlled_fragment_handler_action_t aeron_cffi_batch_handler(
+    void *clientd, const uint8_t *buffer, size_t length, aeron_header_t *header)
+{
+    aeron_cffi_batch_t *batch = (aeron_cffi_batch_t *)clientd;
+    if (batch->count >= batch->max_fragments || batch->capacity - batch->used < length)
+    {
+        return AERON_ACTION_ABORT;
+    }
+    aeron_header_values_t values;
+    aeron_header_values(header, &values);
+    memcpy(batch->data + batch->used, buffer, length);
+    batch->offsets[batch->count] = (int64_t)batch->used;
+    batch->positions[batch->count] = aeron_header_position(header);
+    batch->session_ids[batch->count] = values.frame.session_id;
+    batch->used += length;
+    batch->count++;
+    batch->offsets[batch->count] = (int64_t)batch->used;
+    return AERON_ACTION_CONTINUE;
+}
+
+/*
+ * Poll up to max_fragments fragments (each at most `capacity` bytes in total) into the
+ * caller's arrays: offsets needs max_fragments + 1 slots. Returns the fragment count,
+ * or -1 with Aeron's error set. A fragment that does not fit stays for the next poll.
+ */
+int aeron_cffi_subscription_poll_batch(
+    aeron_subscription_t *subscription,
+    uint8_t *data,
+    size_t capacity,
+    int64_t *offsets,
+    int64_t *positions,
+    int32_t *session_ids,
+    size_t max_fragments)
+{
+    aeron_cffi_batch_t batch = { data, capacity, 0, offsets, positions, session_ids, max_fragments, 0 };
+    offsets[0] = 0;
+    int rc = aeron_subscription_controlled_poll(subscription, aeron_cffi_batch_handler, &batch, max_fragments);
+    return rc < 0 ? rc : (int)batch.count;
+}

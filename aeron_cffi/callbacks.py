@@ -1,0 +1,433 @@
+"""Every ``extern "Python"`` trampoline of the binding, and the protocol they follow.
+
+Protocol (DESIGN.md sections 3 and 6)
+-------------------------------------
+* C calls one of the ``aeron_cffi_on_*`` functions below with a ``clientd``/``state``
+  pointer made by ``ffi.new_handle(target)``. The *target* is a Python object owned
+  by the wrapper that registered the callback; the wrapper keeps the handle alive
+  exactly as long as C may call it (see ``aeron_cffi._lifetime``).
+* Exceptions never cross into C. Two kinds of callback:
+
+  - **synchronous** callbacks run inside a C call made by the wrapper (poll
+    handlers, ``foreach`` readers, reserved value suppliers). Their target is a
+    ``SyncTarget``: the trampoline stores the first exception in ``target.error``,
+    tells C to stop where the API allows it (a controlled handler returns
+    ``ABORT``, so the failing fragment is delivered again by the next poll;
+    otherwise C finishes the batch and the remaining fragments are still
+    delivered), and the wrapper calls ``target.raise_pending()`` once the C call
+    returned.
+  - **conductor** callbacks run on the client conductor thread (or, in conductor
+    agent invoker mode, inside ``Aeron.do_work``/``close``). Their target is a
+    ``ConductorTarget``: an exception goes to the client's error handler
+    (``Context(error_handler=...)``), and if there is none, or it raises too, to
+    the ``aeron_cffi`` logger.
+* Objects passed to a callback that wrap C memory valid only for the call (``Header``,
+  ``Image`` of an image callback, ``CountersReader`` of a counter callback) are
+  closed when the callback returns: using them later raises ``ResourceClosedError``.
+
+Threads, per trampoline
+-----------------------
+======================================================  =========================================
+``aeron_cffi_on_error_handler``                          client conductor thread
+``aeron_cffi_on_publication_error_frame_handler``        client conductor thread
+``aeron_cffi_on_on_new_publication``                     client conductor thread
+``aeron_cffi_on_on_new_subscription``                    client conductor thread
+``aeron_cffi_on_on_available_counter``                   client conductor thread
+``aeron_cffi_on_on_unavailable_counter``                 client conductor thread
+``aeron_cffi_on_on_close_client``                        thread calling ``Aeron.close``
+``aeron_cffi_on_notification``                           client conductor thread (close complete)
+``aeron_cffi_on_on_available_image``                     client conductor thread
+``aeron_cffi_on_on_unavailable_image``                   client conductor thread
+``aeron_cffi_on_agent_on_start_func``                    the starting agent's thread (client conductor)
+``aeron_cffi_on_reserved_value_supplier``                thread calling ``offer``
+``aeron_cffi_on_fragment_handler``                       thread calling ``poll``
+``aeron_cffi_on_controlled_fragment_handler``            thread calling ``controlled_poll``/``controlled_peek``
+``aeron_cffi_on_block_handler``                          thread calling ``block_poll``
+``aeron_cffi_on_for_each_image``                         thread calling ``Subscription.for_each_image``
+``aeron_cffi_on_counters_reader_foreach_counter_func``   thread iterating a ``CountersReader``
+``aeron_cffi_on_error_log_reader_func``                  thread calling ``CncFile.error_log_read``
+``aeron_cffi_on_loss_reporter_read_entry_func``          thread calling ``CncFile.loss_reporter_read``
+``aeron_cffi_on_log_func``                               thread calling ``Aeron.print_counters``
+``aeron_cffi_on_driver_termination_validator_func``      embedded driver's conductor thread
+``aeron_cffi_on_driver_termination_hook_func``           embedded driver's conductor thread
+======================================================  =========================================
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from aeron_cffi._native import c_string, ffi, lib
+from aeron_cffi.errors import error_from
+
+log = logging.getLogger("aeron_cffi")
+
+ABORT = lib.AERON_ACTION_ABORT
+
+
+class SyncTarget:
+    """Target of a synchronous callback: the user's function and the first exception it raised."""
+
+    __slots__ = ("function", "error")
+
+    def __init__(self, function: Callable[..., Any] | None = None) -> None:
+        self.function = function
+        self.error: BaseException | None = None
+
+    def fail(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = exc
+
+    def raise_pending(self) -> None:
+        """Re-raise the exception a callback stored during the C call that just returned."""
+        error = self.error
+        if error is not None:
+            self.error = None
+            raise error
+
+
+class FragmentTarget(SyncTarget):
+    """A fragment/block handler target; ``header`` is the ``Header`` reused for each fragment."""
+
+    __slots__ = ("header",)
+
+    def __init__(self, function: Callable[..., Any] | None, header: Any) -> None:
+        super().__init__(function)
+        self.header = header
+
+
+class ErrorReporter:
+    """Where conductor-thread exceptions go: the user's error handler, else the logger."""
+
+    __slots__ = ("handler",)
+
+    def __init__(self, handler: Callable[[BaseException], object] | None = None) -> None:
+        self.handler = handler
+
+    def report(self, exc: BaseException) -> None:
+        handler = self.handler
+        if handler is not None:
+            try:
+                handler(exc)
+                return
+            except BaseException as handler_exc:  # noqa: BLE001
+                log.error("aeron error handler raised", exc_info=handler_exc)
+        log.error("aeron client error: %s", exc, exc_info=exc if exc.__traceback__ else None)
+
+
+class ConductorTarget:
+    """Target of a conductor-thread callback: the user's function and where its exceptions go."""
+
+    __slots__ = ("function", "reporter", "wrap")
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        reporter: ErrorReporter,
+        wrap: Callable[..., Any] | None = None,
+    ) -> None:
+        self.function = function
+        self.reporter = reporter
+        self.wrap = wrap  # builds the Python arguments from the C ones when they need a wrapper
+
+    def call(self, *args: Any) -> None:
+        try:
+            if self.wrap is not None:
+                self.wrap(self.function, *args)
+            else:
+                self.function(*args)
+        except BaseException as exc:  # noqa: BLE001
+            self.reporter.report(exc)
+
+
+# -- client conductor --------------------------------------------------------------
+
+
+@ffi.def_extern()
+def aeron_cffi_on_error_handler(clientd, errcode, message):
+    reporter: ErrorReporter = ffi.from_handle(clientd)
+    reporter.report(error_from(errcode, c_string(message)))
+
+
+@ffi.def_extern()
+def aeron_cffi_on_publication_error_frame_handler(clientd, error_frame):
+    ffi.from_handle(clientd).call(error_frame)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_on_new_publication(clientd, channel, stream_id, session_id, correlation_id):
+    ffi.from_handle(clientd).call(c_string(channel), stream_id, session_id, correlation_id)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_on_new_subscription(clientd, channel, stream_id, correlation_id):
+    ffi.from_handle(clientd).call(c_string(channel), stream_id, correlation_id)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_on_available_counter(clientd, counters_reader, registration_id, counter_id):
+    ffi.from_handle(clientd).call(counters_reader, registration_id, counter_id)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_on_unavailable_counter(clientd, counters_reader, registration_id, counter_id):
+    ffi.from_handle(clientd).call(counters_reader, registration_id, counter_id)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_on_close_client(clientd):
+    ffi.from_handle(clientd).call()
+
+
+@ffi.def_extern()
+def aeron_cffi_on_notification(clientd):
+    ffi.from_handle(clientd)()
+
+
+@ffi.def_extern()
+def aeron_cffi_on_on_available_image(clientd, subscription, image):
+    ffi.from_handle(clientd).call(subscription, image)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_on_unavailable_image(clientd, subscription, image):
+    ffi.from_handle(clientd).call(subscription, image)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_agent_on_start_func(state, role_name):
+    ffi.from_handle(state).call(c_string(role_name))
+
+
+# -- synchronous: publications -------------------------------------------------------
+
+
+@ffi.def_extern()
+def aeron_cffi_on_reserved_value_supplier(clientd, buffer, frame_length):
+    target: SyncTarget = ffi.from_handle(clientd)
+    try:
+        return int(target.function(frame_length))
+    except BaseException as exc:  # noqa: BLE001
+        target.fail(exc)
+        return 0
+
+
+# -- synchronous: subscriptions and images ---------------------------------------------
+
+
+@ffi.def_extern()
+def aeron_cffi_on_fragment_handler(clientd, buffer, length, header):
+    target: FragmentTarget = ffi.from_handle(clientd)
+    target.header._ptr = header
+    try:
+        target.function(ffi.buffer(buffer, length)[:], target.header)
+    except BaseException as exc:  # noqa: BLE001
+        target.fail(exc)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_controlled_fragment_handler(clientd, buffer, length, header):
+    target: FragmentTarget = ffi.from_handle(clientd)
+    if target.error is not None:
+        return ABORT
+    target.header._ptr = header
+    try:
+        return int(target.function(ffi.buffer(buffer, length)[:], target.header))
+    except BaseException as exc:  # noqa: BLE001
+        target.fail(exc)
+        return ABORT
+
+
+@ffi.def_extern()
+def aeron_cffi_on_block_handler(clientd, buffer, length, session_id, term_id):
+    target: SyncTarget = ffi.from_handle(clientd)
+    try:
+        target.function(ffi.buffer(buffer, length)[:], session_id, term_id)
+    except BaseException as exc:  # noqa: BLE001
+        target.fail(exc)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_for_each_image(image, clientd):
+    target: SyncTarget = ffi.from_handle(clientd)
+    try:
+        target.function(image)
+    except BaseException as exc:  # noqa: BLE001
+        target.fail(exc)
+
+
+# -- synchronous: counters and CnC ------------------------------------------------------
+
+
+@ffi.def_extern()
+def aeron_cffi_on_counters_reader_foreach_counter_func(
+    value, counter_id, type_id, key, key_length, label, label_length, clientd
+):
+    target: SyncTarget = ffi.from_handle(clientd)
+    try:
+        target.function(
+            value,
+            counter_id,
+            type_id,
+            ffi.buffer(key, key_length)[:],
+            ffi.buffer(label, label_length)[:].decode("utf-8", errors="replace"),
+        )
+    except BaseException as exc:  # noqa: BLE001
+        target.fail(exc)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_error_log_reader_func(
+    observation_count, first_observation_timestamp, last_observation_timestamp, error, error_length, clientd
+):
+    target: SyncTarget = ffi.from_handle(clientd)
+    try:
+        target.function(
+            observation_count,
+            first_observation_timestamp,
+            last_observation_timestamp,
+            ffi.buffer(error, error_length)[:].decode("utf-8", errors="replace"),
+        )
+    except BaseException as exc:  # noqa: BLE001
+        target.fail(exc)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_loss_reporter_read_entry_func(
+    clientd,
+    observation_count,
+    total_bytes_lost,
+    first_observation_timestamp,
+    last_observation_timestamp,
+    session_id,
+    stream_id,
+    channel,
+    channel_length,
+    source,
+    source_length,
+):
+    target: SyncTarget = ffi.from_handle(clientd)
+    try:
+        target.function(
+            observation_count,
+            total_bytes_lost,
+            first_observation_timestamp,
+            last_observation_timestamp,
+            session_id,
+            stream_id,
+            ffi.buffer(channel, channel_length)[:].decode("utf-8", errors="replace"),
+            ffi.buffer(source, source_length)[:].decode("utf-8", errors="replace"),
+        )
+    except BaseException as exc:  # noqa: BLE001
+        target.fail(exc)
+
+
+# aeron_log_func_t has no clientd: the one caller (Aeron.print_counters) holds this
+# lock for the duration of its C call and puts its target here.
+log_func_lock = threading.Lock()
+log_func_target: list[SyncTarget] = []
+
+
+@ffi.def_extern()
+def aeron_cffi_on_log_func(text):
+    target = log_func_target[-1]
+    try:
+        target.function(c_string(text))
+    except BaseException as exc:  # noqa: BLE001
+        target.fail(exc)
+
+
+# -- embedded media driver ------------------------------------------------------------
+
+
+@ffi.def_extern()
+def aeron_cffi_on_driver_termination_validator_func(state, buffer, length):
+    target: ConductorTarget = ffi.from_handle(state)
+    try:
+        return bool(target.function(ffi.buffer(buffer, length)[:] if length > 0 else b""))
+    except BaseException as exc:  # noqa: BLE001
+        target.reporter.report(exc)
+        return False
+
+
+@ffi.def_extern()
+def aeron_cffi_on_driver_termination_hook_func(clientd):
+    ffi.from_handle(clientd).call()
+
+
+# == archive (aeron_archive.h) ===========================================================
+# Every archive callback is synchronous: it runs on the thread making the archive
+# call (connect, list_*, poll_for_recording_signals, any call that waits for a
+# response, PersistentSubscription.poll) and its target is a SyncTarget whose
+# wrapper re-raises after the call. Targets with several callbacks (credentials,
+# persistent subscription listener) expose one method per callback.
+
+
+def _archive_sync(clientd, default, method: str | None, *args):
+    target: SyncTarget = ffi.from_handle(clientd)
+    if target.error is not None:
+        return default
+    try:
+        function = target.function if method is None else getattr(target, method)
+        return function(*args)
+    except BaseException as exc:  # noqa: BLE001
+        target.fail(exc)
+        return default
+
+
+@ffi.def_extern()
+def aeron_cffi_on_archive_recording_descriptor_consumer_func(descriptor, clientd):
+    _archive_sync(clientd, None, None, descriptor)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_archive_recording_subscription_descriptor_consumer_func(descriptor, clientd):
+    _archive_sync(clientd, None, None, descriptor)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_archive_recording_signal_consumer_func(signal, clientd):
+    _archive_sync(clientd, None, None, signal)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_archive_delegating_invoker_func(clientd):
+    _archive_sync(clientd, None, None)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_idle_strategy_func(state, work_count):
+    _archive_sync(state, None, None, work_count)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_archive_credentials_encoded_credentials_supplier_func(clientd):
+    return _archive_sync(clientd, ffi.NULL, "encoded_credentials")
+
+
+@ffi.def_extern()
+def aeron_cffi_on_archive_credentials_challenge_supplier_func(encoded_challenge, clientd):
+    return _archive_sync(clientd, ffi.NULL, "on_challenge", encoded_challenge)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_archive_credentials_free_func(credentials, clientd):
+    # Runs even after a failure: it releases memory lent to C.
+    ffi.from_handle(clientd).on_free(credentials)
+
+
+@ffi.def_extern()
+def aeron_cffi_on_archive_persistent_subscription_live_joined(clientd):
+    _archive_sync(clientd, None, "on_live_joined")
+
+
+@ffi.def_extern()
+def aeron_cffi_on_archive_persistent_subscription_live_left(clientd):
+    _archive_sync(clientd, None, "on_live_left")
+
+
+@ffi.def_extern()
+def aeron_cffi_on_archive_persistent_subscription_error(clientd, errcode, message):
+    _archive_sync(clientd, None, "on_error", errcode, c_string(message))
