@@ -1,0 +1,42 @@
+"""The Aeron archive client (``aeron_archive.h``), made Pythonic.
+
+``AeronArchive.connect(control_request_channel=..., ...)`` gives a connected client
+whose methods are the ``aeron_archive_*`` functions; see ``docs/archive-api.md``
+for the full map from C names to Python names.
+"""
+
+from aeron_cffi.archive.archive import (
+    NULL_POSITION,
+    NULL_VALUE,
+    REPLAY_ALL_AND_FOLLOW,
+    REPLAY_ALL_AND_STOP,
+    AeronArchive,
+    AsyncConnect,
+)
+from aeron_cffi.archive.context import ArchiveContext, CredentialsSupplier
+from aeron_cffi.archive.descriptors import (
+    RecordingDescriptor,
+    RecordingSignal,
+    RecordingSignalCode,
+    RecordingSubscriptionDescriptor,
+    SourceLocation,
+)
+from aeron_cffi.archive.errors import ArchiveError, ArchiveErrorCode
+
+__all__ = [
+    "AeronArchive",
+    "ArchiveContext",
+    "ArchiveError",
+    "ArchiveErrorCode",
+    "AsyncConnect",
+    "CredentialsSupplier",
+    "NULL_POSITION",
+    "NULL_VALUE",
+    "REPLAY_ALL_AND_FOLLOW",
+    "REPLAY_ALL_AND_STOP",
+    "RecordingDescriptor",
+    "RecordingSignal",
+    "RecordingSignalCode",
+    "RecordingSubscriptionDescriptor",
+    "SourceLocation",
+]

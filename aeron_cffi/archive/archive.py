@@ -1,0 +1,578 @@
+"""``AeronArchive``: a connected client of an Aeron archive (``aeron_archive_t``).
+
+Each method is the ``aeron_archive_<name>`` C function of the same name; it blocks
+until the archive answers (or the context's ``message_timeout_ns`` runs out) with
+the GIL released, and raises ``ArchiveError`` (with the archive's
+``ArchiveErrorCode`` and message) when the archive rejects the request.
+Callbacks passed to a call, and the context's callbacks, run on the calling
+thread during the call; an exception they raise is re-raised when the call returns.
+
+One ``AeronArchive`` must not be used from several threads at once while it is
+being closed; the C client serialises the other calls with a lock of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+from aeron_cffi._lifetime import Resource
+from aeron_cffi._native import ffi, lib
+from aeron_cffi.archive.context import ArchiveContext
+from aeron_cffi.archive.descriptors import (
+    RecordingDescriptor,
+    RecordingSubscriptionDescriptor,
+    SourceLocation,
+)
+from aeron_cffi.archive.errors import archive_check, archive_error
+from aeron_cffi.callbacks import SyncTarget
+from aeron_cffi.errors import AeronTimeoutError, InvalidArgumentError
+
+__all__ = ["AeronArchive", "AsyncConnect", "NULL_POSITION", "NULL_VALUE", "REPLAY_ALL_AND_FOLLOW", "REPLAY_ALL_AND_STOP"]
+
+NULL_VALUE: int = lib.AERON_NULL_VALUE
+NULL_POSITION: int = lib.AERON_NULL_POSITION
+NULL_COUNTER_ID: int = lib.AERON_NULL_COUNTER_ID
+#: ``length`` of a replay that follows a live recording / stops at its current end.
+REPLAY_ALL_AND_FOLLOW: int = lib.ARCHIVE_REPLAY_ALL_AND_FOLLOW
+REPLAY_ALL_AND_STOP: int = lib.ARCHIVE_REPLAY_ALL_AND_STOP
+
+_MAX_LIST = 0x7FFFFFFF
+T = TypeVar("T")
+
+
+def _channel(channel: str) -> bytes:
+    if not isinstance(channel, str):
+        raise InvalidArgumentError(f"channel must be str, not {type(channel).__name__}")
+    return channel.encode()
+
+
+def _counter_id(counter: Any) -> int:
+    """A counter id from an int or a counter object (``.id`` / ``.counter_id``)."""
+    for name in ("counter_id", "id"):
+        value = getattr(counter, name, None)
+        if isinstance(value, int):
+            return value
+    return int(counter)
+
+
+def replay_params(
+    *,
+    position: int | None = None,
+    length: int | None = None,
+    bounding_limit_counter: Any = None,
+    file_io_max_length: int | None = None,
+    replay_token: int | None = None,
+    subscription_registration_id: int | None = None,
+):
+    """An ``aeron_archive_replay_params_t`` (``aeron_archive_replay_params_init``) with
+    the given fields; None leaves the C default (from the start, to the end)."""
+    params = ffi.new("aeron_archive_replay_params_t *")
+    archive_check(lib.aeron_archive_replay_params_init(params), "aeron_archive_replay_params_init")
+    if bounding_limit_counter is not None:
+        params.bounding_limit_counter_id = _counter_id(bounding_limit_counter)
+    for name, value in (
+        ("position", position),
+        ("length", length),
+        ("file_io_max_length", file_io_max_length),
+        ("replay_token", replay_token),
+        ("subscription_registration_id", subscription_registration_id),
+    ):
+        if value is not None:
+            setattr(params, name, value)
+    return params
+
+
+def replication_params(
+    *,
+    stop_position: int | None = None,
+    dst_recording_id: int | None = None,
+    live_destination: str | None = None,
+    replication_channel: str | None = None,
+    src_response_channel: str | None = None,
+    channel_tag_id: int | None = None,
+    subscription_tag_id: int | None = None,
+    file_io_max_length: int | None = None,
+    replication_session_id: int | None = None,
+    encoded_credentials: bytes | None = None,
+) -> tuple[Any, list]:
+    """An ``aeron_archive_replication_params_t`` (``aeron_archive_replication_params_init``)
+    and the C buffers it points to, which the caller keeps for the call."""
+    params = ffi.new("aeron_archive_replication_params_t *")
+    archive_check(lib.aeron_archive_replication_params_init(params), "aeron_archive_replication_params_init")
+    keep: list = []
+    for name, value in (
+        ("stop_position", stop_position),
+        ("dst_recording_id", dst_recording_id),
+        ("channel_tag_id", channel_tag_id),
+        ("subscription_tag_id", subscription_tag_id),
+        ("file_io_max_length", file_io_max_length),
+        ("replication_session_id", replication_session_id),
+    ):
+        if value is not None:
+            setattr(params, name, value)
+    for name, value in (
+        ("live_destination", live_destination),
+        ("replication_channel", replication_channel),
+        ("src_response_channel", src_response_channel),
+    ):
+        if value is not None:
+            text = ffi.new("char[]", _channel(value))
+            keep.append(text)
+            setattr(params, name, text)
+    if encoded_credentials is not None:
+        credentials = ffi.new("aeron_archive_encoded_credentials_t *")
+        data = ffi.new("char[]", encoded_credentials or b"\0")
+        credentials.data = data
+        credentials.length = len(encoded_credentials)
+        keep += [credentials, data]
+        params.encoded_credentials = credentials
+    return params, keep
+
+
+class AsyncConnect:
+    """A connect in progress (``aeron_archive_async_connect``); ``poll()`` until it
+    returns the ``AeronArchive``. The C side frees itself when it resolves, which it
+    always does by the context's ``message_timeout_ns``; keep polling until then."""
+
+    def __init__(self, context: ArchiveContext, owns_context: bool) -> None:
+        pointer = ffi.new("aeron_archive_async_connect_t **")
+        try:
+            archive_check(lib.aeron_archive_async_connect(pointer, context.ctx), "aeron_archive_async_connect")
+        finally:
+            context.raise_pending()
+        self._async = pointer[0]
+        self._context = context
+        self._owns_context = owns_context
+
+    @property
+    def done(self) -> bool:
+        return self._async is None
+
+    def poll(self) -> "AeronArchive | None":
+        """The connected archive, or None while still connecting
+        (``aeron_archive_async_connect_poll``)."""
+        if self._async is None:
+            raise InvalidArgumentError("this connect already resolved")
+        archive_p = ffi.new("aeron_archive_t **")
+        result = lib.aeron_archive_async_connect_poll(archive_p, self._async)
+        if result == 0:
+            self._context.raise_pending()
+            return None
+        self._async = None
+        try:
+            error = _connect_error() if result < 0 else None
+            _raise_pending_or_close(self._context, archive_p[0])
+            if error is not None:
+                raise error
+        finally:
+            if self._owns_context:
+                self._context.close()
+        return AeronArchive(archive_p[0], self._context)
+
+
+
+def _raise_pending_or_close(context: ArchiveContext, archive) -> None:
+    """Re-raise a context callback's exception from the connect; an archive that
+    connected anyway is closed, since nobody will own it."""
+    try:
+        context.raise_pending()
+    except BaseException:
+        if archive != ffi.NULL:
+            lib.aeron_archive_close(archive)
+        raise
+
+
+def _connect_error():
+    error = archive_error("aeron_archive_connect")
+    if "connect timeout" in error.errmsg and not isinstance(error, TimeoutError):
+        return AeronTimeoutError(error.errmsg, error.errcode)
+    return error
+
+
+class AeronArchive(Resource):
+    """A connected archive client. Make one with ``AeronArchive.connect(...)`` or
+    ``AeronArchive.async_connect(...)``; close it (or use ``with``) when done."""
+
+    def __init__(self, pointer, context: ArchiveContext) -> None:
+        """Wrap a connected ``aeron_archive_t *`` (use ``connect``)."""
+        super().__init__(context.aeron)
+        self._archive = pointer
+        # The archive's own (duplicated) C context points at the callbacks the
+        # Python context holds: keep it for as long as the archive is open.
+        self.context = context
+        self._handles.append(context)
+
+    # -- connecting -------------------------------------------------------------------
+
+    @classmethod
+    def connect(cls, context: ArchiveContext | None = None, **settings: Any) -> "AeronArchive":
+        """Connect and wait for the archive's answer (``aeron_archive_connect``),
+        up to the context's ``message_timeout_ns`` (AeronTimeoutError after it).
+
+        Pass an ``ArchiveContext`` or its keywords (``control_request_channel=``,
+        ``aeron=``, ``aeron_directory_name=``, ...)."""
+        context, owns = cls._context(context, settings)
+        archive_p = ffi.new("aeron_archive_t **")
+        try:
+            result = lib.aeron_archive_connect(archive_p, context.ctx)
+            error = _connect_error() if result < 0 else None
+            _raise_pending_or_close(context, archive_p[0])
+            if error is not None:
+                raise error
+        finally:
+            if owns:
+                context.close()
+        return cls(archive_p[0], context)
+
+    @classmethod
+    def async_connect(cls, context: ArchiveContext | None = None, **settings: Any) -> AsyncConnect:
+        """Start connecting without waiting (``aeron_archive_async_connect``)."""
+        context, owns = cls._context(context, settings)
+        try:
+            return AsyncConnect(context, owns)
+        except BaseException:
+            if owns:
+                context.close()
+            raise
+
+    @staticmethod
+    def _context(context: ArchiveContext | None, settings: dict) -> tuple[ArchiveContext, bool]:
+        if context is None:
+            return ArchiveContext(**settings), True
+        if settings:
+            raise TypeError("pass either an ArchiveContext or its keywords, not both")
+        return context, False
+
+    # -- the C object ---------------------------------------------------------------
+
+    @property
+    def archive_t(self):
+        """The raw ``aeron_archive_t *`` (ResourceClosedError after close)."""
+        self._check_open()
+        return self._archive
+
+    def _close_native(self) -> None:
+        archive, self._archive = self._archive, None
+        lib.aeron_archive_close(archive)
+
+    def _call(self, name: str, *args: Any, out: str | None = None, target: SyncTarget | None = None) -> Any:
+        """Call ``aeron_archive_<name>(out?, archive, *args)``, check it, re-raise a
+        callback's exception, and return the out value (or the C result)."""
+        archive = self.archive_t
+        function = getattr(lib, f"aeron_archive_{name}")
+        if out is None:
+            result = function(archive, *args)
+            value = result
+        else:
+            value_p = ffi.new(out)
+            result = function(value_p, archive, *args)
+            value = value_p[0]
+        error = archive_error(f"aeron_archive_{name}") if result < 0 else None
+        if target is not None:
+            target.raise_pending()
+        self.context.raise_pending()
+        if error is not None:
+            raise error
+        return value
+
+    @property
+    def archive_id(self) -> int:
+        """The archive's id (``aeron_archive_get_archive_id``)."""
+        return lib.aeron_archive_get_archive_id(self.archive_t)
+
+    @property
+    def control_session_id(self) -> int:
+        """This client's control session (``aeron_archive_control_session_id``)."""
+        return lib.aeron_archive_control_session_id(self.archive_t)
+
+    @property
+    def aeron_t(self):
+        """The ``aeron_t *`` the archive client uses: the given Aeron's, or the one it
+        started itself (``aeron_archive_get_archive_context`` + ``aeron_archive_context_get_aeron``)."""
+        return lib.aeron_archive_context_get_aeron(lib.aeron_archive_get_archive_context(self.archive_t))
+
+    @property
+    def control_response_subscription_t(self):
+        """The raw ``aeron_subscription_t *`` of the control responses, owned by the
+        archive client (``aeron_archive_get_control_response_subscription``)."""
+        return lib.aeron_archive_get_control_response_subscription(self.archive_t)
+
+    # -- control session ----------------------------------------------------------
+
+    def poll_for_recording_signals(self) -> int:
+        """Poll the control session once, handing signals to the context's
+        ``recording_signal_consumer``; returns how many (``aeron_archive_poll_for_recording_signals``)."""
+        return self._call("poll_for_recording_signals", out="int32_t *")
+
+    def poll_for_error_response(self) -> str:
+        """The message of an error response waiting on the control session, or ''
+        (``aeron_archive_poll_for_error_response``)."""
+        buffer = ffi.new("char[]", 4096)
+        self._call("poll_for_error_response", buffer, len(buffer))
+        return ffi.string(buffer).decode("utf-8", errors="replace")
+
+    def check_for_error_response(self) -> None:
+        """Raise ``ArchiveError`` if an error response is waiting on the control
+        session (``aeron_archive_check_for_error_response``); with an error handler
+        on the context it goes to the handler instead."""
+        self._call("check_for_error_response")
+
+    # -- recording -----------------------------------------------------------------
+
+    def start_recording(
+        self,
+        channel: str,
+        stream_id: int,
+        source_location: SourceLocation = SourceLocation.LOCAL,
+        auto_stop: bool = False,
+    ) -> int:
+        """Record a channel and stream; returns the recording subscription's id
+        (``aeron_archive_start_recording``)."""
+        return self._call(
+            "start_recording", _channel(channel), stream_id, source_location, auto_stop, out="int64_t *"
+        )
+
+    def extend_recording(
+        self,
+        recording_id: int,
+        channel: str,
+        stream_id: int,
+        source_location: SourceLocation = SourceLocation.LOCAL,
+        auto_stop: bool = False,
+    ) -> int:
+        """Continue a stopped recording with a new publication whose position
+        continues it; returns the subscription id (``aeron_archive_extend_recording``)."""
+        return self._call(
+            "extend_recording", recording_id, _channel(channel), stream_id, source_location, auto_stop,
+            out="int64_t *",
+        )
+
+    def stop_recording_subscription(self, subscription_id: int) -> None:
+        """``aeron_archive_stop_recording_subscription``."""
+        self._call("stop_recording_subscription", subscription_id)
+
+    def try_stop_recording_subscription(self, subscription_id: int) -> bool:
+        """False if no such recording subscription (``aeron_archive_try_stop_recording_subscription``)."""
+        return bool(self._call("try_stop_recording_subscription", subscription_id, out="bool *"))
+
+    def stop_recording_channel_and_stream(self, channel: str, stream_id: int) -> None:
+        """``aeron_archive_stop_recording_channel_and_stream``."""
+        self._call("stop_recording_channel_and_stream", _channel(channel), stream_id)
+
+    def try_stop_recording_channel_and_stream(self, channel: str, stream_id: int) -> bool:
+        """``aeron_archive_try_stop_recording_channel_and_stream``."""
+        return bool(self._call("try_stop_recording_channel_and_stream", _channel(channel), stream_id, out="bool *"))
+
+    def try_stop_recording_by_identity(self, recording_id: int) -> bool:
+        """Stop an active recording by its id; False if it was not active
+        (``aeron_archive_try_stop_recording_by_identity``)."""
+        return bool(self._call("try_stop_recording_by_identity", recording_id, out="bool *"))
+
+    def stop_recording_publication(self, publication: Any) -> None:
+        """Stop recording a (concurrent) publication (``aeron_archive_stop_recording_publication``)."""
+        self._call("stop_recording_publication", publication.publication_t)
+
+    def stop_recording_exclusive_publication(self, publication: Any) -> None:
+        """``aeron_archive_stop_recording_exclusive_publication``."""
+        self._call("stop_recording_exclusive_publication", publication.publication_t)
+
+    # -- catalogue -----------------------------------------------------------------
+
+    def _list(self, name: str, convert: Callable[[Any], T], consumer: Callable[[T], None] | None, *args: Any) -> list[T]:
+        found: list[T] = []
+
+        def collect(descriptor) -> None:
+            item = convert(descriptor)
+            found.append(item)
+            if consumer is not None:
+                consumer(item)
+
+        target = SyncTarget(collect)
+        trampoline = (
+            lib.aeron_cffi_on_archive_recording_subscription_descriptor_consumer_func
+            if name == "list_recording_subscriptions"
+            else lib.aeron_cffi_on_archive_recording_descriptor_consumer_func
+        )
+        self._call(name, *args, trampoline, ffi.new_handle(target), out="int32_t *", target=target)
+        return found
+
+    def list_recording(
+        self, recording_id: int, consumer: Callable[[RecordingDescriptor], None] | None = None
+    ) -> RecordingDescriptor | None:
+        """The descriptor of one recording, None if unknown (``aeron_archive_list_recording``)."""
+        found = self._list("list_recording", RecordingDescriptor.from_c, consumer, recording_id)
+        return found[0] if found else None
+
+    def list_recordings(
+        self,
+        from_recording_id: int = 0,
+        record_count: int = _MAX_LIST,
+        consumer: Callable[[RecordingDescriptor], None] | None = None,
+    ) -> list[RecordingDescriptor]:
+        """Up to ``record_count`` descriptors from ``from_recording_id`` on
+        (``aeron_archive_list_recordings``); ``consumer`` also sees each one."""
+        return self._list("list_recordings", RecordingDescriptor.from_c, consumer, from_recording_id, record_count)
+
+    def list_recordings_for_uri(
+        self,
+        channel_fragment: str,
+        stream_id: int,
+        from_recording_id: int = 0,
+        record_count: int = _MAX_LIST,
+        consumer: Callable[[RecordingDescriptor], None] | None = None,
+    ) -> list[RecordingDescriptor]:
+        """Descriptors whose channel contains ``channel_fragment`` on ``stream_id``
+        (``aeron_archive_list_recordings_for_uri``)."""
+        return self._list(
+            "list_recordings_for_uri", RecordingDescriptor.from_c, consumer,
+            from_recording_id, record_count, _channel(channel_fragment), stream_id,
+        )
+
+    def list_recording_subscriptions(
+        self,
+        channel_fragment: str = "",
+        stream_id: int = 0,
+        apply_stream_id: bool = False,
+        pseudo_index: int = 0,
+        subscription_count: int = _MAX_LIST,
+        consumer: Callable[[RecordingSubscriptionDescriptor], None] | None = None,
+    ) -> list[RecordingSubscriptionDescriptor]:
+        """The archive's active recording subscriptions matching the channel fragment
+        (and ``stream_id`` when ``apply_stream_id``) (``aeron_archive_list_recording_subscriptions``)."""
+        return self._list(
+            "list_recording_subscriptions", RecordingSubscriptionDescriptor.from_c, consumer,
+            pseudo_index, subscription_count, _channel(channel_fragment), stream_id, apply_stream_id,
+        )
+
+    def find_last_matching_recording(
+        self, channel_fragment: str, stream_id: int, session_id: int, min_recording_id: int = 0
+    ) -> int | None:
+        """The id of the last recording matching channel fragment, stream and session,
+        None if none (``aeron_archive_find_last_matching_recording``)."""
+        recording_id = self._call(
+            "find_last_matching_recording", min_recording_id, _channel(channel_fragment), stream_id, session_id,
+            out="int64_t *",
+        )
+        return None if recording_id == NULL_VALUE else recording_id
+
+    def get_recording_position(self, recording_id: int) -> int:
+        """Position of an active recording, ``NULL_POSITION`` if not active
+        (``aeron_archive_get_recording_position``)."""
+        return self._call("get_recording_position", recording_id, out="int64_t *")
+
+    def get_start_position(self, recording_id: int) -> int:
+        """``aeron_archive_get_start_position``."""
+        return self._call("get_start_position", recording_id, out="int64_t *")
+
+    def get_stop_position(self, recording_id: int) -> int:
+        """Stop position, ``NULL_POSITION`` while active (``aeron_archive_get_stop_position``)."""
+        return self._call("get_stop_position", recording_id, out="int64_t *")
+
+    def get_max_recorded_position(self, recording_id: int) -> int:
+        """The recording's end, active or not (``aeron_archive_get_max_recorded_position``)."""
+        return self._call("get_max_recorded_position", recording_id, out="int64_t *")
+
+    @staticmethod
+    def segment_file_base_position(
+        start_position: int, position: int, term_buffer_length: int, segment_file_length: int
+    ) -> int:
+        """Start position of the segment file holding ``position``
+        (``aeron_archive_segment_file_base_position``)."""
+        return lib.aeron_archive_segment_file_base_position(
+            start_position, position, term_buffer_length, segment_file_length
+        )
+
+    # -- replay ----------------------------------------------------------------------
+
+    def start_replay(self, recording_id: int, replay_channel: str, replay_stream_id: int, **params: Any) -> int:
+        """Start a replay; returns the replay session id, whose low 32 bits are the
+        replay image's session id (``aeron_archive_start_replay``).
+
+        Keywords (``aeron_archive_replay_params_t``): ``position``, ``length``
+        (``REPLAY_ALL_AND_FOLLOW``/``REPLAY_ALL_AND_STOP`` or bytes),
+        ``bounding_limit_counter`` (a counter or its id: a bounded replay stops at
+        its value), ``file_io_max_length``, ``replay_token``,
+        ``subscription_registration_id``."""
+        return self._call(
+            "start_replay", recording_id, _channel(replay_channel), replay_stream_id, replay_params(**params),
+            out="int64_t *",
+        )
+
+    def stop_replay(self, replay_session_id: int) -> None:
+        """``aeron_archive_stop_replay``."""
+        self._call("stop_replay", replay_session_id)
+
+    def stop_all_replays(self, recording_id: int = NULL_VALUE) -> None:
+        """Stop every replay of ``recording_id`` (of all recordings by default)
+        (``aeron_archive_stop_all_replays``)."""
+        self._call("stop_all_replays", recording_id)
+
+    # -- maintenance -----------------------------------------------------------------
+
+    def truncate_recording(self, recording_id: int, position: int) -> int:
+        """Cut a stopped recording at ``position``; returns deleted segment files
+        (``aeron_archive_truncate_recording``)."""
+        return self._call("truncate_recording", recording_id, position, out="int64_t *")
+
+    def purge_recording(self, recording_id: int) -> int:
+        """Delete a stopped recording and its files; returns deleted segment files
+        (``aeron_archive_purge_recording``)."""
+        return self._call("purge_recording", recording_id, out="int64_t *")
+
+    def detach_segments(self, recording_id: int, new_start_position: int) -> None:
+        """Move the recording's start to ``new_start_position`` (a segment boundary),
+        keeping the files (``aeron_archive_detach_segments``)."""
+        self._call("detach_segments", recording_id, new_start_position)
+
+    def delete_detached_segments(self, recording_id: int) -> int:
+        """``aeron_archive_delete_detached_segments``; returns deleted files."""
+        return self._call("delete_detached_segments", recording_id, out="int64_t *")
+
+    def purge_segments(self, recording_id: int, new_start_position: int) -> int:
+        """Detach and delete in one step (``aeron_archive_purge_segments``)."""
+        return self._call("purge_segments", recording_id, new_start_position, out="int64_t *")
+
+    def attach_segments(self, recording_id: int) -> int:
+        """Re-attach detached segment files still on disk before the start;
+        returns how many (``aeron_archive_attach_segments``)."""
+        return self._call("attach_segments", recording_id, out="int64_t *")
+
+    def migrate_segments(self, src_recording_id: int, dst_recording_id: int) -> int:
+        """Move the source recording's segments to the front of the destination;
+        returns how many (``aeron_archive_migrate_segments``)."""
+        return self._call("migrate_segments", src_recording_id, dst_recording_id, out="int64_t *")
+
+    def update_channel(self, recording_id: int, new_channel: str) -> None:
+        """Change a recording's channel in the catalogue (``aeron_archive_update_channel``)."""
+        self._call("update_channel", recording_id, _channel(new_channel))
+
+    # -- replication -----------------------------------------------------------------
+
+    def replicate(
+        self, src_recording_id: int, src_control_channel: str, src_control_stream_id: int, **params: Any
+    ) -> int:
+        """Copy a recording from another archive into this one; returns the
+        replication id (``aeron_archive_replicate``). Keywords
+        (``aeron_archive_replication_params_t``): ``stop_position``,
+        ``dst_recording_id``, ``live_destination``, ``replication_channel``,
+        ``src_response_channel``, ``channel_tag_id``, ``subscription_tag_id``,
+        ``file_io_max_length``, ``replication_session_id``, ``encoded_credentials``."""
+        c_params, keep = replication_params(**params)
+        replication_id = self._call(
+            "replicate", src_recording_id, _channel(src_control_channel), src_control_stream_id, c_params,
+            out="int64_t *",
+        )
+        del keep
+        return replication_id
+
+    def stop_replication(self, replication_id: int) -> None:
+        """``aeron_archive_stop_replication``."""
+        self._call("stop_replication", replication_id)
+
+    def try_stop_replication(self, replication_id: int) -> bool:
+        """False if the replication is unknown (``aeron_archive_try_stop_replication``)."""
+        return bool(self._call("try_stop_replication", replication_id, out="bool *"))
+
+    def __repr__(self) -> str:
+        state = "closed" if self.is_closed else f"archive_id={self.archive_id} session={self.control_session_id}"
+        return f"<AeronArchive {state}>"

@@ -1,0 +1,269 @@
+"""``ArchiveContext``: the settings of an archive client (``aeron_archive_context_t``).
+
+Every ``aeron_archive_context_set_*`` is a keyword of the constructor and every
+``aeron_archive_context_get_*`` a read-only property of the same name. Callbacks
+(``credentials_supplier``, ``recording_signal_consumer``, ``error_handler``,
+``idle_strategy``, ``delegating_invoker``) are plain Python callables; the context
+keeps them, and an ``AeronArchive`` connected from it keeps the context, so they
+stay alive as long as C may call them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, Callable
+
+from aeron_cffi._lifetime import Resource
+from aeron_cffi._native import c_string, ffi, lib
+from aeron_cffi.archive.descriptors import RecordingSignal
+from aeron_cffi.archive.errors import ArchiveError
+from aeron_cffi.callbacks import SyncTarget
+from aeron_cffi.errors import AeronError, InvalidArgumentError, check
+
+__all__ = ["ArchiveContext", "CredentialsSupplier"]
+
+
+@dataclasses.dataclass(frozen=True)
+class CredentialsSupplier:
+    """Credentials sent to an archive with authentication (``aeron_archive_context_set_credentials_supplier``).
+
+    ``encoded_credentials`` is sent with the connect request (bytes, or a callable
+    returning bytes); ``on_challenge(challenge: bytes) -> bytes`` answers a challenge
+    from the archive's authenticator. The bytes are copied into C memory that lives
+    until the C client frees them (the ``on_free`` callback).
+    """
+
+    encoded_credentials: bytes | Callable[[], bytes] = b""
+    on_challenge: Callable[[bytes], bytes] | None = None
+
+    def encoded(self) -> bytes:
+        value = self.encoded_credentials
+        return value() if callable(value) else value
+
+
+class _CredentialsTarget(SyncTarget):
+    """Serves a ``CredentialsSupplier`` to C: each credentials struct handed out, with
+    its bytes, is kept here until C gives it back through the free callback."""
+
+    __slots__ = ("supplier", "lent")
+
+    def __init__(self, supplier: CredentialsSupplier) -> None:
+        super().__init__()
+        self.supplier = supplier
+        self.lent: dict[int, tuple[Any, Any]] = {}
+
+    def _lend(self, data: bytes):
+        credentials = ffi.new("aeron_archive_encoded_credentials_t *")
+        buffer = ffi.new("char[]", data or b"\0")
+        credentials.data = buffer
+        credentials.length = len(data)
+        self.lent[int(ffi.cast("uintptr_t", credentials))] = (credentials, buffer)
+        return credentials
+
+    def encoded_credentials(self):
+        return self._lend(self.supplier.encoded())
+
+    def on_challenge(self, challenge):
+        return self._lend(self.supplier.on_challenge(ffi.unpack(challenge.data, challenge.length)))
+
+    def on_free(self, credentials) -> None:
+        self.lent.pop(int(ffi.cast("uintptr_t", credentials)), None)
+
+
+class _ErrorHandlerTarget(SyncTarget):
+    """The archive context's error handler: called on the calling thread with the
+    error as an exception (``ArchiveError`` for archive responses)."""
+
+    __slots__ = ()
+
+    def report(self, error: AeronError) -> None:
+        try:
+            self.function(ArchiveError.from_message(error.errmsg, error.errcode) or error)
+        except BaseException as exc:  # noqa: BLE001 - re-raised after the archive call
+            self.fail(exc)
+
+
+def _text(value: str | os.PathLike) -> bytes:
+    return os.fsencode(value)
+
+
+# keyword -> (setter suffix, C value from Python value); getters share the name.
+_SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "aeron_directory_name": ("aeron_directory_name", _text),
+    "control_request_channel": ("control_request_channel", _text),
+    "control_request_stream_id": ("control_request_stream_id", int),
+    "control_response_channel": ("control_response_channel", _text),
+    "control_response_stream_id": ("control_response_stream_id", int),
+    "recording_events_channel": ("recording_events_channel", _text),
+    "recording_events_stream_id": ("recording_events_stream_id", int),
+    "message_timeout_ns": ("message_timeout_ns", int),
+    "message_retry_attempts": ("message_retry_attempts", int),
+    "control_term_buffer_length": ("control_term_buffer_length", int),
+    "control_mtu_length": ("control_mtu_length", int),
+    "control_term_buffer_sparse": ("control_term_buffer_sparse", bool),
+    "client_name": ("client_name", _text),
+}
+_STRING_SETTINGS = {name for name, (_, convert) in _SETTINGS.items() if convert is _text}
+
+
+class ArchiveContext(Resource):
+    """Settings for ``AeronArchive.connect`` (``aeron_archive_context_init``).
+
+    Keywords (each ``aeron_archive_context_set_<keyword>``): ``aeron`` (an
+    ``aeron_cffi.Aeron`` to share; without it the archive client starts its own
+    Aeron client on ``aeron_directory_name``), ``aeron_directory_name``,
+    ``control_request_channel``, ``control_request_stream_id``,
+    ``control_response_channel``, ``control_response_stream_id``,
+    ``recording_events_channel``, ``recording_events_stream_id``,
+    ``message_timeout_ns``, ``message_retry_attempts``,
+    ``control_term_buffer_length``, ``control_mtu_length``,
+    ``control_term_buffer_sparse``, ``client_name``, and the callbacks:
+
+    * ``credentials_supplier``: a ``CredentialsSupplier``;
+    * ``recording_signal_consumer(signal: RecordingSignal)``: signals that arrive
+      while the client polls the control session;
+    * ``error_handler(error: AeronError)``: archive errors (``ArchiveError``) of requests
+      nobody waits on (e.g. an async request) and errors found by
+      ``poll_for_recording_signals``;
+    * ``idle_strategy(work_count: int)``: called while the client waits for a
+      response (default: Aeron's backoff strategy, in C);
+    * ``delegating_invoker()``: called while the client waits, to do other duty
+      work on the same thread (e.g. an agent invoker).
+
+    All callbacks run on the thread that makes the archive call.
+    """
+
+    def __init__(
+        self,
+        *,
+        aeron: Any = None,
+        credentials_supplier: CredentialsSupplier | None = None,
+        recording_signal_consumer: Callable[[RecordingSignal], None] | None = None,
+        error_handler: Callable[[AeronError], None] | None = None,
+        idle_strategy: Callable[[int], None] | None = None,
+        delegating_invoker: Callable[[], None] | None = None,
+        **settings: Any,
+    ) -> None:
+        unknown = set(settings) - set(_SETTINGS)
+        if unknown:
+            raise TypeError(f"unknown archive context setting(s): {', '.join(sorted(unknown))}")
+        pointer = ffi.new("aeron_archive_context_t **")
+        check(lib.aeron_archive_context_init(pointer), "aeron_archive_context_init")
+        super().__init__()
+        self._ctx = pointer[0]
+        self.targets: list[SyncTarget] = []
+        self.aeron = aeron
+        try:
+            for name, value in settings.items():
+                if value is not None:
+                    self._set(name, value)
+            if aeron is not None:
+                check(lib.aeron_archive_context_set_aeron(self._ctx, aeron.aeron_t), "aeron_archive_context_set_aeron")
+                # The Python Aeron object owns the client; the archive must not close it.
+                check(
+                    lib.aeron_archive_context_set_owns_aeron_client(self._ctx, False),
+                    "aeron_archive_context_set_owns_aeron_client",
+                )
+            self._install_callbacks(
+                credentials_supplier, recording_signal_consumer, error_handler, idle_strategy, delegating_invoker
+            )
+        except BaseException:
+            self.close()
+            raise
+
+    def _set(self, name: str, value: Any) -> None:
+        suffix, convert = _SETTINGS[name]
+        setter = f"aeron_archive_context_set_{suffix}"
+        try:
+            c_value = convert(value)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgumentError(f"{name}: {exc}") from None
+        check(getattr(lib, setter)(self._ctx, c_value), setter)
+
+    def _install_callbacks(self, credentials, signals, errors, idle, invoker) -> None:
+        if credentials is not None:
+            handle = self._keep(_CredentialsTarget(credentials))
+            check(
+                lib.aeron_archive_context_set_credentials_supplier(
+                    self._ctx,
+                    lib.aeron_cffi_on_archive_credentials_encoded_credentials_supplier_func,
+                    lib.aeron_cffi_on_archive_credentials_challenge_supplier_func
+                    if credentials.on_challenge is not None
+                    else ffi.NULL,
+                    lib.aeron_cffi_on_archive_credentials_free_func,
+                    handle,
+                ),
+                "aeron_archive_context_set_credentials_supplier",
+            )
+        if signals is not None:
+            handle = self._keep(SyncTarget(lambda signal: signals(RecordingSignal.from_c(signal))))
+            check(
+                lib.aeron_archive_context_set_recording_signal_consumer(
+                    self._ctx, lib.aeron_cffi_on_archive_recording_signal_consumer_func, handle
+                ),
+                "aeron_archive_context_set_recording_signal_consumer",
+            )
+        if errors is not None:
+            handle = self._keep(_ErrorHandlerTarget(errors))
+            check(
+                lib.aeron_archive_context_set_error_handler(self._ctx, lib.aeron_cffi_on_error_handler, handle),
+                "aeron_archive_context_set_error_handler",
+            )
+        if idle is not None:
+            handle = self._keep(SyncTarget(idle))
+            check(
+                lib.aeron_archive_context_set_idle_strategy(self._ctx, lib.aeron_cffi_on_idle_strategy_func, handle),
+                "aeron_archive_context_set_idle_strategy",
+            )
+        if invoker is not None:
+            handle = self._keep(SyncTarget(invoker))
+            check(
+                lib.aeron_archive_context_set_delegating_invoker(
+                    self._ctx, lib.aeron_cffi_on_archive_delegating_invoker_func, handle
+                ),
+                "aeron_archive_context_set_delegating_invoker",
+            )
+
+    def _keep(self, target: SyncTarget):
+        self.targets.append(target)
+        handle = ffi.new_handle(target)
+        self._handles.append(handle)
+        return handle
+
+    @property
+    def ctx(self):
+        """The raw ``aeron_archive_context_t *``; ResourceClosedError after close."""
+        self._check_open()
+        return self._ctx
+
+    def raise_pending(self) -> None:
+        """Re-raise the first exception a callback of this context raised since the
+        last call (callbacks never let exceptions into C)."""
+        for target in self.targets:
+            target.raise_pending()
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _SETTINGS:
+            raise AttributeError(name)
+        value = getattr(lib, f"aeron_archive_context_get_{_SETTINGS[name][0]}")(self.ctx)
+        return c_string(value) if name in _STRING_SETTINGS else value
+
+    @property
+    def owns_aeron_client(self) -> bool:
+        """Whether the C context closes its Aeron client (``aeron_archive_context_get_owns_aeron_client``)."""
+        return bool(lib.aeron_archive_context_get_owns_aeron_client(self.ctx))
+
+    @property
+    def aeron_t(self):
+        """The ``aeron_t *`` the context uses, NULL before connect when none was
+        given (``aeron_archive_context_get_aeron``)."""
+        return lib.aeron_archive_context_get_aeron(self.ctx)
+
+    def _close_native(self) -> None:
+        """Free the C context (``aeron_archive_context_close``)."""
+        lib.aeron_archive_context_close(self._ctx)
+
+    def _release_handles(self) -> None:
+        """Archives connected from this context use duplicates of it that call the
+        same callbacks: the handles stay until the last of them is closed."""

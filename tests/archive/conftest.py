@@ -1,0 +1,140 @@
+"""Archive fixtures: one C media driver per session, Java archives per module.
+
+Starting a JVM costs 1-2 s, so an archive is shared by the tests of a module;
+tests keep out of each other's way with their own stream ids (``stream_id``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pathlib
+import subprocess
+import time
+from typing import Callable
+
+import pytest
+
+from aeron_cffi._native import c_string, ffi, lib
+from aeron_cffi.archive import AeronArchive, RecordingSignal
+from aeron_cffi.executables import aeronmd_path
+from aeron_cffi.testing import JavaArchive
+
+SEGMENT_FILE_LENGTH = 128 * 1024
+TERM_LENGTH = 64 * 1024
+WAIT_TIMEOUT = 20.0
+
+_stream_ids = itertools.count(1001)
+
+
+def _wait_for_cnc(aeron_dir: pathlib.Path) -> None:
+    cnc = ffi.new("aeron_cnc_t **")
+    if lib.aeron_cnc_init(cnc, str(aeron_dir).encode(), 10_000) < 0:
+        raise RuntimeError(f"aeronmd did not start in {aeron_dir}: {c_string(lib.aeron_errmsg())}")
+    lib.aeron_cnc_close(cnc[0])
+
+
+@pytest.fixture(scope="session")
+def driver_dir(tmp_path_factory) -> pathlib.Path:
+    """A C media driver (aeronmd) shared by the archive tests; yields its Aeron directory."""
+    base = tmp_path_factory.mktemp("archive-driver")
+    aeron_dir = base / "aeronmd"
+    env = dict(
+        os.environ,
+        AERON_DIR=str(aeron_dir),
+        AERON_DIR_DELETE_ON_START="1",
+        AERON_DIR_DELETE_ON_SHUTDOWN="1",
+        AERON_THREADING_MODE="SHARED",
+        AERON_TERM_BUFFER_LENGTH=str(TERM_LENGTH),
+        AERON_IPC_TERM_BUFFER_LENGTH=str(TERM_LENGTH),
+    )
+    with open(base / "aeronmd.log", "wb") as log:
+        process = subprocess.Popen([str(aeronmd_path())], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_for_cnc(aeron_dir)
+            yield aeron_dir
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def start_archive(driver_dir: pathlib.Path, tmp_path_factory, name: str, **kwargs) -> JavaArchive:
+    return JavaArchive(
+        driver_dir,
+        archive_dir=tmp_path_factory.mktemp(name) / "archive",
+        segment_file_length=SEGMENT_FILE_LENGTH,
+        **kwargs,
+    ).start()
+
+
+@pytest.fixture(scope="module")
+def archive_process(driver_dir, tmp_path_factory):
+    """A Java archive for the module, with recording events on."""
+    archive = start_archive(driver_dir, tmp_path_factory, "archive", recording_events=True)
+    try:
+        yield archive
+    finally:
+        archive.close()
+
+
+class Signals:
+    """Recording signals collected by an archive client's context."""
+
+    def __init__(self) -> None:
+        self.received: list[RecordingSignal] = []
+
+    def __call__(self, signal: RecordingSignal) -> None:
+        self.received.append(signal)
+
+    def wait(self, archive: AeronArchive, predicate: Callable[[RecordingSignal], bool]) -> RecordingSignal:
+        """Poll the control session until a signal matching ``predicate`` arrived."""
+        return wait_for(
+            lambda: next((s for s in self.received if predicate(s)), None),
+            poll=archive.poll_for_recording_signals,
+        )
+
+
+def wait_for(condition: Callable[[], object], poll: Callable[[], object] | None = None, timeout: float = WAIT_TIMEOUT):
+    """Return the first truthy ``condition()``, calling ``poll`` in between; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        if poll is not None:
+            poll()
+        time.sleep(0.001)
+
+
+def connect(driver_dir: pathlib.Path, archive_process: JavaArchive, **settings) -> AeronArchive:
+    """An archive client on its own Aeron client (the C context starts it)."""
+    return AeronArchive.connect(
+        aeron_directory_name=str(driver_dir),
+        control_request_channel=archive_process.control_request_channel,
+        control_response_channel=archive_process.control_response_channel,
+        **settings,
+    )
+
+
+@pytest.fixture(scope="module")
+def signals() -> Signals:
+    return Signals()
+
+
+@pytest.fixture(scope="module")
+def archive(driver_dir, archive_process, signals):
+    """A connected ``AeronArchive`` shared by the module, collecting recording signals."""
+    with connect(driver_dir, archive_process, recording_signal_consumer=signals) as client:
+        yield client
+
+
+@pytest.fixture
+def stream_id() -> int:
+    """A stream id no other test of the session uses."""
+    return next(_stream_ids)
