@@ -12,7 +12,8 @@ Protocol (DESIGN.md sections 3 and 6)
     handlers, ``foreach`` readers, reserved value suppliers). Their target is a
     ``SyncTarget``: the trampoline stores the first exception in ``target.error``,
     tells C to stop where the API allows it (a controlled handler returns
-    ``ABORT``, so the failing fragment is delivered again by the next poll;
+    ``ABORT``, so the failing fragment is delivered again by the next poll; a
+    controlled handler returning ``None`` means ``CONTINUE``;
     otherwise C finishes the batch and the remaining fragments are still
     delivered), and the wrapper calls ``target.raise_pending()`` once the C call
     returned.
@@ -65,6 +66,7 @@ from aeron_cffi.errors import error_from
 log = logging.getLogger("aeron_cffi")
 
 ABORT = lib.AERON_ACTION_ABORT
+CONTINUE = lib.AERON_ACTION_CONTINUE
 
 
 class SyncTarget:
@@ -234,7 +236,8 @@ def aeron_cffi_on_controlled_fragment_handler(clientd, buffer, length, header):
         return ABORT
     target.header._ptr = header
     try:
-        return int(target.function(ffi.buffer(buffer, length)[:], target.header))
+        action = target.function(ffi.buffer(buffer, length)[:], target.header)
+        return CONTINUE if action is None else int(action)
     except BaseException as exc:  # noqa: BLE001
         target.fail(exc)
         return ABORT

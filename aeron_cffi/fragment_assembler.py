@@ -1,0 +1,122 @@
+"""Fragment assemblers: whole messages above the MTU, reassembled in C.
+
+Pass an assembler wherever a poll takes a handler: ``sub.poll(FragmentAssembler(on_message))``.
+The poll then hands C's own assembler handler to C, so fragments never cross into
+Python; only each complete message does (via the assembler's delegate).
+
+* ``FragmentAssembler`` / ``ControlledFragmentAssembler``: ``aeron_fragment_assembler_*`` /
+  ``aeron_controlled_fragment_assembler_*`` (any number of images, one buffer per session);
+* ``ImageFragmentAssembler`` / ``ImageControlledFragmentAssembler``: the single-image
+  variants (``aeron_image_fragment_assembler_*``, ``aeron_image_controlled_fragment_assembler_*``).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Callable
+
+from aeron_cffi._lifetime import Resource
+from aeron_cffi._native import ffi, lib
+from aeron_cffi.callbacks import FragmentTarget
+from aeron_cffi.errors import AeronError, check
+from aeron_cffi.header import Header
+
+ControlledPollAction = enum.IntEnum(
+    "ControlledPollAction",
+    {name: getattr(lib, f"AERON_ACTION_{name}") for name in ("ABORT", "BREAK", "COMMIT", "CONTINUE")},
+    module=__name__,
+)
+ControlledPollAction.__doc__ = "What a controlled handler returns (``aeron_controlled_fragment_handler_action_t``)."
+
+FragmentHandler = Callable[[bytes, Header], object]
+
+
+class _Assembler(Resource):
+    C_PREFIX = ""
+    CONTROLLED = False
+
+    def __init__(self, handler: FragmentHandler) -> None:
+        if not callable(handler):
+            raise TypeError(f"{type(self).__name__} needs a callable handler")
+        super().__init__()
+        self._target = FragmentTarget(handler, Header())
+        handle = ffi.new_handle(self._target)
+        self._handles.append(handle)
+        trampoline = lib.aeron_cffi_on_controlled_fragment_handler if self.CONTROLLED else \
+            lib.aeron_cffi_on_fragment_handler
+        out = ffi.new(f"{self.C_PREFIX}t **")
+        try:
+            check(getattr(lib, self.C_PREFIX + "create")(out, trampoline, handle), self.C_PREFIX + "create")
+        except AeronError:
+            self._closed = True
+            raise
+        self._ptr = out[0]
+        self._c_handler = ffi.addressof(lib, self.C_PREFIX + "handler")
+
+    def _close_native(self) -> None:
+        getattr(lib, self.C_PREFIX + "delete")(self._ptr)
+
+
+class FragmentAssembler(_Assembler):
+    """Reassembles fragmented messages for ``poll`` (``aeron_fragment_assembler_create``)."""
+
+    C_PREFIX = "aeron_fragment_assembler_"
+
+
+class ControlledFragmentAssembler(_Assembler):
+    """Reassembles for ``controlled_poll`` (``aeron_controlled_fragment_assembler_create``)."""
+
+    C_PREFIX = "aeron_controlled_fragment_assembler_"
+    CONTROLLED = True
+
+
+class ImageFragmentAssembler(_Assembler):
+    """Single-image reassembly for ``Image.poll`` (``aeron_image_fragment_assembler_create``)."""
+
+    C_PREFIX = "aeron_image_fragment_assembler_"
+
+
+class ImageControlledFragmentAssembler(_Assembler):
+    """Single-image reassembly for controlled polls (``aeron_image_controlled_fragment_assembler_create``)."""
+
+    C_PREFIX = "aeron_image_controlled_fragment_assembler_"
+    CONTROLLED = True
+
+
+class Poller:
+    """Fragment handler plumbing shared by ``Subscription`` and ``Image``.
+
+    ``_dispatch(handler, controlled, call)`` runs ``call(c_handler, clientd)`` with either
+    the C assembler (for an assembler) or this object's reusable trampoline target,
+    then re-raises what the handler raised and invalidates the ``Header``.
+    """
+
+    def _init_poller(self) -> None:
+        self._target = FragmentTarget(None, Header())
+        self._target_handle = ffi.new_handle(self._target)
+
+    def _dispatch(self, handler: Any, controlled: bool, call: Callable[[Any, Any], int], what: str) -> int:
+        if isinstance(handler, _Assembler):
+            if handler.CONTROLLED != controlled:
+                raise TypeError(f"{what}: {type(handler).__name__} does not fit this poll")
+            handler._check_open()
+            target = handler._target
+            c_handler, clientd = handler._c_handler, handler._ptr
+        else:
+            if not callable(handler):
+                raise TypeError(f"{what}: handler must be callable or a fragment assembler")
+            target, clientd = self._target, self._target_handle
+            if target.function is not None:  # a handler polls the same object again
+                target = FragmentTarget(None, Header())
+                clientd = ffi.new_handle(target)
+            target.function = handler
+            c_handler = lib.aeron_cffi_on_controlled_fragment_handler if controlled else \
+                lib.aeron_cffi_on_fragment_handler
+        try:
+            result = call(c_handler, clientd)
+        finally:
+            if target is self._target:
+                target.function = None
+            target.header._ptr = None
+        target.raise_pending()
+        return check(result, what)

@@ -1,0 +1,271 @@
+"""``Subscription`` (``aeron_subscription_t``): receives a stream from any number of images."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+
+from aeron_cffi import async_add as _async
+from aeron_cffi._lifetime import Resource
+from aeron_cffi._native import c_string, ffi, lib
+from aeron_cffi.callbacks import ConductorTarget, ErrorReporter, SyncTarget
+from aeron_cffi.client import check_channel
+from aeron_cffi.errors import InvalidArgumentError, check
+from aeron_cffi.fragment_assembler import Poller
+from aeron_cffi.image import Image, block_poll
+from aeron_cffi.publication import destination_kind, local_addresses
+
+if TYPE_CHECKING:
+    from aeron_cffi.client import Aeron
+
+
+@dataclasses.dataclass(frozen=True)
+class SubscriptionConstants:
+    """(``aeron_subscription_constants_t``)"""
+
+    channel: str
+    registration_id: int
+    stream_id: int
+    channel_status_indicator_id: int
+
+
+class FragmentBatch(NamedTuple):
+    """Fragments copied out by ``Subscription.poll_batch``: fragment ``i`` is
+    ``data[offsets[i]:offsets[i + 1]]``, ending at stream ``positions[i]``."""
+
+    count: int
+    data: memoryview
+    offsets: Any
+    positions: Any
+    session_ids: Any
+
+    def __len__(self) -> int:
+        return self.count
+
+    def message(self, i: int) -> bytes:
+        return bytes(self.data[self.offsets[i]:self.offsets[i + 1]])
+
+
+def _image_event(function: Callable[[Image], object], subscription_ptr: Any, image_ptr: Any) -> None:
+    with Image(image_ptr) as image:  # borrowed: valid during the callback only
+        function(image)
+
+
+def image_callback_target(function: Callable[[Image], object], reporter: ErrorReporter) -> ConductorTarget:
+    """Target of ``on_available_image``/``on_unavailable_image`` (conductor thread)."""
+    if not callable(function):
+        raise TypeError("image handlers must be callable")
+    return ConductorTarget(function, reporter, _image_event)
+
+
+class Subscription(Poller, Resource):
+    """A subscription (``aeron_subscription_t``), made by ``Aeron.add_subscription``.
+
+    Polling is single-threaded: poll a subscription from one thread at a time.
+    """
+
+    ASYNC_KIND: _async.AsyncKind[Any]
+    _destination_kind = destination_kind(lib.aeron_subscription_async_destination_poll)
+
+    def __init__(self, client: Aeron, ptr: Any, handles: list[Any]) -> None:
+        super().__init__(client)
+        self.client = client
+        self._ptr = ptr
+        self._handles = handles
+        self._init_poller()
+        self._batch: tuple[Any, ...] | None = None
+        constants = ffi.new("aeron_subscription_constants_t *")
+        check(lib.aeron_subscription_constants(ptr, constants), "aeron_subscription_constants")
+        self.constants = SubscriptionConstants(c_string(constants.channel), constants.registration_id,
+                                               constants.stream_id, constants.channel_status_indicator_id)
+
+    @property
+    def channel(self) -> str:
+        return self.constants.channel
+
+    @property
+    def stream_id(self) -> int:
+        return self.constants.stream_id
+
+    @property
+    def registration_id(self) -> int:
+        return self.constants.registration_id
+
+    # -- polling -----------------------------------------------------------------------
+
+    def poll(self, handler: Any, fragment_limit: int = 10) -> int:
+        """Deliver up to ``fragment_limit`` fragments to ``handler(data: bytes, header: Header)``
+        or to a ``FragmentAssembler`` (``aeron_subscription_poll``). Returns the count.
+
+        If ``handler`` raises, the rest of the batch is still delivered and the first
+        exception is re-raised when the C call returns.
+        """
+        if self._closed:
+            self._check_open()
+        return self._dispatch(
+            handler, False, lambda h, d: lib.aeron_subscription_poll(self._ptr, h, d, fragment_limit),
+            "Subscription.poll")
+
+    def controlled_poll(self, handler: Any, fragment_limit: int = 10) -> int:
+        """As ``poll``; ``handler`` returns a ``ControlledPollAction`` (``None`` = CONTINUE)
+        (``aeron_subscription_controlled_poll``). If it raises, the poll stops (ABORT) and
+        that fragment is delivered again by the next poll."""
+        self._check_open()
+        return self._dispatch(
+            handler, True,
+            lambda h, d: lib.aeron_subscription_controlled_poll(self._ptr, h, d, fragment_limit),
+            "Subscription.controlled_poll")
+
+    def block_poll(self, handler: Callable[[bytes, int, int], object], block_length_limit: int) -> int:
+        """Deliver blocks of frames to ``handler(block, session_id, term_id)`` (``aeron_subscription_block_poll``)."""
+        self._check_open()
+        return block_poll(lib.aeron_subscription_block_poll, self._ptr, handler, block_length_limit,
+                          "Subscription.block_poll")
+
+    def poll_batch(self, max_fragments: int = 256, capacity: int = 1 << 20) -> FragmentBatch:
+        """Copy up to ``max_fragments`` fragments (``capacity`` bytes) in one C call, with no
+        Python callback per fragment (the ``aeron_cffi_subscription_poll_batch`` helper over
+        ``aeron_subscription_controlled_poll``). The batch's buffers are reused by the next call."""
+        self._check_open()
+        if max_fragments <= 0 or capacity <= 0:
+            raise InvalidArgumentError("poll_batch: max_fragments and capacity must be positive")
+        batch = self._batch
+        if batch is None or batch[0] < max_fragments or batch[1] < capacity:
+            batch = (max_fragments, capacity, ffi.new("uint8_t[]", capacity), ffi.new("int64_t[]", max_fragments + 1),
+                     ffi.new("int64_t[]", max_fragments), ffi.new("int32_t[]", max_fragments))
+            self._batch = batch
+        _, _, data, offsets, positions, session_ids = batch
+        count = check(lib.aeron_cffi_subscription_poll_batch(
+            self._ptr, data, capacity, offsets, positions, session_ids, max_fragments), "Subscription.poll_batch")
+        return FragmentBatch(count, memoryview(ffi.buffer(data, capacity)), offsets, positions, session_ids)
+
+    # -- images ------------------------------------------------------------------------
+
+    @property
+    def is_connected(self) -> bool:
+        """(``aeron_subscription_is_connected``)"""
+        self._check_open()
+        return bool(lib.aeron_subscription_is_connected(self._ptr))
+
+    @property
+    def image_count(self) -> int:
+        """(``aeron_subscription_image_count``)"""
+        self._check_open()
+        return check(lib.aeron_subscription_image_count(self._ptr), "aeron_subscription_image_count")
+
+    def _retained(self, ptr: Any) -> Image | None:
+        return None if ptr == ffi.NULL else Image(ptr, self)
+
+    def image_by_session_id(self, session_id: int) -> Image | None:
+        """The image of ``session_id``, retained until closed (``aeron_subscription_image_by_session_id``)."""
+        self._check_open()
+        return self._retained(lib.aeron_subscription_image_by_session_id(self._ptr, session_id))
+
+    def image_at_index(self, index: int) -> Image | None:
+        """The image at ``index``, retained until closed (``aeron_subscription_image_at_index``)."""
+        self._check_open()
+        if index < 0:
+            raise InvalidArgumentError(f"image_at_index: negative index {index}")
+        return self._retained(lib.aeron_subscription_image_at_index(self._ptr, index))
+
+    def images(self) -> list[Image]:
+        """Every current image, each retained until closed."""
+        images = [self.image_at_index(i) for i in range(self.image_count)]
+        return [image for image in images if image is not None]
+
+    def for_each_image(self, function: Callable[[Image], object]) -> None:
+        """Call ``function(image)`` per image, each borrowed for the call (``aeron_subscription_for_each_image``)."""
+        self._check_open()
+        target = SyncTarget(lambda image_ptr: _image_event(function, self._ptr, image_ptr))
+        handle = ffi.new_handle(target)
+        lib.aeron_subscription_for_each_image(self._ptr, lib.aeron_cffi_on_for_each_image, handle)
+        target.raise_pending()
+
+    # -- channel -----------------------------------------------------------------------
+
+    @property
+    def channel_status(self) -> int:
+        """(``aeron_subscription_channel_status``)"""
+        self._check_open()
+        return lib.aeron_subscription_channel_status(self._ptr)
+
+    @property
+    def is_closed(self) -> bool:
+        """(``aeron_subscription_is_closed``)"""
+        return self._closed or not self._ancestors_open() or bool(lib.aeron_subscription_is_closed(self._ptr))
+
+    def local_addresses(self) -> list[str]:
+        """(``aeron_subscription_local_sockaddrs``)"""
+        self._check_open()
+        return local_addresses(lib.aeron_subscription_local_sockaddrs, self._ptr, "aeron_subscription_local_sockaddrs")
+
+    def resolved_endpoint(self) -> str | None:
+        """The endpoint a wildcard port resolved to, or None (``aeron_subscription_resolved_endpoint``)."""
+        self._check_open()
+        buffer = ffi.new("char[]", lib.AERON_CLIENT_MAX_LOCAL_ADDRESS_STR_LEN)
+        count = check(lib.aeron_subscription_resolved_endpoint(self._ptr, buffer, len(buffer)),
+                      "aeron_subscription_resolved_endpoint")
+        return c_string(buffer) if count > 0 else None
+
+    def try_resolve_channel_endpoint_port(self) -> str | None:
+        """The channel with its wildcard port resolved, or None
+        (``aeron_subscription_try_resolve_channel_endpoint_port``)."""
+        self._check_open()
+        buffer = ffi.new("char[]", 4096)
+        count = check(lib.aeron_subscription_try_resolve_channel_endpoint_port(self._ptr, buffer, len(buffer)),
+                      "aeron_subscription_try_resolve_channel_endpoint_port")
+        return c_string(buffer) if count > 0 else None
+
+    def _destination(self, function: Any, uri: str, method: str) -> _async.AsyncAdd[bool]:
+        what = f"Subscription.{method}({uri!r})"
+        c_uri = check_channel(uri, what)
+        self._check_open()
+        out = ffi.new("aeron_async_destination_t **")
+        check(function(out, self.client._ptr, self._ptr, c_uri), what)
+        return _async.AsyncAdd(self.client, out[0], self._destination_kind, what, [])
+
+    def async_add_destination(self, uri: str) -> _async.AsyncAdd[bool]:
+        """Start adding an MDS destination (``aeron_subscription_async_add_destination``)."""
+        return self._destination(lib.aeron_subscription_async_add_destination, uri, "add_destination")
+
+    def add_destination(self, uri: str, timeout: float | None = None) -> None:
+        """Add an MDS destination and wait for the driver."""
+        self.async_add_destination(uri).wait(timeout)
+
+    def async_remove_destination(self, uri: str) -> _async.AsyncAdd[bool]:
+        """Start removing an MDS destination (``aeron_subscription_async_remove_destination``)."""
+        return self._destination(lib.aeron_subscription_async_remove_destination, uri, "remove_destination")
+
+    def remove_destination(self, uri: str, timeout: float | None = None) -> None:
+        """Remove an MDS destination and wait for the driver."""
+        self.async_remove_destination(uri).wait(timeout)
+
+    def _close_native(self) -> None:
+        # The image handlers stay alive until the conductor reports the close complete.
+        token = self.client._retire(self._handles)
+        self._handles = []
+        check(lib.aeron_subscription_close(self._ptr, lib.aeron_cffi_on_notification, token),
+              "aeron_subscription_close")
+
+
+def _make(operation: Any, ptr: Any, handles: list[Any]) -> Subscription:
+    return Subscription(operation.client, ptr, handles)
+
+
+def _cancel(operation: Any) -> None:
+    # aeron_async_add_subscription_cancel is remove-with-no-notification; remove with
+    # one, so the image handlers are released once C can no longer call them.
+    token = operation.client._retire(operation._handles)
+    operation._handles = []
+    lib.aeron_async_remove_subscription(
+        lib.aeron_async_add_subscription_get_registration_id(operation._ptr), operation.client._ptr,
+        lib.aeron_cffi_on_notification, token)
+
+
+Subscription.ASYNC_KIND = _async.AsyncKind(
+    out_type="aeron_subscription_t **",
+    poll=lib.aeron_async_add_subscription_poll,
+    make=_make,
+    registration_id=lib.aeron_async_add_subscription_get_registration_id,
+    cancel=_cancel,
+)
