@@ -109,7 +109,7 @@ int aeron_cffi_uri_builder_param_at(
         return 0;
     }
     *key = builder->params.keys[index].str;
-    *value = (const char *)builder->params.values[index];
+    *value = aeron_uri_string_builder_get(builder, *key);
     return 1;
 }
 

@@ -1,0 +1,97 @@
+"""``DriverProcess``: the packaged ``aeronmd`` run as a child process with a generated configuration."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import tempfile
+from typing import Any
+
+from aeron_cffi._native import ffi, lib
+from aeron_cffi.errors import DriverTimeoutError, last_error
+from aeron_cffi.executables import aeronmd_path
+
+
+def property_name(setting: str) -> str:
+    """``term_buffer_length`` -> ``aeron.term.buffer.length`` (Aeron's property naming)."""
+    return "aeron." + setting.replace("_", ".")
+
+
+def _property_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value.name if hasattr(value, "name") else value)
+
+
+class DriverProcess:
+    """Run ``aeronmd`` with settings written to a properties file, until ``stop()``.
+
+    Settings are keywords named like ``MediaDriver``'s (``dir``, ``threading_mode``,
+    ``term_buffer_length``, ``dir_delete_on_shutdown``...), each written as the
+    ``aeron.*`` property (``property_name``); ``properties`` adds raw ones. The
+    driver accepts termination requests (``aeron.driver.termination.validator=allow``)
+    so ``stop()`` ends it cleanly with ``aeron_context_request_driver_termination``.
+    """
+
+    def __init__(self, dir: str | os.PathLike[str] | None = None, *, start_timeout: float = 10.0,
+                 properties: dict[str, Any] | None = None, log_path: str | os.PathLike[str] | None = None,
+                 **settings: Any) -> None:
+        self._tmp = None if dir is not None else tempfile.TemporaryDirectory(prefix="aeronmd-")
+        base = pathlib.Path(dir) if dir is not None else pathlib.Path(self._tmp.name) / "aeron"
+        self.dir = base
+        self.start_timeout = start_timeout
+        config = {"aeron.dir": str(base), "aeron.driver.termination.validator": "allow",
+                  "aeron.dir.delete.on.start": "true"}
+        config.update({property_name(k): _property_value(v) for k, v in settings.items()})
+        config.update({k: _property_value(v) for k, v in (properties or {}).items()})
+        self.properties = config
+        folder = pathlib.Path(self._tmp.name) if self._tmp else base.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        self.config_path = folder / f"{base.name}.properties"
+        self.log_path = pathlib.Path(log_path) if log_path else folder / f"{base.name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> DriverProcess:
+        """Write the configuration, launch ``aeronmd`` and wait until its CnC file is ready."""
+        self.config_path.write_text("".join(f"{k}={v}\n" for k, v in self.properties.items()))
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen([str(aeronmd_path()), str(self.config_path)],
+                                            stdout=log, stderr=subprocess.STDOUT)
+        cnc = ffi.new("aeron_cnc_t **")
+        if lib.aeron_cnc_init(cnc, str(self.dir).encode(), int(self.start_timeout * 1000)) < 0:
+            error = last_error(f"aeronmd did not start in {self.dir} (log: {self.log_path})")
+            self.stop()
+            raise DriverTimeoutError(error.errmsg, error.errcode)
+        lib.aeron_cnc_close(cnc[0])
+        return self
+
+    @property
+    def is_running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """Ask the driver to terminate, then SIGTERM/SIGKILL if it does not; returns its exit code."""
+        process, self.process = self.process, None
+        if process is None:
+            return None
+        if process.poll() is None:
+            lib.aeron_context_request_driver_termination(str(self.dir).encode(), ffi.NULL, 0)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.terminate()
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+        return process.returncode
+
+    def __enter__(self) -> DriverProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
