@@ -59,3 +59,33 @@ def java_archive(aeronmd_dir: pathlib.Path, tmp_path: pathlib.Path):
     """A Java archive on the ``aeronmd_dir`` driver, recording into ``tmp_path``."""
     with JavaArchive(aeronmd_dir, archive_dir=tmp_path / "archive") as archive:
         yield archive
+
+
+# -- client layer fixtures (embedded C driver) -----------------------------------------
+
+SMALL_TERM = 64 * 1024
+
+
+@pytest.fixture
+def media_driver(tmp_path: pathlib.Path):
+    """An embedded C media driver (``aeron_cffi.MediaDriver``), SHARED threading, 64 KiB terms."""
+    from aeron_cffi import MediaDriver
+
+    with MediaDriver(
+        dir=tmp_path / "embedded",
+        threading_mode="SHARED",
+        term_buffer_length=SMALL_TERM,
+        ipc_term_buffer_length=SMALL_TERM,
+        dir_delete_on_start=True,
+        dir_delete_on_shutdown=True,
+    ) as driver:
+        yield driver
+
+
+@pytest.fixture
+def aeron(media_driver):
+    """An ``aeron_cffi.Aeron`` client connected to ``media_driver``."""
+    from aeron_cffi import Aeron
+
+    with Aeron(dir=media_driver.dir, driver_timeout_ms=10_000) as client:
+        yield client

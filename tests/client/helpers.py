@@ -1,0 +1,45 @@
+"""Shared helpers of the client tests (no fixtures: those are in tests/conftest.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+DEADLINE_S = 20.0
+
+
+def wait_until(condition, what: str, work=None, timeout: float = DEADLINE_S) -> None:
+    """Poll ``condition()`` (calling ``work()`` between tries) or fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        if work is not None:
+            work()
+        time.sleep(0.001)
+
+
+def offer_all(publication, messages) -> list[int]:
+    positions = []
+    for message in messages:
+        deadline = time.monotonic() + DEADLINE_S
+        while (result := publication.offer(message)) < 0:
+            assert time.monotonic() < deadline, f"offer stuck at {result!r}"
+            time.sleep(0.0005)
+        positions.append(result)
+    return positions
+
+
+def receive(subscription, count: int, handler_factory=None) -> list[bytes]:
+    received: list[bytes] = []
+    handler = handler_factory(received) if handler_factory else (lambda data, header: received.append(data))
+    wait_until(lambda: len(received) >= count, f"{count} messages", lambda: subscription.poll(handler, 100))
+    return received
+
+
+def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter; the caller asserts on the exit code (0, not a signal)."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout)
