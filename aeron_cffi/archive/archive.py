@@ -13,6 +13,7 @@ being closed; the C client serialises the other calls with a lock of its own.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, TypeVar
 
 from aeron_cffi._lifetime import Resource
@@ -25,6 +26,7 @@ from aeron_cffi.archive.descriptors import (
 )
 from aeron_cffi.archive.errors import archive_check, archive_error
 from aeron_cffi.callbacks import SyncTarget
+from aeron_cffi.client import Aeron
 from aeron_cffi.errors import AeronTimeoutError, InvalidArgumentError
 
 __all__ = ["AeronArchive", "AsyncConnect", "NULL_POSITION", "NULL_VALUE", "REPLAY_ALL_AND_FOLLOW", "REPLAY_ALL_AND_STOP"]
@@ -44,6 +46,12 @@ def _channel(channel: str) -> bytes:
     if not isinstance(channel, str):
         raise InvalidArgumentError(f"channel must be str, not {type(channel).__name__}")
     return channel.encode()
+
+
+def _pointer(resource: Any):
+    """The C pointer of an open client-layer object (publication, subscription)."""
+    resource._check_open()
+    return resource._ptr
 
 
 def _counter_id(counter: Any) -> int:
@@ -136,10 +144,16 @@ class AsyncConnect:
 
     def __init__(self, context: ArchiveContext, owns_context: bool) -> None:
         pointer = ffi.new("aeron_archive_async_connect_t **")
+        self._client = _ClientFor(context)
         try:
-            archive_check(lib.aeron_archive_async_connect(pointer, context.ctx), "aeron_archive_async_connect")
-        finally:
+            result = lib.aeron_archive_async_connect(pointer, context.ctx)
+            error = archive_error("aeron_archive_async_connect") if result < 0 else None
             context.raise_pending()
+            if error is not None:
+                raise error
+        except BaseException:
+            self._client.__exit__(*sys.exc_info())
+            raise
         self._async = pointer[0]
         self._context = context
         self._owns_context = owns_context
@@ -160,15 +174,44 @@ class AsyncConnect:
             return None
         self._async = None
         try:
-            error = _connect_error() if result < 0 else None
-            _raise_pending_or_close(self._context, archive_p[0])
-            if error is not None:
-                raise error
+            with self._client:
+                error = _connect_error() if result < 0 else None
+                _raise_pending_or_close(self._context, archive_p[0])
+                if error is not None:
+                    raise error
+                return self._client.archive(archive_p[0])
         finally:
             if self._owns_context:
                 self._context.close()
-        return AeronArchive(archive_p[0], self._context)
 
+
+
+class _ClientFor:
+    """The ``Aeron`` a connect uses: the context's, or one started on the context's
+    ``aeron_directory_name`` and handed to the archive (which then owns it); a
+    failed connect closes the one it started. Lent to the C context only for the
+    connect, so the context can connect again."""
+
+    def __init__(self, context: ArchiveContext) -> None:
+        self.context = context
+        self.owned = context.aeron is None
+        self.aeron = Aeron(dir=context.aeron_directory_name) if self.owned else context.aeron
+        if self.owned:
+            context.lend_aeron(self.aeron)
+
+    def archive(self, pointer) -> "AeronArchive":
+        archive = AeronArchive(pointer, self.context, self.aeron, self.owned)
+        self.owned = False
+        return archive
+
+    def __enter__(self) -> "_ClientFor":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.context.aeron is None and not self.context.is_closed:
+            self.context.lend_aeron(None)
+        if self.owned:
+            self.aeron.close()
 
 
 def _raise_pending_or_close(context: ArchiveContext, archive) -> None:
@@ -193,14 +236,16 @@ class AeronArchive(Resource):
     """A connected archive client. Make one with ``AeronArchive.connect(...)`` or
     ``AeronArchive.async_connect(...)``; close it (or use ``with``) when done."""
 
-    def __init__(self, pointer, context: ArchiveContext) -> None:
+    def __init__(self, pointer, context: ArchiveContext, aeron: Aeron, owns_aeron: bool) -> None:
         """Wrap a connected ``aeron_archive_t *`` (use ``connect``)."""
-        super().__init__(context.aeron)
+        super().__init__(aeron)
         self._archive = pointer
+        #: The ``Aeron`` client the archive client uses (its own one unless ``aeron=`` was given).
+        self.aeron = aeron
+        self._owns_aeron = owns_aeron
         # The archive's own (duplicated) C context points at the callbacks the
         # Python context holds: keep it for as long as the archive is open.
         self.context = context
-        self._handles.append(context)
 
     # -- connecting -------------------------------------------------------------------
 
@@ -214,15 +259,16 @@ class AeronArchive(Resource):
         context, owns = cls._context(context, settings)
         archive_p = ffi.new("aeron_archive_t **")
         try:
-            result = lib.aeron_archive_connect(archive_p, context.ctx)
-            error = _connect_error() if result < 0 else None
-            _raise_pending_or_close(context, archive_p[0])
-            if error is not None:
-                raise error
+            with _ClientFor(context) as client:
+                result = lib.aeron_archive_connect(archive_p, context.ctx)
+                error = _connect_error() if result < 0 else None
+                _raise_pending_or_close(context, archive_p[0])
+                if error is not None:
+                    raise error
+                return client.archive(archive_p[0])
         finally:
             if owns:
                 context.close()
-        return cls(archive_p[0], context)
 
     @classmethod
     def async_connect(cls, context: ArchiveContext | None = None, **settings: Any) -> AsyncConnect:
@@ -254,6 +300,13 @@ class AeronArchive(Resource):
     def _close_native(self) -> None:
         archive, self._archive = self._archive, None
         lib.aeron_archive_close(archive)
+
+    def close(self) -> None:
+        """Close the archive client (``aeron_archive_close``), then the Aeron client
+        it started itself (one given with ``aeron=`` stays open). Idempotent."""
+        super().close()
+        if self._owns_aeron:
+            self.aeron.close()
 
     def _call(self, name: str, *args: Any, out: str | None = None, target: SyncTarget | None = None) -> Any:
         """Call ``aeron_archive_<name>(out?, archive, *args)``, check it, re-raise a
@@ -287,8 +340,8 @@ class AeronArchive(Resource):
 
     @property
     def aeron_t(self):
-        """The ``aeron_t *`` the archive client uses: the given Aeron's, or the one it
-        started itself (``aeron_archive_get_archive_context`` + ``aeron_archive_context_get_aeron``)."""
+        """The ``aeron_t *`` the archive client uses, as its C context holds it
+        (``aeron_archive_get_archive_context`` + ``aeron_archive_context_get_aeron``)."""
         return lib.aeron_archive_context_get_aeron(lib.aeron_archive_get_archive_context(self.archive_t))
 
     @property
@@ -316,6 +369,38 @@ class AeronArchive(Resource):
         session (``aeron_archive_check_for_error_response``); with an error handler
         on the context it goes to the handler instead."""
         self._call("check_for_error_response")
+
+    # -- the Aeron client's resources ------------------------------------------------
+
+    def add_publication(self, channel: str, stream_id: int, timeout: float | None = None):
+        """``Aeron.add_publication`` on the archive's Aeron client."""
+        return self.aeron.add_publication(channel, stream_id, timeout)
+
+    def add_exclusive_publication(self, channel: str, stream_id: int, timeout: float | None = None):
+        """``Aeron.add_exclusive_publication`` on the archive's Aeron client."""
+        return self.aeron.add_exclusive_publication(channel, stream_id, timeout)
+
+    def add_subscription(self, channel: str, stream_id: int, **kwargs: Any):
+        """``Aeron.add_subscription`` on the archive's Aeron client."""
+        return self.aeron.add_subscription(channel, stream_id, **kwargs)
+
+    def add_recorded_publication(self, channel: str, stream_id: int):
+        """Add a publication and have the archive record it locally; a ``Publication``
+        of the archive's Aeron client (``aeron_archive_add_recorded_publication``)."""
+        from aeron_cffi.publication import Publication
+
+        pointer = self._call("add_recorded_publication", _channel(channel), stream_id, out="aeron_publication_t **")
+        return Publication(self.aeron, pointer)
+
+    def add_recorded_exclusive_publication(self, channel: str, stream_id: int):
+        """The same with an ``ExclusivePublication``
+        (``aeron_archive_add_recorded_exclusive_publication``)."""
+        from aeron_cffi.exclusive_publication import ExclusivePublication
+
+        pointer = self._call(
+            "add_recorded_exclusive_publication", _channel(channel), stream_id, out="aeron_exclusive_publication_t **"
+        )
+        return ExclusivePublication(self.aeron, pointer)
 
     # -- recording -----------------------------------------------------------------
 
@@ -370,11 +455,11 @@ class AeronArchive(Resource):
 
     def stop_recording_publication(self, publication: Any) -> None:
         """Stop recording a (concurrent) publication (``aeron_archive_stop_recording_publication``)."""
-        self._call("stop_recording_publication", publication.publication_t)
+        self._call("stop_recording_publication", _pointer(publication))
 
     def stop_recording_exclusive_publication(self, publication: Any) -> None:
         """``aeron_archive_stop_recording_exclusive_publication``."""
-        self._call("stop_recording_exclusive_publication", publication.publication_t)
+        self._call("stop_recording_exclusive_publication", _pointer(publication))
 
     # -- catalogue -----------------------------------------------------------------
 

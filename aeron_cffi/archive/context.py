@@ -111,8 +111,9 @@ class ArchiveContext(Resource):
     """Settings for ``AeronArchive.connect`` (``aeron_archive_context_init``).
 
     Keywords (each ``aeron_archive_context_set_<keyword>``): ``aeron`` (an
-    ``aeron_cffi.Aeron`` to share; without it the archive client starts its own
-    Aeron client on ``aeron_directory_name``), ``aeron_directory_name``,
+    ``aeron_cffi.Aeron`` to share; without it ``AeronArchive.connect`` starts an
+    ``Aeron`` on ``aeron_directory_name`` that the archive client owns and closes),
+    ``aeron_directory_name``,
     ``control_request_channel``, ``control_request_stream_id``,
     ``control_response_channel``, ``control_response_stream_id``,
     ``recording_events_channel``, ``recording_events_stream_id``,
@@ -159,18 +160,26 @@ class ArchiveContext(Resource):
                 if value is not None:
                     self._set(name, value)
             if aeron is not None:
-                check(lib.aeron_archive_context_set_aeron(self._ctx, aeron.aeron_t), "aeron_archive_context_set_aeron")
-                # The Python Aeron object owns the client; the archive must not close it.
-                check(
-                    lib.aeron_archive_context_set_owns_aeron_client(self._ctx, False),
-                    "aeron_archive_context_set_owns_aeron_client",
-                )
+                self.lend_aeron(aeron)
             self._install_callbacks(
                 credentials_supplier, recording_signal_consumer, error_handler, idle_strategy, delegating_invoker
             )
         except BaseException:
             self.close()
             raise
+
+    def lend_aeron(self, aeron: Any) -> None:
+        """Point the C context at ``aeron`` (an ``Aeron``, or None to unset it) without
+        handing it ownership (``aeron_archive_context_set_aeron``,
+        ``aeron_archive_context_set_owns_aeron_client``): Python closes it."""
+        check(
+            lib.aeron_archive_context_set_aeron(self.ctx, ffi.NULL if aeron is None else aeron.ptr),
+            "aeron_archive_context_set_aeron",
+        )
+        check(
+            lib.aeron_archive_context_set_owns_aeron_client(self.ctx, False),
+            "aeron_archive_context_set_owns_aeron_client",
+        )
 
     def _set(self, name: str, value: Any) -> None:
         suffix, convert = _SETTINGS[name]

@@ -6,6 +6,7 @@ tests keep out of each other's way with their own stream ids (``stream_id``).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import pathlib
@@ -16,7 +17,7 @@ from typing import Callable
 import pytest
 
 from aeron_cffi._native import c_string, ffi, lib
-from aeron_cffi.archive import AeronArchive, RecordingSignal
+from aeron_cffi.archive import AeronArchive, RecordingDescriptor, RecordingSignal, recording_pos
 from aeron_cffi.executables import aeronmd_path
 from aeron_cffi.testing import JavaArchive
 
@@ -138,3 +139,43 @@ def archive(driver_dir, archive_process, signals):
 def stream_id() -> int:
     """A stream id no other test of the session uses."""
     return next(_stream_ids)
+
+
+def payload(index: int, size: int = 100) -> bytes:
+    """Message ``index`` of a test stream: distinct, recognisable bytes."""
+    head = f"message-{index:06d}:".encode()
+    return head + bytes((index + i) % 251 for i in range(size - len(head)))
+
+
+def publish(publication, messages: list[bytes]) -> int:
+    """Offer every message, retrying back pressure; returns the final position."""
+    position = 0
+    for message in messages:
+        position = wait_for(lambda: max(publication.offer(message), 0))
+    return position
+
+
+def recording_counter(archive: AeronArchive, session_id: int) -> int:
+    """The id of the archive's position counter recording ``session_id``, once it exists."""
+    found = wait_for(lambda: [counter_id]
+                     if (counter_id := recording_pos.find_counter_id_by_session_id(archive, session_id))
+                     != recording_pos.NULL_COUNTER_ID else None)
+    return found[0]
+
+
+def wait_recorded(archive: AeronArchive, counter_id: int, position: int) -> None:
+    """Until the recording counter reached ``position`` (everything offered is on disk)."""
+    reader = lib.aeron_counters_reader(archive.aeron.ptr)
+    wait_for(lambda: lib.aeron_counters_reader_addr(reader, counter_id)[0] >= position)
+
+
+def replay_all(subscription, count: int) -> list[bytes]:
+    """Poll a replay subscription until ``count`` messages arrived."""
+    received: list[bytes] = []
+    wait_for(lambda: len(received) >= count, poll=lambda: subscription.poll(lambda data, header: received.append(bytes(data)), 10))
+    return received
+
+
+def entries(descriptors: list[RecordingDescriptor]) -> list[RecordingDescriptor]:
+    """Descriptors without the per-request correlation id, to compare listings."""
+    return [dataclasses.replace(d, correlation_id=0) for d in descriptors]
