@@ -9,6 +9,7 @@ from typing import Any, Callable
 from aeron_cffi import async_add as _async
 from aeron_cffi._lifetime import Resource
 from aeron_cffi._native import ffi, lib
+from aeron_cffi.channel_uri import ChannelUri
 from aeron_cffi.callbacks import ConductorTarget, SyncTarget, log_func_lock, log_func_target
 from aeron_cffi.context import Context
 from aeron_cffi.errors import AeronError, InvalidArgumentError, check
@@ -20,8 +21,10 @@ def check_channel(channel: object, what: str) -> bytes:
     """``channel`` as C bytes, or a clear Python error naming it (before any C call)."""
     if not isinstance(channel, str):
         raise TypeError(f"{what}: channel must be str, got {type(channel).__name__}")
-    if not channel.startswith("aeron:"):
-        raise InvalidArgumentError(f"{what}: malformed channel URI {channel!r} (must start with 'aeron:')")
+    try:
+        ChannelUri.parse(channel).close()
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(f"{what}: {exc.errmsg}", exc.errcode) from None
     return channel.encode()
 
 
