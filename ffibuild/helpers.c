@@ -167,3 +167,111 @@ int aeron_cffi_subscription_poll_batch(
     int rc = aeron_subscription_controlled_poll(subscription, aeron_cffi_batch_handler, &batch, max_fragments);
     return rc < 0 ? rc : (int)batch.count;
 }
+
+/* === fast paths for aeron_cffi.fast (issue #6, benchmarks owner) ===================
+ * Whole batches per C call, so Python crosses into C once per batch, not per message,
+ * and waits (back pressure, an empty stream) happen here with the GIL released
+ * (cffi releases it around every call). Retries busy-spin, as Aeron's C samples do.
+ */
+#include <sched.h>
+
+typedef int64_t (*aeron_cffi_offer_func_t)(void *publication, const uint8_t *buffer, size_t length);
+
+static int64_t aeron_cffi_offer_concurrent(void *publication, const uint8_t *buffer, size_t length)
+{
+    return aeron_publication_offer((aeron_publication_t *)publication, buffer, length, NULL, NULL);
+}
+
+static int64_t aeron_cffi_offer_exclusive(void *publication, const uint8_t *buffer, size_t length)
+{
+    return aeron_exclusive_publication_offer((aeron_exclusive_publication_t *)publication, buffer, length, NULL, NULL);
+}
+
+static bool aeron_cffi_offer_retryable(int64_t result)
+{
+    return AERON_PUBLICATION_NOT_CONNECTED == result || AERON_PUBLICATION_BACK_PRESSURED == result ||
+        AERON_PUBLICATION_ADMIN_ACTION == result;
+}
+
+/* Offer message i = data[offsets[i]:offsets[i + 1]] for i in [0, count), in order. A
+ * retryable outcome is retried until max_wait_ns have passed since the first retry.
+ * Returns how many were offered; *result is the last offer's result (a position, or
+ * the code that stopped the batch). */
+static size_t aeron_cffi_offer_batch(
+    aeron_cffi_offer_func_t offer,
+    void *publication,
+    const uint8_t *data,
+    const int64_t *offsets,
+    size_t count,
+    int64_t max_wait_ns,
+    int64_t *result)
+{
+    int64_t deadline_ns = INT64_MIN;
+    size_t sent = 0;
+    *result = 0;
+    while (sent < count)
+    {
+        int64_t outcome = offer(publication, data + offsets[sent], (size_t)(offsets[sent + 1] - offsets[sent]));
+        *result = outcome;
+        if (outcome > 0)
+        {
+            sent++;
+            continue;
+        }
+        if (!aeron_cffi_offer_retryable(outcome))
+        {
+            break;
+        }
+        int64_t now_ns = aeron_nano_clock();
+        if (INT64_MIN == deadline_ns)
+        {
+            deadline_ns = now_ns + max_wait_ns;
+        }
+        if (now_ns >= deadline_ns)
+        {
+            break;
+        }
+    }
+    return sent;
+}
+
+size_t aeron_cffi_publication_offer_batch(
+    aeron_publication_t *publication, const uint8_t *data, const int64_t *offsets, size_t count,
+    int64_t max_wait_ns, int64_t *result)
+{
+    return aeron_cffi_offer_batch(
+        aeron_cffi_offer_concurrent, publication, data, offsets, count, max_wait_ns, result);
+}
+
+size_t aeron_cffi_exclusive_publication_offer_batch(
+    aeron_exclusive_publication_t *publication, const uint8_t *data, const int64_t *offsets, size_t count,
+    int64_t max_wait_ns, int64_t *result)
+{
+    return aeron_cffi_offer_batch(
+        aeron_cffi_offer_exclusive, publication, data, offsets, count, max_wait_ns, result);
+}
+
+/* aeron_cffi_subscription_poll_batch, polled again until it returns fragments, fails,
+ * or max_wait_ns have passed (0: one poll). */
+int aeron_cffi_subscription_poll_batch_wait(
+    aeron_subscription_t *subscription,
+    uint8_t *data,
+    size_t capacity,
+    int64_t *offsets,
+    int64_t *positions,
+    int32_t *session_ids,
+    size_t max_fragments,
+    int64_t max_wait_ns)
+{
+    int64_t deadline_ns = aeron_nano_clock() + max_wait_ns;
+    for (;;)
+    {
+        int count = aeron_cffi_subscription_poll_batch(
+            subscription, data, capacity, offsets, positions, session_ids, max_fragments);
+        if (0 != count || aeron_nano_clock() >= deadline_ns)
+        {
+            return count;
+        }
+    }
+}
+/* === end of fast paths for aeron_cffi.fast ===================================== */
