@@ -225,10 +225,10 @@ class Aeron(Resource):
 
     def _async_add(self, kind: Any, function: str, channel: str, stream_id: int, *extra: Any,
                    handles: list[Any] | None = None) -> AsyncAdd:
+        self._check_open()
         what = f"{function.removeprefix('aeron_async_')}({channel!r}, {stream_id})"
         c_channel = check_channel(channel, what)
         check_stream_id(stream_id, what)
-        self._check_open()
         out = ffi.new(f"{function}_t **")
         check(getattr(lib, function)(out, self._ptr, c_channel, stream_id, *extra), what)
         return AsyncAdd(self, out[0], kind, what, handles or [])
@@ -249,6 +249,7 @@ class Aeron(Resource):
         """
         from aeron_cffi.subscription import Subscription, image_callback_target
 
+        self._check_open()
         handles: list[Any] = []
         extra: list[Any] = []
         for function, trampoline in ((on_available_image, lib.aeron_cffi_on_on_available_image),
@@ -309,9 +310,9 @@ class Aeron(Resource):
 
     def async_next_session_id(self, stream_id: int) -> AsyncAdd:
         """Ask the driver for an unused session id (``aeron_async_next_session_id``)."""
+        self._check_open()
         what = f"next_session_id({stream_id})"
         check_stream_id(stream_id, what)
-        self._check_open()
         out = ffi.new("aeron_async_get_next_available_session_id_t **")
         check(lib.aeron_async_next_session_id(out, self._ptr, stream_id), what)
         return AsyncAdd(self, out[0], NEXT_SESSION_ID_KIND, what, [])

@@ -175,8 +175,7 @@ class PublicationBase(Resource):
 
     def offerv(self, buffers: Sequence[Any], reserved_value_supplier: Callable[[int], int] | None = None) -> int:
         """Send the concatenation of ``buffers`` as one message (``*_offerv``); results as ``offer``."""
-        if self._closed:
-            self._check_open()
+        self._check_open()
         views = [ffi.from_buffer(b) for b in buffers]
         length = sum(len(v) for v in views)
         if length > self._max_message_length:
@@ -262,6 +261,7 @@ class PublicationBase(Resource):
 
     def async_add_destination(self, uri: str) -> _async.AsyncAdd[bool]:
         """Start adding an MDC destination (``*_async_add_destination``)."""
+        self._check_open()
         what = f"{self._name('add_destination')}({uri!r})"
         return self._destination("async_add_destination", check_channel(uri, what), what)
 
@@ -271,6 +271,7 @@ class PublicationBase(Resource):
 
     def async_remove_destination(self, uri: str) -> _async.AsyncAdd[bool]:
         """Start removing an MDC destination (``*_async_remove_destination``)."""
+        self._check_open()
         what = f"{self._name('remove_destination')}({uri!r})"
         return self._destination("async_remove_destination", check_channel(uri, what), what)
 

@@ -164,7 +164,7 @@ class Subscription(Poller, Resource):
     def image_at_index(self, index: int) -> Image | None:
         """The image at ``index``, retained until closed (``aeron_subscription_image_at_index``)."""
         self._check_open()
-        if index < 0:
+        if not isinstance(index, int) or index < 0:
             raise InvalidArgumentError(f"image_at_index: negative index {index}")
         return self._retained(lib.aeron_subscription_image_at_index(self._ptr, index))
 
@@ -217,9 +217,9 @@ class Subscription(Poller, Resource):
         return c_string(buffer) if count > 0 else None
 
     def _destination(self, function: Any, uri: str, method: str) -> _async.AsyncAdd[bool]:
+        self._check_open()
         what = f"Subscription.{method}({uri!r})"
         c_uri = check_channel(uri, what)
-        self._check_open()
         out = ffi.new("aeron_async_destination_t **")
         check(function(out, self.client._ptr, self._ptr, c_uri), what)
         return _async.AsyncAdd(self.client, out[0], self._destination_kind, what, [])
