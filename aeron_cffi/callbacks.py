@@ -48,7 +48,7 @@ Threads, per trampoline
 ``aeron_cffi_on_counters_reader_foreach_counter_func``   thread iterating a ``CountersReader``
 ``aeron_cffi_on_error_log_reader_func``                  thread calling ``CncFile.error_log_read``
 ``aeron_cffi_on_loss_reporter_read_entry_func``          thread calling ``CncFile.loss_reporter_read``
-``aeron_cffi_on_log_func``                               thread calling ``Aeron.print_counters``
+``aeron_cffi_on_log_func``                               thread calling ``Aeron.print_counters``/``is_driver_active``
 ``aeron_cffi_on_driver_termination_validator_func``      embedded driver's conductor thread
 ``aeron_cffi_on_driver_termination_hook_func``           embedded driver's conductor thread
 ======================================================  =========================================
@@ -56,9 +56,10 @@ Threads, per trampoline
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.errors import error_from
@@ -327,10 +328,23 @@ def aeron_cffi_on_loss_reporter_read_entry_func(
         target.fail(exc)
 
 
-# aeron_log_func_t has no clientd: the one caller (Aeron.print_counters) holds this
-# lock for the duration of its C call and puts its target here.
+# aeron_log_func_t has no clientd: a caller holds this lock for the duration of its C
+# call (``log_sink``) and puts its target here.
 log_func_lock = threading.Lock()
 log_func_target: list[SyncTarget] = []
+
+
+@contextlib.contextmanager
+def log_sink(function: Callable[[str], object]) -> Iterator[Any]:
+    """``with log_sink(f) as log_func:`` pass ``log_func`` to C; lines go to ``f``; re-raises after."""
+    target = SyncTarget(function)
+    with log_func_lock:
+        log_func_target.append(target)
+        try:
+            yield lib.aeron_cffi_on_log_func
+        finally:
+            log_func_target.pop()
+    target.raise_pending()
 
 
 @ffi.def_extern()

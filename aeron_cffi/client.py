@@ -10,7 +10,7 @@ from aeron_cffi import async_add as _async
 from aeron_cffi._lifetime import Resource
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.channel_uri import ChannelUri
-from aeron_cffi.callbacks import ConductorTarget, SyncTarget, log_func_lock, log_func_target
+from aeron_cffi.callbacks import ConductorTarget, log_sink
 from aeron_cffi.context import Context
 from aeron_cffi.errors import AeronError, InvalidArgumentError, check
 
@@ -191,14 +191,8 @@ class Aeron(Resource):
     def print_counters(self, out: Callable[[str], object] = print) -> None:
         """Write every counter, one line per call of ``out`` (``aeron_print_counters``)."""
         self._check_open()
-        target = SyncTarget(out)
-        with log_func_lock:
-            log_func_target.append(target)
-            try:
-                lib.aeron_print_counters(self._ptr, lib.aeron_cffi_on_log_func)
-            finally:
-                log_func_target.pop()
-        target.raise_pending()
+        with log_sink(out) as log_func:
+            lib.aeron_print_counters(self._ptr, log_func)
 
     # -- publications ------------------------------------------------------------------
 

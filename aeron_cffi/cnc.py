@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Callable
 
 from aeron_cffi._lifetime import Resource
 from aeron_cffi._native import c_string, ffi, lib
-from aeron_cffi.callbacks import SyncTarget
+from aeron_cffi.callbacks import SyncTarget, log_sink
 from aeron_cffi.counters import CountersReader
 from aeron_cffi.errors import AeronError, check
 
@@ -114,9 +115,11 @@ class CncFile(Resource):
         lib.aeron_cnc_close(self._ptr)
 
 
-def is_driver_active(aeron_dir: str | os.PathLike[str], timeout_ms: int = 0) -> bool:
-    """True if a driver heartbeats in ``aeron_dir`` (``aeron_is_driver_active``)."""
-    return bool(lib.aeron_is_driver_active(os.fspath(aeron_dir).encode(), timeout_ms, ffi.NULL))
+def is_driver_active(aeron_dir: str | os.PathLike[str], timeout_ms: int = 0,
+                     log: Callable[[str], object] = lambda line: None) -> bool:
+    """True if a driver heartbeats in ``aeron_dir`` (``aeron_is_driver_active``); its log lines go to ``log``."""
+    with log_sink(log) as log_func:
+        return bool(lib.aeron_is_driver_active(os.fspath(aeron_dir).encode(), timeout_ms, log_func))
 
 
 def default_path() -> str:
