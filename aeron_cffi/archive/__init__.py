@@ -12,6 +12,8 @@ from aeron_cffi.archive.archive import (
     REPLAY_ALL_AND_STOP,
     AeronArchive,
     AsyncConnect,
+    add_session_id_to_channel,
+    replay_session_id_to_session_id,
 )
 from aeron_cffi.archive.context import ArchiveContext, CredentialsSupplier
 from aeron_cffi.archive.descriptors import (
@@ -39,4 +41,6 @@ __all__ = [
     "RecordingSignalCode",
     "RecordingSubscriptionDescriptor",
     "SourceLocation",
+    "add_session_id_to_channel",
+    "replay_session_id_to_session_id",
 ]

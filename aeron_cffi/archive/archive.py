@@ -29,7 +29,7 @@ from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.client import Aeron
 from aeron_cffi.errors import AeronTimeoutError, InvalidArgumentError
 
-__all__ = ["AeronArchive", "AsyncConnect", "NULL_POSITION", "NULL_VALUE", "REPLAY_ALL_AND_FOLLOW", "REPLAY_ALL_AND_STOP"]
+__all__ = ["AeronArchive", "AsyncConnect", "add_session_id_to_channel", "replay_session_id_to_session_id", "NULL_POSITION", "NULL_VALUE", "REPLAY_ALL_AND_FOLLOW", "REPLAY_ALL_AND_STOP"]
 
 NULL_VALUE: int = lib.AERON_NULL_VALUE
 NULL_POSITION: int = lib.AERON_NULL_POSITION
@@ -135,6 +135,20 @@ def replication_params(
         keep += [credentials, data]
         params.encoded_credentials = credentials
     return params, keep
+
+
+def replay_session_id_to_session_id(replay_session_id: int) -> int:
+    """The session id of a replay's image: the low 32 bits of the replay session id
+    (as a signed int32, the way channel URIs take it)."""
+    low = replay_session_id & 0xFFFFFFFF
+    return low - (1 << 32) if low >= 1 << 31 else low
+
+
+def add_session_id_to_channel(channel: str, session_id: int) -> str:
+    """``channel`` restricted to one session (``|session-id=``), e.g. to subscribe to
+    a replay started with ``start_replay``."""
+    separator = "|" if "?" in channel else "?"
+    return f"{channel}{separator}session-id={session_id}"
 
 
 class AsyncConnect:
@@ -582,6 +596,18 @@ class AeronArchive(Resource):
             "start_replay", recording_id, _channel(replay_channel), replay_stream_id, replay_params(**params),
             out="int64_t *",
         )
+
+    def replay(self, recording_id: int, replay_channel: str, replay_stream_id: int, **params: Any):
+        """Start a replay and return a ``Subscription`` (of the archive's Aeron client)
+        to it, added and connected (``aeron_archive_replay``); keywords as
+        ``start_replay``. Close the subscription to end the replay."""
+        from aeron_cffi.subscription import Subscription
+
+        pointer = self._call(
+            "replay", recording_id, _channel(replay_channel), replay_stream_id, replay_params(**params),
+            out="aeron_subscription_t **",
+        )
+        return Subscription(self.aeron, pointer, [])
 
     def stop_replay(self, replay_session_id: int) -> None:
         """``aeron_archive_stop_replay``."""

@@ -34,7 +34,8 @@ def _reader(counters: Any):
     aeron = getattr(counters, "aeron", counters)  # an AeronArchive's client
     if isinstance(aeron, Aeron):
         return lib.aeron_counters_reader(aeron.ptr)
-    return counters.ptr  # a CountersReader
+    counters._check_open()  # a CountersReader
+    return counters._ptr
 
 
 def find_counter_id_by_recording_id(counters: Any, recording_id: int) -> int:
