@@ -1,5 +1,6 @@
 """``ChannelUri``: parse and build Aeron channel URIs with Aeron's own parser
-(``aeron_uri_string_builder_*``, reached through helpers in ``ffibuild/helpers.c``)."""
+(``aeron_uri_string_builder_*``, reached through the ``aeron_cffi_uri_builder_*`` helpers
+in ``ffibuild/helpers.c``)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ class ChannelUri(Resource):
     def get(self, key: str, default: str | None = None) -> str | None:
         """(``aeron_uri_string_builder_get``)"""
         self._check_open()
-        value = lib.aeron_uri_string_builder_get(self._ptr, key.encode())
+        value = lib.aeron_cffi_uri_builder_get(self._ptr, key.encode())
         return default if value == ffi.NULL else c_string(value)
 
     def __getitem__(self, key: str) -> str:
@@ -68,7 +69,7 @@ class ChannelUri(Resource):
         self._check_open()
         text = ffi.NULL if value is None else (
             str(value).lower() if isinstance(value, bool) else str(value)).encode()
-        check(lib.aeron_uri_string_builder_put(self._ptr, key.encode(), text), f"ChannelUri[{key!r}]")
+        check(lib.aeron_cffi_uri_builder_put(self._ptr, key.encode(), text), f"ChannelUri[{key!r}]")
 
     def __delitem__(self, key: str) -> None:
         self[key] = None
@@ -112,7 +113,7 @@ class ChannelUri(Resource):
     def set_initial_position(self, position: int, initial_term_id: int, term_length: int) -> None:
         """Set init-term-id, term-id and term-offset for ``position`` (``aeron_uri_string_builder_set_initial_position``)."""
         self._check_open()
-        check(lib.aeron_uri_string_builder_set_initial_position(self._ptr, position, initial_term_id, term_length),
+        check(lib.aeron_cffi_uri_builder_set_initial_position(self._ptr, position, initial_term_id, term_length),
               "ChannelUri.set_initial_position")
 
     def __str__(self) -> str:
@@ -121,7 +122,7 @@ class ChannelUri(Resource):
         size = 1024
         while True:
             buffer = ffi.new("char[]", size)
-            length = check(lib.aeron_uri_string_builder_sprint(self._ptr, buffer, size), "ChannelUri")
+            length = check(lib.aeron_cffi_uri_builder_sprint(self._ptr, buffer, size), "ChannelUri")
             if length < size - 1:
                 return c_string(buffer)
             size *= 4

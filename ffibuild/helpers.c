@@ -94,6 +94,28 @@ void aeron_cffi_uri_builder_delete(aeron_uri_string_builder_t *builder)
     }
 }
 
+/* Aeron's URI string builder (uri/aeron_uri_string_builder.h is not a public header). */
+int aeron_cffi_uri_builder_put(aeron_uri_string_builder_t *builder, const char *key, const char *value)
+{
+    return aeron_uri_string_builder_put(builder, key, value);
+}
+
+const char *aeron_cffi_uri_builder_get(aeron_uri_string_builder_t *builder, const char *key)
+{
+    return aeron_uri_string_builder_get(builder, key);
+}
+
+int aeron_cffi_uri_builder_sprint(aeron_uri_string_builder_t *builder, char *buffer, size_t buffer_len)
+{
+    return aeron_uri_string_builder_sprint(builder, buffer, buffer_len);
+}
+
+int aeron_cffi_uri_builder_set_initial_position(
+    aeron_uri_string_builder_t *builder, int64_t position, int32_t initial_term_id, int32_t term_length)
+{
+    return aeron_uri_string_builder_set_initial_position(builder, position, initial_term_id, term_length);
+}
+
 /* Slot capacity of the builder's parameter map (iterate with _param_at). */
 size_t aeron_cffi_uri_builder_capacity(aeron_uri_string_builder_t *builder)
 {
