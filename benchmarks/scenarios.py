@@ -1,0 +1,302 @@
+"""The scenarios, each run in C, Java and Python, and how each program's output is read.
+
+A runner takes the run ``Settings`` and a scratch directory and returns one
+measurement: ``{metric: value}``. Throughput is read from the programs' own reports
+(the median of their once-a-second rates, without the first and last, partial,
+seconds); latency from their percentile output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import re
+import statistics
+import time
+from typing import Callable
+
+from aeron_cffi.testing import JavaArchive, free_udp_port
+
+from benchmarks import programs
+from benchmarks.programs import Process, c_sample, java, media_driver, python_worker
+
+Measurement = dict[str, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    repetitions: int
+    throughput_seconds: float  # each throughput run, after start-up
+    ping_messages: int
+    ping_warmup: int
+    archive_messages: int
+
+    @classmethod
+    def for_mode(cls, quick: bool, repetitions: int | None) -> Settings:
+        if quick:
+            return cls(repetitions or 1, 3.0, 5_000, 1_000, 20_000)
+        return cls(repetitions or 3, 6.0, 50_000, 10_000, 200_000)
+
+
+@dataclasses.dataclass(frozen=True)
+class Implementation:
+    label: str
+    language: str  # "c", "java" or "python"
+    run: Callable[[Settings, pathlib.Path], Measurement]
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    unit: str
+    higher_is_better: bool
+    metrics: tuple[str, ...]
+    implementations: tuple[Implementation, ...]
+
+
+STREAM_ID = 1001
+FRAGMENT_LIMIT = 256  # for every language: fragments per poll
+ARCHIVE_MESSAGE_LENGTH = 1024
+START_UP_SECONDS = 1.5
+
+# -- reading output ----------------------------------------------------------------------
+
+_C_RATE = re.compile(r"^(\d+)ms, ([0-9.e+]+) msgs/sec", re.M)  # rate_subscriber (and our Python twin)
+_JAVA_RATE = re.compile(r"^Duration (\d+)ms - ([\d,]+) messages", re.M)  # Embedded*Throughput
+_HDR_ROW = re.compile(r"^\s*([0-9.]+)\s+([0-9.]+)\s+\d+\s+([0-9.]+|inf)\s*$", re.M)  # value, percentile, ...
+_PY_PERCENTILE = re.compile(r"^percentile ([0-9.]+) ([0-9.]+)$", re.M)
+_ARCHIVE = re.compile(r"^(Recorded|Replayed) [0-9.]+ MB @ ([0-9.]+) MB/s", re.M)
+PERCENTILES = {"p50": 50.0, "p99": 99.0, "p99.9": 99.9}
+
+
+def steady_rate(rates: list[float]) -> float:
+    """Median of once-a-second rates, leaving out the idle start and the partial first and last."""
+    while rates and rates[0] == 0:
+        rates = rates[1:]
+    steady = rates[1:-1] or rates
+    if not steady:
+        raise RuntimeError("no rate reports")
+    return statistics.median(steady)
+
+
+def c_rates(output: str) -> list[float]:
+    return [float(rate) for _, rate in _C_RATE.findall(output)]
+
+
+def java_rates(output: str) -> list[float]:
+    return [int(count.replace(",", "")) * 1000.0 / int(ms) for ms, count in _JAVA_RATE.findall(output) if int(ms)]
+
+
+def hdr_percentiles(output: str) -> Measurement:
+    """Percentiles from an HdrHistogram percentile distribution (microseconds): the value of
+    the first row at or above each percentile (cping and EmbeddedPingPong print these)."""
+    rows = [(float(value), float(fraction)) for value, fraction, _ in _HDR_ROW.findall(output)]
+    if not rows:
+        raise RuntimeError(f"no percentile distribution in:\n{output[-2000:]}")
+    return {name: next((v for v, f in rows if f >= p / 100.0), rows[-1][0]) for name, p in PERCENTILES.items()}
+
+
+def python_percentiles(output: str) -> Measurement:
+    found = {float(p): float(v) for p, v in _PY_PERCENTILE.findall(output)}
+    return {name: found[p] for name, p in PERCENTILES.items()}
+
+
+def archive_rates(output: str) -> Measurement:
+    names = {"Recorded": "record", "Replayed": "replay"}
+    return {names[verb]: float(rate) for verb, rate in _ARCHIVE.findall(output)}
+
+
+# -- IPC throughput ----------------------------------------------------------------------
+
+
+def _pub_sub(work: pathlib.Path, seconds: float, publisher: list[str], subscriber: list[str],
+             rates: Callable[[str], list[float]]) -> Measurement:
+    with programs.processes() as started:
+        sub = Process(subscriber, work / "subscriber.log")
+        started.append(sub)
+        pub = Process(publisher, work / "publisher.log")
+        started.append(pub)
+        time.sleep(START_UP_SECONDS + seconds)
+        pub.interrupt()
+        output = sub.interrupt()
+    return {"rate": steady_rate(rates(output))}
+
+
+def c_ipc(length: int) -> Callable[[Settings, pathlib.Path], Measurement]:
+    def run(settings: Settings, work: pathlib.Path) -> Measurement:
+        with media_driver() as directory:
+            common = ["-p", directory, "-c", "aeron:ipc", "-s", str(STREAM_ID)]
+            return _pub_sub(work, settings.throughput_seconds,
+                            [c_sample("streaming_publisher"), *common, "-L", str(length), "-m", str(10**12)],
+                            [c_sample("rate_subscriber"), *common, "-f", str(FRAGMENT_LIMIT)], c_rates)
+    return run
+
+
+def python_ipc(length: int, api: str) -> Callable[[Settings, pathlib.Path], Measurement]:
+    def run(settings: Settings, work: pathlib.Path) -> Measurement:
+        with media_driver() as directory:
+            common = {"dir": directory, "channel": "aeron:ipc", "stream_id": STREAM_ID, "api": api}
+            return _pub_sub(work, settings.throughput_seconds, python_worker("ipc-pub", length=length, **common),
+                            python_worker("ipc-sub", **common), c_rates)
+    return run
+
+
+def java_ipc(length: int) -> Callable[[Settings, pathlib.Path], Measurement]:
+    def run(settings: Settings, work: pathlib.Path) -> Measurement:
+        with programs.aeron_dir() as directory, programs.processes() as started:
+            sample = Process(java("io.aeron.samples.EmbeddedExclusiveIpcThroughput", {
+                "aeron.dir": directory, "aeron.sample.messageLength": length,
+                "aeron.sample.frameCountLimit": FRAGMENT_LIMIT}), work / "java.log")
+            started.append(sample)
+            time.sleep(START_UP_SECONDS + settings.throughput_seconds)
+            return {"rate": steady_rate(java_rates(sample.interrupt()))}
+    return run
+
+
+def ipc_scenario(length: int, label: str) -> Scenario:
+    return Scenario(
+        f"ipc-throughput-{label}", f"IPC throughput, {label} messages, exclusive publication", "msgs/s", True,
+        ("rate",), (
+            Implementation("C streaming_publisher + rate_subscriber", "c", c_ipc(length)),
+            Implementation("Java EmbeddedExclusiveIpcThroughput", "java", java_ipc(length)),
+            Implementation("Python offer + poll(handler)", "python", python_ipc(length, "message")),
+            Implementation("Python offer_batch + BatchPoller", "python", python_ipc(length, "batch")),
+        ))
+
+
+# -- ping-pong ---------------------------------------------------------------------------
+
+
+def _channels(transport: str) -> tuple[str, str]:
+    if transport == "ipc":
+        return "aeron:ipc", "aeron:ipc"
+    return (f"aeron:udp?endpoint=localhost:{free_udp_port()}", f"aeron:udp?endpoint=localhost:{free_udp_port()}")
+
+
+def _ping_timeout(settings: Settings) -> float:
+    return 60.0 + (settings.ping_messages + settings.ping_warmup) / 1000.0
+
+
+def c_ping(transport: str) -> Callable[[Settings, pathlib.Path], Measurement]:
+    def run(settings: Settings, work: pathlib.Path) -> Measurement:
+        ping_channel, pong_channel = _channels(transport)
+        channels = ["-c", ping_channel, "-C", pong_channel]
+        with media_driver() as directory, programs.processes() as started:
+            pong = Process([c_sample("cpong"), "-p", directory, *channels], work / "pong.log")
+            started.append(pong)
+            ping = Process([c_sample("cping"), "-p", directory, *channels, "-m", str(settings.ping_messages),
+                            "-w", str(settings.ping_warmup), "-L", "32"], work / "ping.log")
+            started.append(ping)
+            output = ping.wait(_ping_timeout(settings))
+            pong.interrupt()
+            return hdr_percentiles(output)
+    return run
+
+
+def python_ping(transport: str) -> Callable[[Settings, pathlib.Path], Measurement]:
+    def run(settings: Settings, work: pathlib.Path) -> Measurement:
+        ping_channel, pong_channel = _channels(transport)
+        with media_driver() as directory, programs.processes() as started:
+            channels = {"dir": directory, "ping_channel": ping_channel, "pong_channel": pong_channel}
+            pong = Process(python_worker("pong", **channels), work / "pong.log")
+            started.append(pong)
+            ping = Process(python_worker("ping", messages=settings.ping_messages, warmup=settings.ping_warmup,
+                                         length=32, **channels), work / "ping.log")
+            started.append(ping)
+            output = ping.wait(_ping_timeout(settings))
+            pong.interrupt()
+            return python_percentiles(output)
+    return run
+
+
+def java_ping(transport: str) -> Callable[[Settings, pathlib.Path], Measurement]:
+    def run(settings: Settings, work: pathlib.Path) -> Measurement:
+        ping_channel, pong_channel = _channels(transport)
+        with programs.aeron_dir() as directory, programs.processes() as started:
+            sample = Process(java("io.aeron.samples.EmbeddedPingPong", {
+                "aeron.dir": directory, "aeron.sample.ping.channel": ping_channel,
+                "aeron.sample.pong.channel": pong_channel, "aeron.sample.messages": settings.ping_messages,
+                "aeron.sample.warmup.messages": settings.ping_warmup, "aeron.sample.warmup.iterations": 1,
+                "aeron.sample.messageLength": 32, "aeron.sample.frameCountLimit": FRAGMENT_LIMIT,
+            }), work / "java.log", stdin="n\n")  # answers its "Execute again?"
+            started.append(sample)
+            return hdr_percentiles(sample.wait(_ping_timeout(settings)))
+    return run
+
+
+def ping_scenario(transport: str) -> Scenario:
+    where = "IPC" if transport == "ipc" else "UDP on localhost"
+    return Scenario(
+        f"ping-pong-{transport}", f"Ping-pong round trip, 32 B, {where}", "µs", False,
+        tuple(PERCENTILES), (
+            Implementation("C cping + cpong", "c", c_ping(transport)),
+            Implementation("Java EmbeddedPingPong", "java", java_ping(transport)),
+            Implementation("Python offer + poll(handler)", "python", python_ping(transport)),
+        ))
+
+
+# -- archive -----------------------------------------------------------------------------
+
+
+def _archive_run(command: Callable[[Settings, str, JavaArchive], list[str]]) -> Callable[
+        [Settings, pathlib.Path], Measurement]:
+    """Run ``command(settings, aeron_dir, archive)`` against the C media driver and a Java archive."""
+    def run(settings: Settings, work: pathlib.Path) -> Measurement:
+        with media_driver() as directory, JavaArchive(directory, archive_dir=work / "archive") as archive, \
+                programs.processes() as started:
+            process = Process(command(settings, directory, archive), work / "archive-client.log")
+            started.append(process)
+            return archive_rates(process.wait(300))
+    return run
+
+
+def c_archive(settings: Settings, directory: str, archive: JavaArchive) -> list[str]:
+    return [programs.archive_throughput(), "-p", directory, "-C", archive.control_request_channel,
+            "-c", "aeron:ipc", "-s", str(STREAM_ID), "-L", str(ARCHIVE_MESSAGE_LENGTH),
+            "-m", str(settings.archive_messages)]
+
+
+def python_archive(settings: Settings, directory: str, archive: JavaArchive) -> list[str]:
+    return python_worker("archive", dir=directory, control_channel=archive.control_request_channel,
+                         channel="aeron:ipc", stream_id=STREAM_ID, length=ARCHIVE_MESSAGE_LENGTH,
+                         messages=settings.archive_messages)
+
+
+def java_archive(settings: Settings, work: pathlib.Path) -> Measurement:
+    """EmbeddedRecordingThroughput, then EmbeddedReplayThroughput (each its own archiving
+    media driver, SHARED threading like the C and Python runs)."""
+    found: Measurement = {}
+    for sample, name in (("EmbeddedRecordingThroughput", "record"), ("EmbeddedReplayThroughput", "replay")):
+        with programs.aeron_dir() as directory, programs.processes() as started:
+            process = Process(java(f"io.aeron.samples.archive.{sample}", {
+                "aeron.dir": directory, "aeron.threading.mode": "SHARED",
+                "aeron.archive.threading.mode": "SHARED", "aeron.archive.dir": work / f"archive-{name}",
+                "aeron.archive.control.channel": f"aeron:udp?endpoint=localhost:{free_udp_port()}",
+                "aeron.archive.replication.channel": "aeron:udp?endpoint=localhost:0",
+                "aeron.sample.channel": "aeron:ipc", "aeron.sample.streamId": STREAM_ID,
+                "aeron.sample.messages": settings.archive_messages,
+                "aeron.sample.messageLength": ARCHIVE_MESSAGE_LENGTH, "aeron.sample.frameCountLimit": FRAGMENT_LIMIT,
+            }), work / f"java-{name}.log", stdin="n\n")  # answers its "Execute again?"
+            started.append(process)
+            found.update(archive_rates(process.wait(300)))
+    return found
+
+
+def archive_scenario() -> Scenario:
+    return Scenario(
+        "archive-throughput", f"Archive record and replay over IPC, {ARCHIVE_MESSAGE_LENGTH} B messages",
+        "MB/s", True, ("record", "replay"), (
+            Implementation("C archive_throughput (ours)", "c", _archive_run(c_archive)),
+            Implementation("Java EmbeddedRecording/ReplayThroughput", "java", java_archive),
+            Implementation("Python offer + poll(handler)", "python", _archive_run(python_archive)),
+        ))
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    ipc_scenario(32, "32B"),
+    ipc_scenario(1024, "1KiB"),
+    ping_scenario("ipc"),
+    ping_scenario("udp"),
+    archive_scenario(),
+)

@@ -1,0 +1,224 @@
+"""The Python side of each scenario, each run as its own process like the C samples.
+
+``python -m benchmarks.workers <program> [options]``; every program connects to the
+media driver at ``--dir`` and prints in the format of the C or Java sample it stands
+beside, so one parser reads all three languages:
+
+* ``ipc-pub`` / ``ipc-sub``: streaming publisher and rate subscriber; the subscriber
+  prints one ``<ms>ms, <rate> msgs/sec, ...`` line a second (``rate_subscriber``'s).
+  ``--api message`` uses ``offer`` and ``poll`` with a Python handler per message;
+  ``--api batch`` uses ``aeron_cffi.fast`` (``offer_batch``, ``BatchPoller``).
+* ``ping`` / ``pong``: round trips of timestamped messages; ping prints the
+  percentiles as ``percentile <p> <microseconds>`` lines.
+* ``archive``: record then replay through ``AeronArchive``, printing ``Recorded ...``
+  and ``Replayed ...`` lines as the Java samples do.
+
+Each runs until it is done or gets SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import struct
+import time
+from array import array
+
+from aeron_cffi import Aeron
+from aeron_cffi.archive import AeronArchive, recording_pos
+from aeron_cffi.fast import BatchPoller, MessageBatch, offer_batch
+
+_MB = 1024.0 * 1024.0
+FRAGMENT_LIMIT = 256
+PERCENTILES = (50.0, 99.0, 99.9)
+
+
+def _wait_connected(resource) -> None:
+    while not resource.is_connected:
+        time.sleep(0.001)
+
+
+def ipc_pub(args: argparse.Namespace) -> None:
+    with Aeron(dir=args.dir) as aeron:
+        publication = aeron.add_exclusive_publication(args.channel, args.stream_id)
+        _wait_connected(publication)
+        try:
+            if args.api == "message":
+                message = bytes(args.length)
+                offer = publication.offer
+                while True:
+                    offer(message)
+            else:
+                batch = MessageBatch.of([bytes(args.length)] * max(1, 65536 // args.length))
+                while True:
+                    start = 0
+                    while start < batch.count:
+                        start += offer_batch(publication, batch, start, max_wait=0.1)
+        except KeyboardInterrupt:
+            pass
+
+
+class _Rate:
+    """Prints ``rate_subscriber``'s report line once a second."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.bytes = 0
+        self.last_ns = time.monotonic_ns()
+        self.last_messages = 0
+        self.last_bytes = 0
+
+    def report_if_due(self) -> None:
+        now = time.monotonic_ns()
+        elapsed = now - self.last_ns
+        if elapsed >= 1_000_000_000:
+            messages, data = self.messages - self.last_messages, self.bytes - self.last_bytes
+            print(f"{elapsed // 1_000_000}ms, {messages * 1e9 / elapsed:.4g} msgs/sec, "
+                  f"{data * 1e9 / elapsed:.4g} bytes/sec, totals {self.messages} messages "
+                  f"{self.bytes // (1 << 20)} MB payloads", flush=True)
+            self.last_ns, self.last_messages, self.last_bytes = now, self.messages, self.bytes
+
+
+def ipc_sub(args: argparse.Namespace) -> None:
+    rate = _Rate()
+    with Aeron(dir=args.dir) as aeron:
+        subscription = aeron.add_subscription(args.channel, args.stream_id)
+        try:
+            if args.api == "message":
+                def on_fragment(data: bytes, header: object) -> None:
+                    rate.messages += 1
+                    rate.bytes += len(data)
+
+                poll = subscription.poll
+                while True:
+                    poll(on_fragment, FRAGMENT_LIMIT)
+                    rate.report_if_due()
+            else:
+                poller = BatchPoller(subscription, max_fragments=4096, capacity=4 << 20)
+                while True:
+                    rate.messages += poller.poll(max_wait=0.05)
+                    rate.bytes += poller.bytes_polled
+                    rate.report_if_due()
+        except KeyboardInterrupt:
+            pass
+
+
+def pong(args: argparse.Namespace) -> None:
+    with Aeron(dir=args.dir) as aeron:
+        subscription = aeron.add_subscription(args.ping_channel, args.ping_stream_id)
+        publication = aeron.add_exclusive_publication(args.pong_channel, args.pong_stream_id)
+        offer = publication.offer
+
+        def on_ping(data: bytes, header: object) -> None:
+            while offer(data) < 0:
+                pass
+
+        poll = subscription.poll
+        try:
+            while True:
+                poll(on_ping, FRAGMENT_LIMIT)
+        except KeyboardInterrupt:
+            pass
+
+
+def percentile(sorted_values: array, p: float) -> int:
+    """The value at percentile ``p`` (HdrHistogram's definition, without its rounding)."""
+    return sorted_values[max(0, math.ceil(p / 100.0 * len(sorted_values)) - 1)]
+
+
+def ping(args: argparse.Namespace) -> None:
+    with Aeron(dir=args.dir) as aeron:
+        subscription = aeron.add_subscription(args.pong_channel, args.pong_stream_id)
+        publication = aeron.add_exclusive_publication(args.ping_channel, args.ping_stream_id)
+        _wait_connected(subscription)
+        _wait_connected(publication)
+        message = bytearray(args.length)
+        timestamp = struct.Struct("<q")
+        clock = time.perf_counter_ns
+        rtts = array("q", bytes(8 * args.messages))
+        received = [0]
+
+        def on_pong(data: bytes, header: object) -> None:
+            rtts[received[0] % len(rtts)] = clock() - timestamp.unpack_from(data)[0]
+            received[0] += 1
+
+        offer, poll = publication.offer, subscription.poll
+        for count in (args.warmup, args.messages):
+            received[0] = 0
+            for i in range(count):
+                timestamp.pack_into(message, 0, clock())
+                while offer(message) < 0:
+                    timestamp.pack_into(message, 0, clock())
+                while received[0] <= i:
+                    poll(on_pong, FRAGMENT_LIMIT)
+        ordered = array("q", sorted(rtts))
+        for p in PERCENTILES:
+            print(f"percentile {p} {percentile(ordered, p) / 1000.0:.3f}", flush=True)
+
+
+def archive(args: argparse.Namespace) -> None:
+    with Aeron(dir=args.dir) as aeron, \
+            AeronArchive.connect(aeron=aeron, control_request_channel=args.control_channel,
+                                 control_response_channel="aeron:udp?endpoint=localhost:0") as client:
+        publication = aeron.add_exclusive_publication(args.channel, args.stream_id)
+        separator = "|" if "?" in args.channel else "?"
+        recorded_channel = f"{args.channel}{separator}session-id={publication.session_id}"
+        subscription_id = client.start_recording(recorded_channel, args.stream_id)
+        counter_id = -1
+        while counter_id < 0:
+            counter_id = recording_pos.find_counter_id_by_session_id(aeron, publication.session_id)
+        recording_id = recording_pos.get_recording_id(aeron, counter_id)
+        counters = aeron.counters_reader()
+
+        message = bytearray(args.length)
+        offer = publication.offer
+        start = time.perf_counter_ns()
+        for i in range(args.messages):
+            struct.pack_into("<q", message, 0, i)
+            while offer(message) < 0:
+                pass
+        stop_position = publication.position
+        while counters.value(counter_id) < stop_position:
+            time.sleep(0)
+        elapsed = (time.perf_counter_ns() - start) / 1e9
+        print(f"Recorded {stop_position / _MB:.2f} MB @ {stop_position / _MB / elapsed:.2f} MB/s", flush=True)
+        client.stop_recording_subscription(subscription_id)
+
+        received = [0]
+
+        def on_fragment(data: bytes, header: object) -> None:
+            received[0] += 1
+
+        start = time.perf_counter_ns()
+        with client.replay(recording_id, "aeron:ipc", 101, position=0, length=stop_position) as replay:
+            poll = replay.poll
+            while received[0] < args.messages:
+                poll(on_fragment, FRAGMENT_LIMIT)
+        elapsed = (time.perf_counter_ns() - start) / 1e9
+        print(f"Replayed {stop_position / _MB:.2f} MB @ {stop_position / _MB / elapsed:.2f} MB/s", flush=True)
+
+
+PROGRAMS = {"ipc-pub": ipc_pub, "ipc-sub": ipc_sub, "ping": ping, "pong": pong, "archive": archive}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.workers")
+    parser.add_argument("program", choices=sorted(PROGRAMS))
+    parser.add_argument("--dir", required=True, help="the media driver's Aeron directory")
+    parser.add_argument("--api", choices=("message", "batch"), default="message")
+    parser.add_argument("--channel", default="aeron:ipc")
+    parser.add_argument("--stream-id", type=int, default=1001)
+    parser.add_argument("--length", type=int, default=32)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--warmup", type=int, default=10_000)
+    parser.add_argument("--ping-channel", default="aeron:ipc")
+    parser.add_argument("--pong-channel", default="aeron:ipc")
+    parser.add_argument("--ping-stream-id", type=int, default=1002)
+    parser.add_argument("--pong-stream-id", type=int, default=1003)
+    parser.add_argument("--control-channel", help="the archive's control request channel")
+    args = parser.parse_args(argv)
+    PROGRAMS[args.program](args)
+
+
+if __name__ == "__main__":
+    main()
