@@ -13,6 +13,8 @@ Run by setuptools through ``cffi_modules`` on ``pip install .`` / ``pip install 
 
 from __future__ import annotations
 
+import filecmp
+import os
 import pathlib
 import shutil
 import sys
@@ -31,8 +33,15 @@ PACKAGED_AERONMD = ROOT / "aeron_cffi" / "bin" / "aeronmd"
 
 
 def _package_aeronmd(built: aeron_build.AeronBuild) -> None:
+    """Copy the driver into the package: unchanged files are left alone, and a new one
+    replaces the old by rename, because a running aeronmd keeps its file busy."""
+    source = built.executable("aeronmd_s")
+    if PACKAGED_AERONMD.is_file() and filecmp.cmp(source, PACKAGED_AERONMD, shallow=False):
+        return
     PACKAGED_AERONMD.parent.mkdir(exist_ok=True)
-    shutil.copy2(built.executable("aeronmd_s"), PACKAGED_AERONMD)
+    staged = PACKAGED_AERONMD.with_name(".aeronmd.tmp")
+    shutil.copy2(source, staged)
+    os.replace(staged, PACKAGED_AERONMD)
 
 
 def make_builder() -> cffi.FFI:

@@ -15,7 +15,9 @@ AERON_TREES = [ROOT / "vendor" / "aeron" / "build", ROOT / "vendor" / "aeron" / 
 
 
 def run(*cmd, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([str(c) for c in cmd], check=True, capture_output=True, text=True, **kwargs)
+    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, f"{cmd} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
 
 
 def test_wheel_installs_and_runs_without_the_source_tree(tmp_path: pathlib.Path):
