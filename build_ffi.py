@@ -53,7 +53,7 @@ def make_builder() -> cffi.FFI:
     builder.cdef(generated.text + HELPERS_CDEF.read_text())
     builder.set_source(
         "aeron_cffi._aeron",
-        "".join(f'#include "{name}"\n' for name in built.headers) + HELPERS.read_text(),
+        "".join(f'#include "{name}"\n' for name in generated.source_includes) + HELPERS.read_text(),
         include_dirs=[str(d) for d in built.include_dirs],
         extra_objects=[str(lib) for lib in built.static_libs],
         libraries=["uuid", "dl", "m", "pthread"],

@@ -17,12 +17,14 @@ from aeron_cffi.errors import (
     ClientTimeoutError,
     ConductorServiceTimeoutError,
     DriverBufferFullError,
+    DriverErrorCode,
     DriverTimeoutError,
     InvalidArgumentError,
     MaxPositionExceededError,
     OfferResult,
     PublicationClosedError,
     PublicationError,
+    RegistrationError,
     ResourceClosedError,
 )
 from aeron_cffi.exclusive_publication import ExclusivePublication

@@ -62,7 +62,7 @@ import threading
 from typing import Any, Callable, Iterator
 
 from aeron_cffi._native import c_string, ffi, lib
-from aeron_cffi.errors import error_from
+from aeron_cffi.errors import CLIENT_CLOSING_ERRORS, AeronError, handler_error
 
 log = logging.getLogger("aeron_cffi")
 
@@ -102,12 +102,18 @@ class FragmentTarget(SyncTarget):
 
 
 class ErrorReporter:
-    """Where conductor-thread exceptions go: the user's error handler, else the logger."""
+    """Where conductor-thread exceptions go: the user's error handler, else the logger.
 
-    __slots__ = ("handler",)
+    ``fatal`` keeps the first error with which the C client closed itself (a driver,
+    client or conductor service timeout: ``CLIENT_CLOSING_ERRORS``), so later calls on
+    the client raise it instead of waiting on a conductor that no longer runs.
+    """
+
+    __slots__ = ("handler", "fatal")
 
     def __init__(self, handler: Callable[[BaseException], object] | None = None) -> None:
         self.handler = handler
+        self.fatal: AeronError | None = None
 
     def report(self, exc: BaseException) -> None:
         handler = self.handler
@@ -151,7 +157,10 @@ class ConductorTarget:
 @ffi.def_extern()
 def aeron_cffi_on_error_handler(clientd, errcode, message):
     reporter: ErrorReporter = ffi.from_handle(clientd)
-    reporter.report(error_from(errcode, c_string(message)))
+    error = handler_error(errcode, c_string(message))
+    if isinstance(error, CLIENT_CLOSING_ERRORS) and reporter.fatal is None:
+        reporter.fatal = error
+    reporter.report(error)
 
 
 @ffi.def_extern()

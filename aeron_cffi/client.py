@@ -12,7 +12,7 @@ from aeron_cffi._native import ffi, lib
 from aeron_cffi.channel_uri import ChannelUri
 from aeron_cffi.callbacks import ConductorTarget, log_sink
 from aeron_cffi.context import Context
-from aeron_cffi.errors import AeronError, InvalidArgumentError, check
+from aeron_cffi.errors import AeronError, InvalidArgumentError, ResourceClosedError, check
 
 AsyncAdd = _async.AsyncAdd
 
@@ -144,12 +144,25 @@ class Aeron(Resource):
         """Let the conductor make progress while a blocking helper waits."""
         if self._invoker:
             self.do_work()
+        else:
+            self._check_open()
         time.sleep(0.0005)
 
     @property
     def is_closed(self) -> bool:
         """True once closed here, or when the C client closed itself (``aeron_is_closed``)."""
         return self._closed or bool(lib.aeron_is_closed(self._ptr))
+
+    def _check_open(self) -> None:
+        """Raise ``ResourceClosedError`` once closed here; once the C client closed itself
+        (driver, client or conductor service timeout), raise that error again (the
+        conductor no longer runs: a command would never be answered)."""
+        super()._check_open()
+        if lib.aeron_is_closed(self._ptr):
+            fatal = self.context.reporter.fatal
+            if fatal is None:
+                raise ResourceClosedError("Aeron client was closed by its conductor")
+            raise type(fatal)(f"Aeron client was closed by its conductor: {fatal.errmsg}", fatal.errcode)
 
     def _close_native(self) -> None:
         try:

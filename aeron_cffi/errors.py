@@ -7,7 +7,10 @@ the class:
 
 * ``errcode`` is an ``errno`` value (``EINVAL``, ``ETIMEDOUT``, ...) for local failures;
 * ``-AERON_CLIENT_ERROR_*`` for client-side failures (driver timeout, buffer full...);
-* the same codes arrive positive in error handler callbacks.
+* ``-AERON_ERROR_CODE_*`` when the driver refused a command (an invalid channel, an
+  unknown host...): the client's async poll negates the driver's error code. These
+  raise ``RegistrationError``, whose ``error_code`` is the ``DriverErrorCode``;
+* error handler callbacks get Aeron codes as positive numbers (``handler_error``).
 
 Every class carries ``errcode`` and ``errmsg``; the ones for timeouts are also
 ``TimeoutError`` and the one for bad arguments is also ``ValueError``, so code that
@@ -32,6 +35,10 @@ def _constants(prefix: str) -> dict[str, int]:
 # AERON_CLIENT_ERROR_* #define has its member).
 ClientErrorCode = enum.IntEnum("ClientErrorCode", _constants("AERON_CLIENT_ERROR_"), module=__name__)
 ClientErrorCode.__doc__ = "Aeron client error codes (``AERON_CLIENT_ERROR_*`` in aeronc.h)."
+
+DriverErrorCode = enum.IntEnum("DriverErrorCode", _constants("AERON_ERROR_CODE_"), module=__name__)
+DriverErrorCode.__doc__ = """Error codes the media driver answers a command with (``AERON_ERROR_CODE_*`` in
+Aeron's control protocol header; Java's ``io.aeron.ErrorCode``)."""
 
 
 class AeronError(Exception):
@@ -74,9 +81,22 @@ class InvalidArgumentError(AeronError, ValueError):
     """Aeron rejected an argument (``EINVAL``), or Python did before calling Aeron."""
 
 
+class RegistrationError(AeronError):
+    """The media driver refused a command (add a publication, subscription, counter or
+    destination): ``error_code`` is the driver's ``DriverErrorCode`` (``errcode`` is its
+    negation, as ``aeron_errcode()`` reports it) and ``errmsg`` carries the driver's message."""
+
+    @property
+    def error_code(self) -> DriverErrorCode:
+        return DriverErrorCode(-self.errcode)
+
+
 class ResourceClosedError(AeronError):
     """The object (or the client it belongs to) is closed; nothing was sent to C."""
 
+
+# What the client conductor reports when it closes the client (``is_terminating``).
+CLIENT_CLOSING_ERRORS = (DriverTimeoutError, ClientTimeoutError, ConductorServiceTimeoutError)
 
 _BY_CLIENT_CODE: dict[int, type[AeronError]] = {
     ClientErrorCode.DRIVER_TIMEOUT: DriverTimeoutError,
@@ -91,14 +111,25 @@ _BY_ERRNO: dict[int, type[AeronError]] = {
 }
 
 
+_DRIVER_CODES = frozenset(code for code in DriverErrorCode if code > 0)
+
+
 def error_class(errcode: int) -> type[AeronError]:
-    """The exception class for an Aeron error code, as returned by ``aeron_errcode()``
-    (client codes negative) or passed to an error handler (client codes positive)."""
-    return _BY_CLIENT_CODE.get(abs(errcode)) or _BY_ERRNO.get(errcode) or AeronError
+    """The exception class for an error code as ``aeron_errcode()`` returns it."""
+    if errcode < 0:
+        return _BY_CLIENT_CODE.get(-errcode) or (RegistrationError if -errcode in _DRIVER_CODES else AeronError)
+    return _BY_ERRNO.get(errcode, AeronError)
 
 
 def error_from(errcode: int, errmsg: str) -> AeronError:
     return error_class(errcode)(errmsg, errcode)
+
+
+def handler_error(code: int, errmsg: str) -> AeronError:
+    """The exception for what the client conductor passes its error handler: a positive
+    Aeron code (``AERON_CLIENT_ERROR_*``, or ``AERON_ERROR_CODE_GENERIC_ERROR`` for a
+    local failure); ``errcode`` is stored negated, as ``aeron_errcode()`` reports it."""
+    return _BY_CLIENT_CODE.get(code, AeronError)(errmsg, -code)
 
 
 def last_error(context: str | None = None) -> AeronError:

@@ -13,6 +13,14 @@ system header. Then it makes the text digestible by cffi:
   ``static const char *const NAME;``;
 * every callback typedef ``R (*aeron_x_t)(args)`` gets an ``extern "Python"``
   trampoline named ``trampoline_name("aeron_x_t")`` with the same signature.
+
+Two internal headers contribute their integer literal ``#define``s and nothing else
+(``DEFINES_ONLY_HEADERS``): the driver's error codes (``AERON_ERROR_CODE_*``) that a
+failed registration carries, and the driver's counter type ids and system counter ids
+(``AERON_COUNTER_*_TYPE_ID``, ``AERON_SYSTEM_COUNTER_ID_*``) that stat tools filter
+on, are declared only there. The extension's source includes
+it (``Cdef.source_includes``) so the compiler supplies the values, but the cdef takes
+no functions or types from it.
 """
 
 from __future__ import annotations
@@ -28,6 +36,13 @@ _DEFINE = re.compile(r"^#define (\w+)(\([^)]*\))?\s*(.*)$")
 _CALLBACK_TYPEDEF = re.compile(r"typedef\s+([^;(){}]+?)\(\s*\*\s*(\w+)\s*\)\s*\(([^;]*?)\)\s*;", re.S)
 _FUNCTION_DECL = re.compile(r"^[\w\s\*]+?\b(aeron_\w+)\s*\(", re.M)
 _ARRAY_EXPRESSION = re.compile(r"\[([^\]]*[^\]\d\s][^\]]*)\]")
+_INTEGER_LITERAL = re.compile(r"^\(?\s*(-?(?:0x[0-9a-fA-F]+|\d+))\s*\)?$")
+
+# relative to the Aeron source root
+DEFINES_ONLY_HEADERS = (
+    "aeron-client/src/main/c/command/aeron_control_protocol.h",
+    "aeron-client/src/main/c/aeron_counters.h",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +54,7 @@ class Cdef:
     callbacks: dict[str, str]  # callback typedef -> trampoline name
     integer_constants: tuple[str, ...]
     string_constants: tuple[str, ...]
+    source_includes: tuple[str, ...]  # what the extension's C source #includes
 
 
 def trampoline_name(callback_typedef: str) -> str:
@@ -83,6 +99,17 @@ def _split_defines(lines: list[str]) -> tuple[list[str], dict[str, str]]:
     return declarations, macros
 
 
+def literal_defines(header: pathlib.Path) -> list[str]:
+    """The ``AERON_*`` macros of ``header`` whose body is an integer literal."""
+    names = []
+    for line in header.read_text().splitlines():
+        define = _DEFINE.match(line.strip())
+        if define and define.group(2) is None and define.group(1).startswith("AERON_") and \
+                _INTEGER_LITERAL.match(define.group(3).strip()):
+            names.append(define.group(1))
+    return names
+
+
 def _cffi_declarations(declarations: list[str]) -> list[str]:
     """Top-level declarations, rewritten where cffi cannot parse or must not guess,
     each once (the headers repeat some typedefs, which C allows and cffi does not)."""
@@ -114,6 +141,10 @@ def generate(headers: dict[str, pathlib.Path], aeron_root: pathlib.Path, cc: str
 
     strings = tuple(sorted(n for n, v in macros.items() if v.startswith('"')))
     integers = tuple(sorted(n for n, v in macros.items() if not v.startswith('"')))
+    defines_only = [aeron_root / header for header in DEFINES_ONLY_HEADERS]
+    integers += tuple(name for header in defines_only for name in literal_defines(header) if name not in macros)
+    includes = tuple(headers) + tuple(
+        str(path.relative_to(next(d for d in include_dirs if path.is_relative_to(d)))) for path in defines_only)
     callbacks = {m.group(2): trampoline_name(m.group(2)) for m in _CALLBACK_TYPEDEF.finditer(body)}
     functions = tuple(dict.fromkeys(_FUNCTION_DECL.findall(_without_typedefs(body))))
 
@@ -123,7 +154,7 @@ def generate(headers: dict[str, pathlib.Path], aeron_root: pathlib.Path, cc: str
     for match in _CALLBACK_TYPEDEF.finditer(body):
         result, typedef, params = match.groups()
         parts.append(f'extern "Python" {result.strip()} {callbacks[typedef]}({params.strip()});')
-    return Cdef("\n".join(parts) + "\n", functions, callbacks, integers, strings)
+    return Cdef("\n".join(parts) + "\n", functions, callbacks, integers, strings, includes)
 
 
 def _without_typedefs(text: str) -> str:

@@ -13,15 +13,20 @@ from aeron_cffi import (
     BufferClaim,
     ChannelUri,
     ClientErrorCode,
+    ClientTimeoutError,
+    ConductorServiceTimeoutError,
     Context,
+    DriverErrorCode,
     DriverTimeoutError,
     InvalidArgumentError,
+    MediaDriver,
     OfferResult,
     PublicationClosedError,
+    RegistrationError,
     ResourceClosedError,
 )
 from aeron_cffi._native import lib
-from aeron_cffi.errors import AeronError, error_class, offer_error
+from aeron_cffi.errors import AeronError, error_class, handler_error, offer_error
 
 from helpers import wait_until
 
@@ -105,9 +110,11 @@ def test_error_classes_from_codes():
                        (ClientErrorCode.CONDUCTOR_SERVICE_TIMEOUT, "ConductorServiceTimeoutError"),
                        (ClientErrorCode.BUFFER_FULL, "BufferFullError"),
                        (ClientErrorCode.DRIVER_BUFFER_FULL, "DriverBufferFullError")]:
-        assert error_class(code).__name__ == name
-        assert error_class(-code).__name__ == name
+        assert error_class(-code).__name__ == name  # aeron_errcode() negates client codes
+        assert type(handler_error(code, "x")).__name__ == name  # error handlers get them positive
     assert error_class(errno.EINVAL) is InvalidArgumentError
+    assert error_class(-DriverErrorCode.UNKNOWN_HOST) is RegistrationError
+    assert type(handler_error(DriverErrorCode.GENERIC_ERROR, "x")) is AeronError
 
 
 def test_conductor_errors_reach_the_error_handler(media_driver):
@@ -117,3 +124,82 @@ def test_conductor_errors_reach_the_error_handler(media_driver):
         client.add_publication("aeron:ipc", 5)
         wait_until(lambda: errors, "error handler call")
     assert isinstance(errors[0], RuntimeError) and "on_new_publication" in str(errors[0])
+
+
+@pytest.mark.parametrize("channel, code", [
+    ("aeron:udp?endpoint=localhost:40124|interface=999.0.0.1", DriverErrorCode.UNKNOWN_HOST),
+    ("aeron:udp?endpoint=no-such-host.invalid:40125", DriverErrorCode.UNKNOWN_HOST),
+    ("aeron:udp?endpoint=127.0.0.1:99999", DriverErrorCode.GENERIC_ERROR),
+])
+def test_driver_rejections_raise_registration_error_with_the_drivers_code(aeron, channel, code):
+    for add in (aeron.add_publication, aeron.add_exclusive_publication, aeron.add_subscription):
+        with pytest.raises(RegistrationError) as caught:
+            add(channel, 11, timeout=10)
+        assert caught.value.error_code is code and caught.value.errcode == -code
+        assert channel in caught.value.errmsg and "registration error" in caught.value.errmsg
+    assert not aeron.is_closed  # a refused command leaves the client usable
+    assert aeron.add_publication("aeron:ipc", 11).stream_id == 11
+
+
+def test_driver_rejects_a_destination(aeron):
+    publication = aeron.add_publication("aeron:udp?control-mode=manual", 12)
+    subscription = aeron.add_subscription("aeron:udp?control-mode=manual", 12)
+    # an MDC publication resolves destination names later, in the background; a
+    # subscription resolves at once. Both refuse a destination of the wrong media.
+    for target, uri, code in ((subscription, "aeron:udp?endpoint=no-such-host.invalid:40126",
+                               DriverErrorCode.UNKNOWN_HOST),
+                              (publication, "aeron:ipc", DriverErrorCode.GENERIC_ERROR)):
+        with pytest.raises(RegistrationError) as caught:
+            target.add_destination(uri, timeout=10)
+        assert caught.value.error_code is code and uri in caught.value.errmsg
+
+
+def invoker_client(driver, errors, **settings) -> Aeron:
+    return Aeron(dir=driver.dir, use_conductor_agent_invoker=True, error_handler=errors.append, **settings)
+
+
+def test_driver_times_out_a_silent_client_client_timeout_error(tmp_path):
+    """No keepalive within the driver's client liveness timeout: the driver drops the
+    client, the conductor reports CLIENT_TIMEOUT to the error handler and closes; every
+    later call on the client raises ClientTimeoutError instead of waiting forever."""
+    errors: list[BaseException] = []
+    with MediaDriver(dir=tmp_path / "md", threading_mode="SHARED", client_liveness_timeout_ns=200_000_000,
+                     timer_interval_ns=10_000_000, dir_delete_on_start=True, dir_delete_on_shutdown=True) as driver, \
+            invoker_client(driver, errors, keepalive_interval_ns=3_600_000_000_000) as client:
+        publication = client.add_publication("aeron:ipc", 13)  # the driver now knows the client
+        wait_until(lambda: errors, "client timeout", client.do_work)
+        assert isinstance(errors[0], ClientTimeoutError) and errors[0].errcode == -ClientErrorCode.CLIENT_TIMEOUT
+        assert client.is_closed and publication.is_closed
+        with pytest.raises(ClientTimeoutError, match="client timeout from driver"):
+            client.do_work()
+        with pytest.raises(ClientTimeoutError):
+            client.add_subscription("aeron:ipc", 13)
+        with pytest.raises(PublicationClosedError):
+            publication.offer(b"after the timeout")
+
+
+def test_conductor_not_serviced_in_time_conductor_service_timeout_error(tmp_path):
+    """An invoker-mode client that calls do_work less often than the driver's client
+    liveness timeout closes itself with CONDUCTOR_SERVICE_TIMEOUT (the driver is paused
+    too, so it cannot time the client out first)."""
+    errors: list[BaseException] = []
+    with MediaDriver(dir=tmp_path / "md", threading_mode="INVOKER", manual_main_loop=True,
+                     client_liveness_timeout_ns=200_000_000, timer_interval_ns=10_000_000,
+                     dir_delete_on_start=True, dir_delete_on_shutdown=True) as driver:
+        with invoker_client(driver, errors) as client:
+            def both():
+                driver.do_work()
+                client.do_work()
+
+            starting = client.async_add_publication("aeron:ipc", 14)
+            publication = None
+            while publication is None:
+                both()
+                publication = starting.poll()
+            time.sleep(0.5)  # neither conductor runs for longer than the 200 ms timeout
+            client.do_work()
+            assert [type(e) for e in errors] == [ConductorServiceTimeoutError]
+            assert "service interval exceeded" in errors[0].errmsg
+            with pytest.raises(ConductorServiceTimeoutError):
+                client.add_publication("aeron:ipc", 14)
+            assert publication.is_closed
