@@ -18,6 +18,14 @@ Publication, Subscription, Image, Counter, MediaDriver, AeronArchive, ...):
   drivers) are closed by an ``atexit`` hook, before module globals are torn down,
   so no C thread calls back into a dying interpreter.
 
+What does not change for a C object's life (channel, stream id, session id, ...) is
+read once at creation into ``_constants`` and served by the ``Constants`` descriptor;
+it raises ``ResourceClosedError`` after close like every other attribute (DESIGN.md
+section 6), although the copy touches no C memory: a closed object answers nothing,
+so a use after close fails at its first use, not at some later C call. Only
+``close()``, ``is_closed`` and plain references to other Python objects (``client``,
+``context``) stay usable. Read what you need before closing.
+
 Subclasses implement ``_close_native()`` (the C close call) and keep the
 ``ffi.new_handle`` objects C may call in ``_handles`` (released after
 ``_close_native`` unless the subclass hands them on, see ``Aeron._retire``).
@@ -110,6 +118,16 @@ class Resource:
                 self.close()
             except Exception:  # noqa: BLE001  (a finalizer must not raise)
                 pass
+
+
+class Constants:
+    """The ``constants`` attribute of a wrapper: its ``_constants``, while it is open."""
+
+    def __get__(self, obj: Resource | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        obj._check_open()
+        return obj._constants  # type: ignore[attr-defined]
 
 
 @atexit.register

@@ -6,7 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Iterator
 
 from aeron_cffi import async_add as _async
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Constants, Resource
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.errors import InvalidArgumentError, check
@@ -144,6 +144,8 @@ class CounterConstants:
 class Counter(Resource):
     """A counter this client allocated (``Aeron.add_counter``); freed when closed."""
 
+    constants = Constants()
+
     def __init__(self, client: Aeron, ptr: Any) -> None:
         super().__init__(client)
         self.client = client
@@ -151,7 +153,7 @@ class Counter(Resource):
         self._addr = lib.aeron_counter_addr(ptr)
         constants = ffi.new("aeron_counter_constants_t *")
         check(lib.aeron_counter_constants(ptr, constants), "aeron_counter_constants")
-        self.constants = CounterConstants(constants.registration_id, constants.counter_id)
+        self._constants = CounterConstants(constants.registration_id, constants.counter_id)
 
     @property
     def counter_id(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, Callable
 
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Constants, Resource
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.errors import check
@@ -39,6 +39,8 @@ class Image(Poller, Resource):
     *borrowed*: valid during the call only, closed afterwards.
     """
 
+    constants = Constants()
+
     def __init__(self, ptr: Any, subscription: Subscription | None = None) -> None:
         super().__init__(subscription)
         self._ptr = ptr
@@ -46,7 +48,7 @@ class Image(Poller, Resource):
         self._init_poller()
         constants = ffi.new("aeron_image_constants_t *")
         check(lib.aeron_image_constants(ptr, constants), "aeron_image_constants")
-        self.constants = ImageConstants(
+        self._constants = ImageConstants(
             c_string(constants.source_identity),
             *(getattr(constants, f.name) for f in dataclasses.fields(ImageConstants)[1:]))
 

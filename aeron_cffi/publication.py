@@ -11,7 +11,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from aeron_cffi import async_add as _async
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Constants, Resource
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.client import check_channel
@@ -71,6 +71,7 @@ class PublicationBase(Resource):
 
     C_PREFIX = ""
     ASYNC_KIND: _async.AsyncKind[Any]
+    constants = Constants()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -86,11 +87,11 @@ class PublicationBase(Resource):
         self._ptr = ptr
         constants = ffi.new("aeron_publication_constants_t *")
         check(self._c("constants")(ptr, constants), self.C_PREFIX + "constants")
-        self.constants = PublicationConstants(
+        self._constants = PublicationConstants(
             c_string(constants.channel), *(getattr(constants, f.name) for f in
                                            dataclasses.fields(PublicationConstants)[1:]))
-        self._max_message_length = self.constants.max_message_length
-        self._max_payload_length = self.constants.max_payload_length
+        self._max_message_length = self._constants.max_message_length
+        self._max_payload_length = self._constants.max_payload_length
         self._supplier_target = SyncTarget()
         self._supplier_handle = ffi.new_handle(self._supplier_target)
 
@@ -123,12 +124,12 @@ class PublicationBase(Resource):
     @property
     def max_message_length(self) -> int:
         """Largest message ``offer`` accepts (fragmented above ``max_payload_length``)."""
-        return self._max_message_length
+        return self.constants.max_message_length
 
     @property
     def max_payload_length(self) -> int:
         """Largest message that fits one frame (the ``try_claim`` limit)."""
-        return self._max_payload_length
+        return self.constants.max_payload_length
 
     # -- sending -----------------------------------------------------------------------
 

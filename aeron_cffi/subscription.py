@@ -6,7 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from aeron_cffi import async_add as _async
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Constants, Resource
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.callbacks import ConductorTarget, ErrorReporter, SyncTarget
 from aeron_cffi.client import check_channel
@@ -29,9 +29,10 @@ class SubscriptionConstants:
     channel_status_indicator_id: int
 
 
-class FragmentBatch(NamedTuple):
-    """Fragments copied out by ``Subscription.poll_batch``: fragment ``i`` is
-    ``data[offsets[i]:offsets[i + 1]]``, ending at stream ``positions[i]``."""
+class MessageBatch(NamedTuple):
+    """Whole messages copied out by ``Subscription.poll_batch``: message ``i`` is
+    ``data[offsets[i]:offsets[i + 1]]`` (``message(i)``), from ``session_ids[i]``,
+    ending at stream ``positions[i]``. A message above the MTU is one entry, reassembled."""
 
     count: int
     data: memoryview
@@ -65,6 +66,7 @@ class Subscription(Poller, Resource):
     """
 
     ASYNC_KIND: _async.AsyncKind[Any]
+    constants = Constants()
     _destination_kind = destination_kind(lib.aeron_subscription_async_destination_poll)
 
     def __init__(self, client: Aeron, ptr: Any, handles: list[Any]) -> None:
@@ -73,10 +75,12 @@ class Subscription(Poller, Resource):
         self._ptr = ptr
         self._handles = handles
         self._init_poller()
-        self._batch: tuple[Any, ...] | None = None
+        self._batch: Any = None  # aeron_cffi_message_batch_t *, made by the first poll_batch
+        self._batch_buffers: tuple[Any, ...] | None = None
+        self._required = ffi.new("size_t *")
         constants = ffi.new("aeron_subscription_constants_t *")
         check(lib.aeron_subscription_constants(ptr, constants), "aeron_subscription_constants")
-        self.constants = SubscriptionConstants(c_string(constants.channel), constants.registration_id,
+        self._constants = SubscriptionConstants(c_string(constants.channel), constants.registration_id,
                                                constants.stream_id, constants.channel_status_indicator_id)
 
     @property
@@ -122,22 +126,33 @@ class Subscription(Poller, Resource):
         return block_poll(lib.aeron_subscription_block_poll, self._ptr, handler, block_length_limit,
                           "Subscription.block_poll")
 
-    def poll_batch(self, max_fragments: int = 256, capacity: int = 1 << 20) -> FragmentBatch:
-        """Copy up to ``max_fragments`` fragments (``capacity`` bytes) in one C call, with no
-        Python callback per fragment (the ``aeron_cffi_subscription_poll_batch`` helper over
-        ``aeron_subscription_controlled_poll``). The batch's buffers are reused by the next call."""
+    def poll_batch(self, max_messages: int = 256, capacity: int = 1 << 20) -> MessageBatch:
+        """Copy up to ``max_messages`` whole messages (``capacity`` bytes) out in one C call,
+        with no Python callback per message (the ``aeron_cffi_subscription_poll_messages``
+        helper: ``aeron_subscription_controlled_poll`` through Aeron's controlled fragment
+        assembler, which keeps partial messages between calls). Fragmented messages are
+        returned reassembled, never as fragments; a message longer than ``capacity`` grows
+        the buffer. The batch's buffers are reused by the next call."""
         self._check_open()
-        if max_fragments <= 0 or capacity <= 0:
-            raise InvalidArgumentError("poll_batch: max_fragments and capacity must be positive")
-        batch = self._batch
-        if batch is None or batch[0] < max_fragments or batch[1] < capacity:
-            batch = (max_fragments, capacity, ffi.new("uint8_t[]", capacity), ffi.new("int64_t[]", max_fragments + 1),
-                     ffi.new("int64_t[]", max_fragments), ffi.new("int32_t[]", max_fragments))
-            self._batch = batch
-        _, _, data, offsets, positions, session_ids = batch
-        count = check(lib.aeron_cffi_subscription_poll_batch(
-            self._ptr, data, capacity, offsets, positions, session_ids, max_fragments), "Subscription.poll_batch")
-        return FragmentBatch(count, memoryview(ffi.buffer(data, capacity)), offsets, positions, session_ids)
+        if max_messages <= 0 or capacity <= 0:
+            raise InvalidArgumentError("poll_batch: max_messages and capacity must be positive")
+        if self._batch is None:
+            out = ffi.new("aeron_cffi_message_batch_t **")
+            check(lib.aeron_cffi_message_batch_create(out), "aeron_cffi_message_batch_create")
+            self._batch = ffi.gc(out[0], lib.aeron_cffi_message_batch_delete)  # no C resource refers to it
+        while True:
+            buffers = self._batch_buffers
+            if buffers is None or buffers[0] < max_messages or len(buffers[1]) < capacity:
+                buffers = (max_messages, ffi.new("uint8_t[]", capacity), ffi.new("int64_t[]", max_messages + 1),
+                           ffi.new("int64_t[]", max_messages), ffi.new("int32_t[]", max_messages))
+                self._batch_buffers = buffers
+            _, data, offsets, positions, session_ids = buffers
+            count = check(lib.aeron_cffi_subscription_poll_messages(
+                self._ptr, self._batch, data, len(data), offsets, positions, session_ids, max_messages,
+                self._required), "Subscription.poll_batch")
+            if count or self._required[0] <= len(data):
+                return MessageBatch(count, memoryview(ffi.buffer(data)), offsets, positions, session_ids)
+            capacity = self._required[0]
 
     # -- images ------------------------------------------------------------------------
 

@@ -147,6 +147,7 @@ typedef struct aeron_cffi_batch_stct
     int32_t *session_ids;
     size_t max_fragments;
     size_t count;
+    size_t required;      /* set when the first fragment/message is longer than capacity */
 }
 aeron_cffi_batch_t;
 
@@ -156,6 +157,10 @@ static aeron_controlled_fragment_handler_action_t aeron_cffi_batch_handler(
     aeron_cffi_batch_t *batch = (aeron_cffi_batch_t *)clientd;
     if (batch->count >= batch->max_fragments || batch->capacity - batch->used < length)
     {
+        if (0 == batch->count && length > batch->capacity)
+        {
+            batch->required = length;
+        }
         return AERON_ACTION_ABORT;
     }
     aeron_header_values_t values;
@@ -188,6 +193,61 @@ int aeron_cffi_subscription_poll_batch(
     offsets[0] = 0;
     int rc = aeron_subscription_controlled_poll(subscription, aeron_cffi_batch_handler, &batch, max_fragments);
     return rc < 0 ? rc : (int)batch.count;
+}
+
+/* --- message batch poll: as above, but whole messages -------------------------------
+ * Fragments go through Aeron's controlled fragment assembler, whose per-session buffers
+ * live in the aeron_cffi_message_batch_t across polls, so a message above the MTU is
+ * copied out once, complete, even when its fragments arrive over several polls. */
+
+typedef struct aeron_cffi_message_batch_stct
+{
+    aeron_cffi_batch_t fill;
+    aeron_controlled_fragment_assembler_t *assembler;
+}
+aeron_cffi_message_batch_t;
+
+int aeron_cffi_message_batch_create(aeron_cffi_message_batch_t **batch)
+{
+    aeron_cffi_message_batch_t *created = calloc(1, sizeof(aeron_cffi_message_batch_t));
+    if (NULL == created)
+    {
+        AERON_SET_ERR(ENOMEM, "%s", "Unable to allocate message batch");
+        return -1;
+    }
+    if (aeron_controlled_fragment_assembler_create(&created->assembler, aeron_cffi_batch_handler, &created->fill) < 0)
+    {
+        free(created);
+        return -1;
+    }
+    *batch = created;
+    return 0;
+}
+
+void aeron_cffi_message_batch_delete(aeron_cffi_message_batch_t *batch)
+{
+    aeron_controlled_fragment_assembler_delete(batch->assembler);
+    free(batch);
+}
+
+int aeron_cffi_subscription_poll_messages(
+    aeron_subscription_t *subscription,
+    aeron_cffi_message_batch_t *batch,
+    uint8_t *data,
+    size_t capacity,
+    int64_t *offsets,
+    int64_t *positions,
+    int32_t *session_ids,
+    size_t max_messages,
+    size_t *required)
+{
+    aeron_cffi_batch_t fill = { data, capacity, 0, offsets, positions, session_ids, max_messages, 0, 0 };
+    batch->fill = fill;
+    offsets[0] = 0;
+    int rc = aeron_subscription_controlled_poll(
+        subscription, aeron_controlled_fragment_assembler_handler, batch->assembler, max_messages);
+    *required = batch->fill.required;
+    return rc < 0 ? rc : (int)batch->fill.count;
 }
 
 /* === fast paths for aeron_cffi.fast (issue #6, benchmarks owner) ===================

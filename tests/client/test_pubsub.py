@@ -168,3 +168,31 @@ def test_udp_through_aeronmd_process(aeronmd_dir):
         assert receive(subscription, 1) == [b"over udp"]
         assert publication.local_addresses() and subscription.local_addresses() == ["127.0.0.1:" + channel.rsplit(":", 1)[1]]
         assert subscription.channel_status == 1 and publication.channel_status == 1
+
+
+@pytest.mark.parametrize("channel_factory", [lambda: "aeron:ipc?mtu=1408", lambda: udp_channel() + "|mtu=1408"],
+                         ids=["ipc", "udp"])
+def test_poll_batch_returns_whole_messages_never_fragments(aeron, channel_factory):
+    """Messages up to 6x the MTU, polled 3 fragments per call into a 4 KiB buffer: each
+    comes out once, whole, at its offer position (fragments of one message span calls,
+    and a message longer than the buffer grows it)."""
+    channel = channel_factory()
+    subscription = aeron.add_subscription(channel, 1007)
+    publication = aeron.add_publication(channel, 1007, timeout=10)
+    wait_until(lambda: publication.is_connected, "connection")
+    messages = [bytes([i % 251]) * (1 + (i * 997) % 8000) for i in range(60)]
+    assert max(map(len, messages)) > 4 * publication.max_payload_length
+    received: list[tuple[bytes, int, int]] = []
+
+    def drain():
+        batch = subscription.poll_batch(max_messages=3, capacity=4096)
+        received.extend((batch.message(i), batch.positions[i], batch.session_ids[i]) for i in range(len(batch)))
+
+    positions = []
+    for message in messages:  # more than a term: drain while offering
+        wait_until(lambda: publication.offer(message) > 0, "offer", drain)
+        positions.append(publication.position)
+    wait_until(lambda: len(received) >= len(messages), "all messages", drain)
+    assert [data for data, _, _ in received] == messages
+    assert [position for _, position, _ in received] == positions
+    assert {session for _, _, session in received} == {publication.session_id}
