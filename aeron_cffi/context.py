@@ -10,7 +10,9 @@ from aeron_cffi import _settings
 from aeron_cffi._lifetime import Resource
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.callbacks import ConductorTarget, ErrorReporter
-from aeron_cffi.errors import AeronError, check
+from aeron_cffi.errors import AeronError, DriverErrorCode, check
+
+_DRIVER_ERROR_CODES = frozenset(DriverErrorCode)
 
 _PREFIX = "aeron_context_"
 
@@ -27,7 +29,7 @@ class PublicationErrorFrame:
     group_tag: int
     source_address: str
     source_port: int
-    error_code: int
+    error_code: DriverErrorCode | int  # an int only for a code this Aeron version does not define
     error_message: str
 
     @classmethod
@@ -47,7 +49,7 @@ class PublicationErrorFrame:
             values.group_tag,
             address,
             values.source_port,
-            values.error_code,
+            DriverErrorCode(values.error_code) if values.error_code in _DRIVER_ERROR_CODES else values.error_code,
             message.decode("utf-8", errors="replace"),
         )
 

@@ -281,7 +281,11 @@ class PublicationBase(Resource):
         self.async_remove_destination(uri).wait(timeout)
 
     def async_remove_destination_by_id(self, destination_registration_id: int) -> _async.AsyncAdd[bool]:
-        """Start removing a destination by its registration id (``*_async_remove_destination_by_id``)."""
+        """Start removing a destination by its registration id (``*_async_remove_destination_by_id``).
+
+        Does not work with Aeron 1.51.0: its C client sends the publication's registration id
+        where the destination's belongs (``aeron_client_conductor_on_cmd_destination_by_id``),
+        so the driver answers success and removes nothing. Use ``remove_destination(uri)``."""
         what = f"{self._name('remove_destination_by_id')}({destination_registration_id})"
         return self._destination("async_remove_destination_by_id", destination_registration_id, what)
 

@@ -20,6 +20,7 @@ from aeron_cffi import (
     ThreadingMode,
     YieldingIdleStrategy,
     is_driver_active,
+    request_driver_termination,
     version_info,
 )
 from aeron_cffi.counters import RECORD_ALLOCATED
@@ -156,7 +157,24 @@ def test_client_identity_handlers_and_images(aeron):
     subscription.for_each_image(lambda im: seen.append(im.session_id))
     assert seen == [publication.session_id]
     image.close()
-    assert aeron.next_session_id(77) != 0 or True
+    assert aeron.next_session_id(77) not in (0, publication.session_id)
+    kept = aeron.add_counter(1001, b"", "kept counter")
     lines = []
     aeron.print_counters(lines.append)
-    assert any("handled" not in line for line in lines) and lines
+    assert any(line.strip().startswith(f"{kept.counter_id}:") and "kept counter" in line for line in lines)
+    assert any("Bytes sent" in line for line in lines)
+
+
+def test_termination_request_runs_validator_then_hook(tmp_path):
+    tokens: list[bytes] = []
+    hooked: list[bool] = []
+    with MediaDriver(dir=tmp_path / "term", threading_mode="SHARED", dir_delete_on_start=True,
+                     dir_delete_on_shutdown=True,
+                     termination_validator=lambda token: tokens.append(token) or token == b"let me stop",
+                     termination_hook=lambda: hooked.append(True)) as driver:
+        request_driver_termination(driver.dir, b"wrong token")
+        wait_until(lambda: tokens == [b"wrong token"], "validator call")
+        assert not hooked  # refused
+        request_driver_termination(driver.dir, b"let me stop")
+        wait_until(lambda: hooked, "termination hook")
+        assert tokens == [b"wrong token", b"let me stop"]
