@@ -76,7 +76,8 @@ class SyncTarget:
     __slots__ = ("function", "error")
 
     def __init__(self, function: Callable[..., Any] | None = None) -> None:
-        self.function = function
+        # Any: set for the C call that may call it (None between calls), called by trampolines
+        self.function: Any = function
         self.error: BaseException | None = None
 
     def fail(self, exc: BaseException) -> None:

@@ -37,8 +37,12 @@ class DriverProcess:
     def __init__(self, dir: str | os.PathLike[str] | None = None, *, start_timeout: float = 10.0,
                  properties: dict[str, Any] | None = None, log_path: str | os.PathLike[str] | None = None,
                  **settings: Any) -> None:
-        self._tmp = None if dir is not None else tempfile.TemporaryDirectory(prefix="aeronmd-")
-        base = pathlib.Path(dir) if dir is not None else pathlib.Path(self._tmp.name) / "aeron"
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="aeronmd-")
+            base = pathlib.Path(self._tmp.name) / "aeron"
+        else:
+            base = pathlib.Path(dir)
         self.dir = base
         self.start_timeout = start_timeout
         config = {"aeron.dir": str(base), "aeron.driver.termination.validator": "allow",

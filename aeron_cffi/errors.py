@@ -25,20 +25,41 @@ import errno
 from aeron_cffi._native import c_string, ffi, lib
 
 
-def _constants(prefix: str) -> dict[str, int]:
-    """The integer constants of ``lib`` named ``prefix*``, keyed by the rest of the name."""
-    values = {name[len(prefix):]: getattr(lib, name) for name in dir(lib) if name.startswith(prefix)}
-    return {name: value for name, value in values.items() if isinstance(value, int)}
+# Enum values come from the compiled headers, never from literals; the names are
+# spelled out so type checkers and editors know the members, and tests check that
+# every AERON_CLIENT_ERROR_* / AERON_ERROR_CODE_* / AERON_PUBLICATION_* #define has one.
 
 
-# Members come from the compiled headers, never from literals (a test checks every
-# AERON_CLIENT_ERROR_* #define has its member).
-ClientErrorCode = enum.IntEnum("ClientErrorCode", _constants("AERON_CLIENT_ERROR_"), module=__name__)
-ClientErrorCode.__doc__ = "Aeron client error codes (``AERON_CLIENT_ERROR_*`` in aeronc.h)."
+class ClientErrorCode(enum.IntEnum):
+    """Aeron client error codes (``AERON_CLIENT_ERROR_*`` in aeronc.h)."""
 
-DriverErrorCode = enum.IntEnum("DriverErrorCode", _constants("AERON_ERROR_CODE_"), module=__name__)
-DriverErrorCode.__doc__ = """Error codes the media driver answers a command with (``AERON_ERROR_CODE_*`` in
-Aeron's control protocol header; Java's ``io.aeron.ErrorCode``)."""
+    DRIVER_TIMEOUT = lib.AERON_CLIENT_ERROR_DRIVER_TIMEOUT
+    CLIENT_TIMEOUT = lib.AERON_CLIENT_ERROR_CLIENT_TIMEOUT
+    CONDUCTOR_SERVICE_TIMEOUT = lib.AERON_CLIENT_ERROR_CONDUCTOR_SERVICE_TIMEOUT
+    BUFFER_FULL = lib.AERON_CLIENT_ERROR_BUFFER_FULL
+    DRIVER_BUFFER_FULL = lib.AERON_CLIENT_ERROR_DRIVER_BUFFER_FULL
+
+
+class DriverErrorCode(enum.IntEnum):
+    """Error codes the media driver answers a command with (``AERON_ERROR_CODE_*`` in
+    Aeron's control protocol header; Java's ``io.aeron.ErrorCode``)."""
+
+    UNKNOWN_CODE_VALUE = lib.AERON_ERROR_CODE_UNKNOWN_CODE_VALUE
+    UNUSED = lib.AERON_ERROR_CODE_UNUSED
+    INVALID_CHANNEL = lib.AERON_ERROR_CODE_INVALID_CHANNEL
+    UNKNOWN_SUBSCRIPTION = lib.AERON_ERROR_CODE_UNKNOWN_SUBSCRIPTION
+    UNKNOWN_PUBLICATION = lib.AERON_ERROR_CODE_UNKNOWN_PUBLICATION
+    CHANNEL_ENDPOINT_ERROR = lib.AERON_ERROR_CODE_CHANNEL_ENDPOINT_ERROR
+    UNKNOWN_COUNTER = lib.AERON_ERROR_CODE_UNKNOWN_COUNTER
+    UNKNOWN_COMMAND_TYPE_ID = lib.AERON_ERROR_CODE_UNKNOWN_COMMAND_TYPE_ID
+    MALFORMED_COMMAND = lib.AERON_ERROR_CODE_MALFORMED_COMMAND
+    NOT_SUPPORTED = lib.AERON_ERROR_CODE_NOT_SUPPORTED
+    UNKNOWN_HOST = lib.AERON_ERROR_CODE_UNKNOWN_HOST
+    RESOURCE_TEMPORARILY_UNAVAILABLE = lib.AERON_ERROR_CODE_RESOURCE_TEMPORARILY_UNAVAILABLE
+    GENERIC_ERROR = lib.AERON_ERROR_CODE_GENERIC_ERROR
+    STORAGE_SPACE = lib.AERON_ERROR_CODE_STORAGE_SPACE
+    IMAGE_REJECTED = lib.AERON_ERROR_CODE_IMAGE_REJECTED
+    PUBLICATION_REVOKED = lib.AERON_ERROR_CODE_PUBLICATION_REVOKED
 
 
 class AeronError(Exception):
@@ -162,11 +183,19 @@ def check_ptr(pointer, context: str | None = None):
 
 # -- publications ----------------------------------------------------------------
 
-OfferResult = enum.IntEnum("OfferResult", _constants("AERON_PUBLICATION_"), module=__name__)
-OfferResult.__doc__ = """Negative results of ``offer``/``try_claim`` (``AERON_PUBLICATION_*`` in aeronc.h).
+class OfferResult(enum.IntEnum):
+    """Negative results of ``offer``/``try_claim`` (``AERON_PUBLICATION_*`` in aeronc.h).
 
-``NOT_CONNECTED``, ``BACK_PRESSURED`` and ``ADMIN_ACTION`` are returned (retry later);
-``CLOSED``, ``MAX_POSITION_EXCEEDED`` and ``ERROR`` are raised as exceptions."""
+    ``NOT_CONNECTED``, ``BACK_PRESSURED`` and ``ADMIN_ACTION`` are returned (retry later);
+    ``CLOSED``, ``MAX_POSITION_EXCEEDED`` and ``ERROR`` are raised as exceptions."""
+
+    NOT_CONNECTED = lib.AERON_PUBLICATION_NOT_CONNECTED
+    BACK_PRESSURED = lib.AERON_PUBLICATION_BACK_PRESSURED
+    ADMIN_ACTION = lib.AERON_PUBLICATION_ADMIN_ACTION
+    CLOSED = lib.AERON_PUBLICATION_CLOSED
+    MAX_POSITION_EXCEEDED = lib.AERON_PUBLICATION_MAX_POSITION_EXCEEDED
+    ERROR = lib.AERON_PUBLICATION_ERROR
+
 
 RETRYABLE_OFFER_RESULTS = frozenset({OfferResult.NOT_CONNECTED, OfferResult.BACK_PRESSURED, OfferResult.ADMIN_ACTION})
 

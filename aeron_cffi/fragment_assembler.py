@@ -21,12 +21,14 @@ from aeron_cffi.callbacks import FragmentTarget
 from aeron_cffi.errors import AeronError, check
 from aeron_cffi.header import Header
 
-ControlledPollAction = enum.IntEnum(
-    "ControlledPollAction",
-    {name: getattr(lib, f"AERON_ACTION_{name}") for name in ("ABORT", "BREAK", "COMMIT", "CONTINUE")},
-    module=__name__,
-)
-ControlledPollAction.__doc__ = "What a controlled handler returns (``aeron_controlled_fragment_handler_action_t``)."
+class ControlledPollAction(enum.IntEnum):
+    """What a controlled handler returns (``aeron_controlled_fragment_handler_action_t``)."""
+
+    ABORT = lib.AERON_ACTION_ABORT
+    BREAK = lib.AERON_ACTION_BREAK
+    COMMIT = lib.AERON_ACTION_COMMIT
+    CONTINUE = lib.AERON_ACTION_CONTINUE
+
 
 FragmentHandler = Callable[[bytes, Header], object]
 

@@ -13,19 +13,21 @@ from aeron_cffi.errors import AeronError, check
 
 _PREFIX = "aeron_driver_context_"
 
-ThreadingMode = enum.IntEnum(
-    "ThreadingMode",
-    {name: getattr(lib, f"AERON_THREADING_MODE_{name}") for name in ("DEDICATED", "SHARED_NETWORK", "SHARED", "INVOKER")},
-    module=__name__,
-)
-ThreadingMode.__doc__ = "Driver agent threading (``aeron_threading_mode_t``)."
+class ThreadingMode(enum.IntEnum):
+    """Driver agent threading (``aeron_threading_mode_t``)."""
 
-InferableBoolean = enum.IntEnum(
-    "InferableBoolean",
-    {"FORCE_FALSE": lib.AERON_FORCE_FALSE, "FORCE_TRUE": lib.AERON_FORCE_TRUE, "INFER": lib.AERON_INFER},
-    module=__name__,
-)
-InferableBoolean.__doc__ = "(``aeron_inferable_boolean_t``)"
+    DEDICATED = lib.AERON_THREADING_MODE_DEDICATED
+    SHARED_NETWORK = lib.AERON_THREADING_MODE_SHARED_NETWORK
+    SHARED = lib.AERON_THREADING_MODE_SHARED
+    INVOKER = lib.AERON_THREADING_MODE_INVOKER
+
+
+class InferableBoolean(enum.IntEnum):
+    """(``aeron_inferable_boolean_t``)"""
+
+    FORCE_FALSE = lib.AERON_FORCE_FALSE
+    FORCE_TRUE = lib.AERON_FORCE_TRUE
+    INFER = lib.AERON_INFER
 
 
 def _setting_value(name: str, value: Any) -> Any:

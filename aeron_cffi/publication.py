@@ -72,6 +72,11 @@ class PublicationBase(Resource):
     C_PREFIX = ""
     ASYNC_KIND: _async.AsyncKind[Any]
     constants = Constants()
+    # bound per subclass from C_PREFIX by __init_subclass__
+    _offer_fn: Callable[..., int]
+    _offerv_fn: Callable[..., int]
+    _try_claim_fn: Callable[..., int]
+    _destination_kind: _async.AsyncKind[bool]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable
 
 from aeron_cffi import async_add as _async
 from aeron_cffi._lifetime import Constants, Resource
@@ -29,7 +29,8 @@ class SubscriptionConstants:
     channel_status_indicator_id: int
 
 
-class MessageBatch(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class MessageBatch:
     """Whole messages copied out by ``Subscription.poll_batch``: message ``i`` is
     ``data[offsets[i]:offsets[i + 1]]`` (``message(i)``), from ``session_ids[i]``,
     ending at stream ``positions[i]``. A message above the MTU is one entry, reassembled."""

@@ -31,9 +31,10 @@ from aeron_cffi.errors import AeronError, error_class, handler_error, offer_erro
 from helpers import wait_until
 
 
-def test_every_client_error_code_has_a_member():
-    defined = {n.removeprefix("AERON_CLIENT_ERROR_") for n in dir(lib) if n.startswith("AERON_CLIENT_ERROR_")}
-    assert defined == set(ClientErrorCode.__members__)
+def test_every_error_code_and_offer_result_has_a_member():
+    for prefix, enum in (("AERON_CLIENT_ERROR_", ClientErrorCode), ("AERON_ERROR_CODE_", DriverErrorCode)):
+        defined = {n.removeprefix(prefix): getattr(lib, n) for n in dir(lib) if n.startswith(prefix)}
+        assert defined == {member.name: member.value for member in enum}
     assert {n.removeprefix("AERON_PUBLICATION_") for n in dir(lib) if n.startswith("AERON_PUBLICATION_")
             and isinstance(getattr(lib, n), int)} == set(OfferResult.__members__)
 
