@@ -142,6 +142,13 @@ def test_driver_rejections_raise_registration_error_with_the_drivers_code(aeron,
     assert aeron.add_publication("aeron:ipc", 11).stream_id == 11
 
 
+def test_aeronmd_process_refusal_is_a_registration_error(aeronmd_dir):
+    with Aeron(dir=aeronmd_dir) as client:
+        with pytest.raises(RegistrationError, match="unknown host") as caught:
+            client.add_subscription("aeron:udp?endpoint=no-such-host.invalid:40127", 15, timeout=10)
+        assert caught.value.error_code is DriverErrorCode.UNKNOWN_HOST
+
+
 def test_driver_rejects_a_destination(aeron):
     publication = aeron.add_publication("aeron:udp?control-mode=manual", 12)
     subscription = aeron.add_subscription("aeron:udp?control-mode=manual", 12)
@@ -164,7 +171,7 @@ def test_driver_times_out_a_silent_client_client_timeout_error(tmp_path):
     client, the conductor reports CLIENT_TIMEOUT to the error handler and closes; every
     later call on the client raises ClientTimeoutError instead of waiting forever."""
     errors: list[BaseException] = []
-    with MediaDriver(dir=tmp_path / "md", threading_mode="SHARED", client_liveness_timeout_ns=200_000_000,
+    with MediaDriver(dir=tmp_path / "md", threading_mode="SHARED", client_liveness_timeout_ns=500_000_000,
                      timer_interval_ns=10_000_000, dir_delete_on_start=True, dir_delete_on_shutdown=True) as driver, \
             invoker_client(driver, errors, keepalive_interval_ns=3_600_000_000_000) as client:
         publication = client.add_publication("aeron:ipc", 13)  # the driver now knows the client

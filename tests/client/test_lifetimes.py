@@ -164,3 +164,32 @@ client.close()
 assert all(isinstance(e, RuntimeError) for e in errors), errors
 driver.close()
 """)
+
+
+def test_client_closed_by_its_conductor_then_everything_closed_and_collected():
+    run("""
+errors = []
+timed_out = MediaDriver(dir=tmp + "/t", threading_mode="SHARED", client_liveness_timeout_ns=1_000_000_000,
+                        timer_interval_ns=10_000_000, dir_delete_on_start=True, dir_delete_on_shutdown=True)
+client = Aeron(dir=timed_out.dir, use_conductor_agent_invoker=True, error_handler=errors.append,
+               keepalive_interval_ns=3_600_000_000_000)
+objects = world(client)
+pending = client.async_add_publication("aeron:ipc", 9)
+wait(lambda: errors, client.do_work)
+assert isinstance(errors[0], ClientTimeoutError), errors
+try:
+    pending.wait(5)
+except ClientTimeoutError:
+    pass
+else:
+    raise AssertionError("wait on a client its conductor closed did not raise")
+random.seed(7)
+random.shuffle(objects)
+for obj in objects[:4]:
+    obj.close()
+del obj, objects, pending
+gc.collect()
+client.close()
+timed_out.close()
+driver.close()
+""")
