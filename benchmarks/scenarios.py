@@ -59,6 +59,7 @@ STREAM_ID = 1001
 FRAGMENT_LIMIT = 256  # for every language: fragments per poll
 ARCHIVE_MESSAGE_LENGTH = 1024
 START_UP_SECONDS = 1.5
+ARCHIVE_TIMEOUT = 120.0
 
 # -- reading output ----------------------------------------------------------------------
 
@@ -247,7 +248,7 @@ def _archive_run(command: Callable[[Settings, str, JavaArchive], list[str]]) -> 
                 programs.processes() as started:
             process = Process(command(settings, directory, archive), work / "archive-client.log")
             started.append(process)
-            return archive_rates(process.wait(300))
+            return archive_rates(process.wait(ARCHIVE_TIMEOUT))
     return run
 
 
@@ -274,12 +275,13 @@ def java_archive(settings: Settings, work: pathlib.Path) -> Measurement:
                 "aeron.archive.threading.mode": "SHARED", "aeron.archive.dir": work / f"archive-{name}",
                 "aeron.archive.control.channel": f"aeron:udp?endpoint=localhost:{free_udp_port()}",
                 "aeron.archive.replication.channel": "aeron:udp?endpoint=localhost:0",
+                "aeron.archive.control.response.channel": "aeron:udp?endpoint=localhost:0",
                 "aeron.sample.channel": "aeron:ipc", "aeron.sample.streamId": STREAM_ID,
                 "aeron.sample.messages": settings.archive_messages,
                 "aeron.sample.messageLength": ARCHIVE_MESSAGE_LENGTH, "aeron.sample.frameCountLimit": FRAGMENT_LIMIT,
             }), work / f"java-{name}.log", stdin="n\n")  # answers its "Execute again?"
             started.append(process)
-            found.update(archive_rates(process.wait(300)))
+            found.update(archive_rates(process.wait(ARCHIVE_TIMEOUT)))
     return found
 
 
