@@ -72,9 +72,12 @@ PERCENTILES = {"p50": 50.0, "p99": 99.0, "p99.9": 99.9}
 
 
 def steady_rate(rates: list[float]) -> float:
-    """Median of once-a-second rates, leaving out the idle start and the partial first and last."""
+    """Median of once-a-second rates, leaving out the idle start and end and the partial
+    first and last seconds of traffic."""
     while rates and rates[0] == 0:
         rates = rates[1:]
+    while rates and rates[-1] == 0:
+        rates = rates[:-1]
     steady = rates[1:-1] or rates
     if not steady:
         raise RuntimeError("no rate reports")

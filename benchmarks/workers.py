@@ -13,13 +13,15 @@ beside, so one parser reads all three languages:
 * ``archive``: record then replay through ``AeronArchive``, printing ``Recorded ...``
   and ``Replayed ...`` lines as the Java samples do.
 
-Each runs until it is done or gets SIGINT.
+Each runs until it is done or gets SIGINT (a flag the loops check: a
+KeyboardInterrupt raised inside a poll handler would be swallowed by the C callback).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import signal
 import struct
 import time
 from array import array
@@ -33,6 +35,20 @@ FRAGMENT_LIMIT = 256
 PERCENTILES = (50.0, 99.0, 99.9)
 
 
+class _Running:
+    """False once SIGINT arrived."""
+
+    def __init__(self) -> None:
+        self.value = True
+        signal.signal(signal.SIGINT, self._stop)
+
+    def _stop(self, signum: int, frame: object) -> None:
+        self.value = False
+
+    def __bool__(self) -> bool:
+        return self.value
+
+
 def _wait_connected(resource) -> None:
     while not resource.is_connected:
         time.sleep(0.001)
@@ -42,20 +58,18 @@ def ipc_pub(args: argparse.Namespace) -> None:
     with Aeron(dir=args.dir) as aeron:
         publication = aeron.add_exclusive_publication(args.channel, args.stream_id)
         _wait_connected(publication)
-        try:
-            if args.api == "message":
-                message = bytes(args.length)
-                offer = publication.offer
-                while True:
-                    offer(message)
-            else:
-                batch = MessageBatch.of([bytes(args.length)] * max(1, 65536 // args.length))
-                while True:
-                    start = 0
-                    while start < batch.count:
-                        start += offer_batch(publication, batch, start, max_wait=0.1)
-        except KeyboardInterrupt:
-            pass
+        running = _Running()
+        if args.api == "message":
+            message = bytes(args.length)
+            offer = publication.offer
+            while running:
+                offer(message)
+        else:
+            batch = MessageBatch.of([bytes(args.length)] * max(1, 65536 // args.length))
+            while running:
+                start = 0
+                while start < batch.count and running:
+                    start += offer_batch(publication, batch, start, max_wait=0.1)
 
 
 class _Rate:
@@ -83,24 +97,22 @@ def ipc_sub(args: argparse.Namespace) -> None:
     rate = _Rate()
     with Aeron(dir=args.dir) as aeron:
         subscription = aeron.add_subscription(args.channel, args.stream_id)
-        try:
-            if args.api == "message":
-                def on_fragment(data: bytes, header: object) -> None:
-                    rate.messages += 1
-                    rate.bytes += len(data)
+        running = _Running()
+        if args.api == "message":
+            def on_fragment(data: bytes, header: object) -> None:
+                rate.messages += 1
+                rate.bytes += len(data)
 
-                poll = subscription.poll
-                while True:
-                    poll(on_fragment, FRAGMENT_LIMIT)
-                    rate.report_if_due()
-            else:
-                poller = BatchPoller(subscription, max_fragments=4096, capacity=4 << 20)
-                while True:
-                    rate.messages += poller.poll(max_wait=0.05)
-                    rate.bytes += poller.bytes_polled
-                    rate.report_if_due()
-        except KeyboardInterrupt:
-            pass
+            poll = subscription.poll
+            while running:
+                poll(on_fragment, FRAGMENT_LIMIT)
+                rate.report_if_due()
+        else:
+            poller = BatchPoller(subscription, max_fragments=4096, capacity=4 << 20)
+            while running:
+                rate.messages += poller.poll(max_wait=0.05)
+                rate.bytes += poller.bytes_polled
+                rate.report_if_due()
 
 
 def pong(args: argparse.Namespace) -> None:
@@ -114,11 +126,9 @@ def pong(args: argparse.Namespace) -> None:
                 pass
 
         poll = subscription.poll
-        try:
-            while True:
-                poll(on_ping, FRAGMENT_LIMIT)
-        except KeyboardInterrupt:
-            pass
+        running = _Running()
+        while running:
+            poll(on_ping, FRAGMENT_LIMIT)
 
 
 def percentile(sorted_values: array, p: float) -> int:
