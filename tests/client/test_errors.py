@@ -171,7 +171,7 @@ def test_driver_times_out_a_silent_client_client_timeout_error(tmp_path):
     client, the conductor reports CLIENT_TIMEOUT to the error handler and closes; every
     later call on the client raises ClientTimeoutError instead of waiting forever."""
     errors: list[BaseException] = []
-    with MediaDriver(dir=tmp_path / "md", threading_mode="SHARED", client_liveness_timeout_ns=500_000_000,
+    with MediaDriver(dir=tmp_path / "md", threading_mode="SHARED", client_liveness_timeout_ns=2_000_000_000,
                      timer_interval_ns=10_000_000, dir_delete_on_start=True, dir_delete_on_shutdown=True) as driver, \
             invoker_client(driver, errors, keepalive_interval_ns=3_600_000_000_000) as client:
         publication = client.add_publication("aeron:ipc", 13)  # the driver now knows the client
@@ -192,7 +192,7 @@ def test_conductor_not_serviced_in_time_conductor_service_timeout_error(tmp_path
     too, so it cannot time the client out first)."""
     errors: list[BaseException] = []
     with MediaDriver(dir=tmp_path / "md", threading_mode="INVOKER", manual_main_loop=True,
-                     client_liveness_timeout_ns=200_000_000, timer_interval_ns=10_000_000,
+                     client_liveness_timeout_ns=500_000_000, timer_interval_ns=10_000_000,
                      dir_delete_on_start=True, dir_delete_on_shutdown=True) as driver:
         with invoker_client(driver, errors) as client:
             def both():
@@ -204,7 +204,7 @@ def test_conductor_not_serviced_in_time_conductor_service_timeout_error(tmp_path
             while publication is None:
                 both()
                 publication = starting.poll()
-            time.sleep(0.5)  # neither conductor runs for longer than the 200 ms timeout
+            time.sleep(1.5)  # neither conductor runs for longer than the 500 ms timeout
             client.do_work()
             assert [type(e) for e in errors] == [ConductorServiceTimeoutError]
             assert "service interval exceeded" in errors[0].errmsg

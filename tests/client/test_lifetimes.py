@@ -169,7 +169,7 @@ driver.close()
 def test_client_closed_by_its_conductor_then_everything_closed_and_collected():
     run("""
 errors = []
-timed_out = MediaDriver(dir=tmp + "/t", threading_mode="SHARED", client_liveness_timeout_ns=1_000_000_000,
+timed_out = MediaDriver(dir=tmp + "/t", threading_mode="SHARED", client_liveness_timeout_ns=2_000_000_000,
                         timer_interval_ns=10_000_000, dir_delete_on_start=True, dir_delete_on_shutdown=True)
 client = Aeron(dir=timed_out.dir, use_conductor_agent_invoker=True, error_handler=errors.append,
                keepalive_interval_ns=3_600_000_000_000)
