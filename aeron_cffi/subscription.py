@@ -133,7 +133,9 @@ class Subscription(Poller, Resource):
         helper: ``aeron_subscription_controlled_poll`` through Aeron's controlled fragment
         assembler, which keeps partial messages between calls). Fragmented messages are
         returned reassembled, never as fragments; a message longer than ``capacity`` grows
-        the buffer. The batch's buffers are reused by the next call."""
+        the buffer. The batch's buffers are reused by the next call. The partial message
+        the assembler holds is this method's: use either ``poll_batch`` or ``poll`` on a
+        subscription that receives fragmented messages, not both."""
         self._check_open()
         if max_messages <= 0 or capacity <= 0:
             raise InvalidArgumentError("poll_batch: max_messages and capacity must be positive")
