@@ -10,3 +10,17 @@ def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class PortAllocator:
+    """Calls return free localhost UDP ports (``free_udp_port``), never one it gave before."""
+
+    def __init__(self) -> None:
+        self.given: set[int] = set()
+
+    def __call__(self) -> int:
+        port = free_udp_port()
+        while port in self.given:
+            port = free_udp_port()
+        self.given.add(port)
+        return port

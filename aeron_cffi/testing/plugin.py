@@ -1,0 +1,124 @@
+"""pytest plugin: fixtures that start real Aeron parts and always tear them down.
+
+Installed with the package (entry point ``pytest11``: ``aeron_cffi``), so any
+project's tests can ask for them by name. Each fixture comes in two scopes: the
+plain name is per test, ``<name>_session`` is shared by the whole session.
+
+* ``aeron_testbed``: an ``AeronTestbed``, the factory behind the others; use it to
+  start more drivers, archives or clients (``aeron_testbed.driver("process")``).
+* ``aeron_driver``: a ``RunningDriver`` (``.dir``, ``.kind``, ``.pid``); its kind is
+  ``--aeron-driver-kind`` / ini ``aeron_driver_kind`` (``embedded`` by default), or
+  per test with ``@pytest.mark.parametrize("aeron_driver", ["process"], indirect=True)``
+  (a parameter may also be a dict of driver settings with an optional ``"kind"``).
+* ``aeron_java_archive``: a ``JavaArchive`` on ``aeron_driver`` (recording events on);
+  ``aeron_java_archive_replica``: a second one, e.g. to replicate to.
+* ``aeron_client``: an ``Aeron`` client of ``aeron_driver``.
+* ``aeron_archive``: an ``AeronArchive`` connected to ``aeron_java_archive``.
+* ``aeron_free_port``: a callable returning a free localhost UDP port, never the same
+  one twice in a session.
+
+The Java archive needs ``java`` and the ``io.aeron:aeron-all`` jar of the compiled-in
+Aeron version (``AERON_ALL_JAR``, or Maven's local repository, fetched with ``mvn``).
+A failing test, a KeyboardInterrupt or a crashed archive still tears everything down:
+no process, Aeron directory or temporary directory is left behind.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+
+from aeron_cffi.testing.ports import PortAllocator
+from aeron_cffi.testing.testbed import DRIVER_KINDS, AeronTestbed
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("aeron", "Aeron (aeron-cffi fixtures)")
+    group.addoption("--aeron-driver-kind", choices=DRIVER_KINDS, default=None,
+                    help="media driver of the aeron_driver fixtures: embedded in the test process, or aeronmd "
+                         "as a child process (default: ini aeron_driver_kind, else embedded)")
+    parser.addini("aeron_driver_kind", "default kind of the aeron_driver fixtures (embedded or process)",
+                  default="embedded")
+
+
+def _driver_kind(config: pytest.Config) -> str:
+    kind = config.getoption("aeron_driver_kind") or config.getini("aeron_driver_kind")
+    if kind not in DRIVER_KINDS:
+        raise pytest.UsageError(f"aeron_driver_kind must be one of {DRIVER_KINDS}, not {kind!r}")
+    return kind
+
+
+def _driver_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """``request.param`` of an indirectly parametrized driver fixture, as settings."""
+    param = getattr(request, "param", None)
+    if param is None:
+        return {}
+    if isinstance(param, str):
+        return {"kind": param}
+    return dict(param)
+
+
+def _define(scope: str, suffix: str) -> None:
+    """Define this module's fixtures for one scope, named ``aeron_<part><suffix>``.
+
+    Each fixture below names its dependencies by part (``testbed``, ``driver``...);
+    its pytest signature names the fixtures of the same scope, so pytest sees the
+    dependencies (and ``indirect`` parametrization of ``aeron_driver`` reaches
+    tests that only ask for an archive or a client)."""
+
+    def fixture_name(part: str) -> str:
+        return "request" if part == "request" else f"aeron_{part}{suffix}"
+
+    def fixture(function):
+        parts = list(inspect.signature(function).parameters)
+
+        def call(**fixtures: Any):
+            return function(*(fixtures[fixture_name(part)] for part in parts))
+
+        call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(fixture_name(part), inspect.Parameter.KEYWORD_ONLY) for part in parts])
+        call.__doc__ = function.__doc__
+        name = fixture_name(function.__name__)
+        globals()[name] = pytest.fixture(scope=scope, name=name)(call)
+
+    def testbed(request):
+        """An ``AeronTestbed``: starts drivers, archives and clients, and stops them all."""
+        bed = AeronTestbed(_driver_kind(request.config))
+        request.addfinalizer(bed.close)
+        return bed
+
+    def driver(request, testbed):
+        """A C media driver (``RunningDriver``) of the configured or parametrized kind."""
+        settings = _driver_settings(request)
+        return testbed.driver(settings.pop("kind", None), **settings)
+
+    def java_archive(testbed, driver):
+        """A Java archive on ``aeron_driver`` with recording events on."""
+        return testbed.java_archive(driver, recording_events=True)
+
+    def java_archive_replica(testbed, driver):
+        """A second Java archive on ``aeron_driver`` (e.g. a replication target)."""
+        return testbed.java_archive(driver)
+
+    def client(testbed, driver):
+        """An ``Aeron`` client of ``aeron_driver``."""
+        return testbed.client(driver)
+
+    def archive(testbed, java_archive):
+        """An ``AeronArchive`` connected to ``aeron_java_archive``."""
+        return testbed.archive_client(java_archive)
+
+    for function in (testbed, driver, java_archive, java_archive_replica, client, archive):
+        fixture(function)
+
+
+_define("function", "")
+_define("session", "_session")
+
+
+@pytest.fixture(scope="session")
+def aeron_free_port() -> PortAllocator:
+    """``aeron_free_port()``: a free localhost UDP port, distinct within the session."""
+    return PortAllocator()
