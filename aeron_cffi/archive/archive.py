@@ -193,10 +193,11 @@ class AsyncConnect:
                 _raise_pending_or_close(self._context, archive_p[0])
                 if error is not None:
                     raise error
-                return self._client.archive(archive_p[0])
-        finally:
+                return self._client.archive(archive_p[0], self._owns_context)
+        except BaseException:
             if self._owns_context:
                 self._context.close()
+            raise
 
 
 
@@ -213,8 +214,8 @@ class _ClientFor:
         if self.owned:
             context.lend_aeron(self.aeron)
 
-    def archive(self, pointer) -> "AeronArchive":
-        archive = AeronArchive(pointer, self.context, self.aeron, self.owned)
+    def archive(self, pointer, owns_context: bool) -> "AeronArchive":
+        archive = AeronArchive(pointer, self.context, self.aeron, self.owned, owns_context)
         self.owned = False
         return archive
 
@@ -250,16 +251,20 @@ class AeronArchive(Resource):
     """A connected archive client. Make one with ``AeronArchive.connect(...)`` or
     ``AeronArchive.async_connect(...)``; close it (or use ``with``) when done."""
 
-    def __init__(self, pointer, context: ArchiveContext, aeron: Aeron, owns_aeron: bool) -> None:
+    def __init__(
+        self, pointer, context: ArchiveContext, aeron: Aeron, owns_aeron: bool, owns_context: bool
+    ) -> None:
         """Wrap a connected ``aeron_archive_t *`` (use ``connect``)."""
         super().__init__(aeron)
         self._archive = pointer
         #: The ``Aeron`` client the archive client uses (its own one unless ``aeron=`` was given).
         self.aeron = aeron
         self._owns_aeron = owns_aeron
-        # The archive's own (duplicated) C context points at the callbacks the
-        # Python context holds: keep it for as long as the archive is open.
+        #: The ``ArchiveContext`` connected from; it outlives this client (closing it
+        #: closes this client first) and holds the callbacks C calls.
         self.context = context
+        self._owns_context = owns_context
+        context._children.add(self)
 
     # -- connecting -------------------------------------------------------------------
 
@@ -279,10 +284,11 @@ class AeronArchive(Resource):
                 _raise_pending_or_close(context, archive_p[0])
                 if error is not None:
                     raise error
-                return client.archive(archive_p[0])
-        finally:
+                return client.archive(archive_p[0], owns)
+        except BaseException:
             if owns:
                 context.close()
+            raise
 
     @classmethod
     def async_connect(cls, context: ArchiveContext | None = None, **settings: Any) -> AsyncConnect:
@@ -316,9 +322,13 @@ class AeronArchive(Resource):
         lib.aeron_archive_close(archive)
 
     def close(self) -> None:
-        """Close the archive client (``aeron_archive_close``), then the Aeron client
-        it started itself (one given with ``aeron=`` stays open). Idempotent."""
+        """Close the archive client (``aeron_archive_close``), then the context and
+        the Aeron client if ``connect`` made them (an ``aeron=`` or a context passed
+        in stays open). Idempotent."""
         super().close()
+        self.context._children.discard(self)
+        if self._owns_context:
+            self.context.close()
         if self._owns_aeron:
             self.aeron.close()
 

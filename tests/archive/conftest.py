@@ -17,7 +17,7 @@ from typing import Callable
 import pytest
 
 from aeron_cffi._native import c_string, ffi, lib
-from aeron_cffi.archive import AeronArchive, RecordingDescriptor, RecordingSignal, recording_pos
+from aeron_cffi.archive import AeronArchive, RecordingDescriptor, RecordingSignal, RecordingSignalCode, recording_pos
 from aeron_cffi.executables import aeronmd_path
 from aeron_cffi.testing import JavaArchive
 
@@ -179,3 +179,20 @@ def replay_all(subscription, count: int) -> list[bytes]:
 def entries(descriptors: list[RecordingDescriptor]) -> list[RecordingDescriptor]:
     """Descriptors without the per-request correlation id, to compare listings."""
     return [dataclasses.replace(d, correlation_id=0) for d in descriptors]
+
+
+def record(archive: AeronArchive, signals: Signals, stream_id: int, messages: list[bytes],
+           channel: str = "aeron:ipc?term-length=64k", exclusive: bool = False) -> tuple[int, int]:
+    """Record ``messages`` on a new publication and stop: (recording id, stop position)."""
+    if exclusive:
+        add, stop = archive.add_recorded_exclusive_publication, archive.stop_recording_exclusive_publication
+    else:
+        add, stop = archive.add_recorded_publication, archive.stop_recording_publication
+    with add(channel, stream_id) as publication:
+        counter_id = recording_counter(archive, publication.session_id)
+        recording_id = recording_pos.get_recording_id(archive, counter_id)
+        position = publish(publication, messages)
+        wait_recorded(archive, counter_id, position)
+        stop(publication)
+    signals.wait(archive, lambda s: s.recording_id == recording_id and s.signal == RecordingSignalCode.STOP)
+    return recording_id, position

@@ -28,7 +28,7 @@ def _signal(signals, archive, recording_id, code):
 def test_recorded_publication_and_its_descriptor(archive, archive_process, signals, stream_id):
     publication = archive.add_recorded_publication(IPC, stream_id)
     assert isinstance(publication, Publication)
-    session_id = publication.session_id
+    session_id, constants = publication.session_id, publication.constants
     counter_id = recording_counter(archive, publication.session_id)
     recording_id = recording_pos.get_recording_id(archive, counter_id)
     assert recording_pos.is_active(archive, counter_id, recording_id)
@@ -58,10 +58,10 @@ def test_recorded_publication_and_its_descriptor(archive, archive_process, signa
     assert 0 < descriptor.start_timestamp <= descriptor.stop_timestamp
     assert descriptor.start_position == 0
     assert descriptor.stop_position == position
-    assert descriptor.initial_term_id == publication.constants.initial_term_id
+    assert descriptor.initial_term_id == constants.initial_term_id
     assert descriptor.segment_file_length == SEGMENT_FILE_LENGTH
     assert descriptor.term_buffer_length == TERM_LENGTH
-    assert descriptor.mtu_length == publication.constants.max_payload_length + 32
+    assert descriptor.mtu_length == constants.max_payload_length + 32
     assert descriptor.session_id == session_id
     assert descriptor.stream_id == stream_id
     # add_recorded_publication records exactly this session
@@ -130,9 +130,12 @@ def test_extend_recording_continues_at_its_stop_position(archive, signals, strea
     descriptor = archive.list_recording(recording_id)
     publication.close()
 
+    # A session of its own, so the archive cannot pick up the closed publication
+    # while it lingers in the driver.
     extend_channel = (
         f"aeron:ipc?term-length=64k|init-term-id={descriptor.initial_term_id}"
         f"|term-id={descriptor.initial_term_id + first // TERM_LENGTH}|term-offset={first % TERM_LENGTH}"
+        f"|session-id={descriptor.session_id + 1}"
     )
     archive.extend_recording(recording_id, extend_channel, stream_id, SourceLocation.LOCAL)
     with archive.add_exclusive_publication(extend_channel, stream_id) as extension:

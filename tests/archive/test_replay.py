@@ -16,7 +16,7 @@ from aeron_cffi.archive.replay_merge import ReplayMerge
 from aeron_cffi.subscription import Subscription
 from aeron_cffi.testing import free_udp_port
 
-from conftest import payload, publish, recording_counter, replay_all, wait_for, wait_recorded
+from conftest import payload, record, publish, recording_counter, replay_all, wait_for, wait_recorded
 
 IPC = "aeron:ipc?term-length=64k"
 REPLAY_CHANNEL = "aeron:ipc"
@@ -29,14 +29,7 @@ FRAME = 160  # a 100-byte payload plus the 32-byte header, aligned to 32
 def recorded(archive, signals):
     """A stopped recording of ``MESSAGES`` messages: (recording id, messages, stop position)."""
     messages = [payload(i) for i in range(MESSAGES)]
-    stream_id = 7001
-    with archive.add_recorded_publication(IPC, stream_id) as publication:
-        counter_id = recording_counter(archive, publication.session_id)
-        recording_id = recording_pos.get_recording_id(archive, counter_id)
-        position = publish(publication, messages)
-        wait_recorded(archive, counter_id, position)
-        archive.stop_recording_publication(publication)
-    signals.wait(archive, lambda s: s.recording_id == recording_id and s.signal == RecordingSignalCode.STOP)
+    recording_id, position = record(archive, signals, 7001, messages)
     return recording_id, messages, position
 
 
