@@ -3,11 +3,12 @@
 Settings are Aeron properties, from properties files and ``-D name=value`` options
 (as ``aeronmd`` takes them), plus shortcuts for the common ones. Once the driver's
 CnC file is ready, one line says so (JSON with ``--json``); Ctrl-C or SIGTERM stops
-the driver and the command exits with the driver's status.
+the driver and the command exits with 0 (or the driver's status if it failed).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from aeron_cffi.cnc import CncFile, default_path
 from aeron_cffi.errors import AeronError
 from aeron_cffi.executables import aeronmd_path
 
+_PR_SET_PDEATHSIG = 1
 _SHORTCUTS = {
     "dir": "aeron.dir",
     "threading_mode": "aeron.threading.mode",
@@ -71,19 +73,33 @@ def _wait_ready(process: subprocess.Popen, aeron_dir: str, timeout: float) -> No
     raise CliError(ExitCode.NO_DRIVER, f"aeronmd {status} (directory {aeron_dir})")
 
 
+def _die_with_parent() -> None:
+    """In the child, on Linux: get SIGTERM when this command dies, even by SIGKILL
+    (``prctl(PR_SET_PDEATHSIG)``), so no driver outlives it."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def run(args) -> int:
     defines, effective = _settings(args)
     aeron_dir = effective.get("aeron.dir") or os.environ.get("AERON_DIR") or default_path()
     command = [str(aeronmd_path()), *(f"-D{name}={value}" for name, value in defines), *args.properties]
-    process = subprocess.Popen(command)
-    previous = {s: signal.signal(s, lambda signum, frame: process.send_signal(signal.SIGTERM))
-                for s in (signal.SIGINT, signal.SIGTERM)}
+    process = subprocess.Popen(command, preexec_fn=_die_with_parent)
+    received: list[int] = []
+
+    def forward(signum: int, frame: object) -> None:
+        received.append(signum)
+        process.send_signal(signal.SIGTERM)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         _wait_ready(process, aeron_dir, args.start_timeout)
         ready = {"status": "ready", "aeron_dir": aeron_dir, "pid": process.pid}
         print_json(ready) if args.json else print_fields(ready)
         sys.stdout.flush()
-        return process.wait()
+        status = process.wait()
+        # aeronmd exits with the number of the signal that stopped it: a requested stop is success.
+        return ExitCode.OK if received and status in (0, signal.SIGTERM) else status
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

@@ -41,10 +41,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "as a child process (default: ini aeron_driver_kind, else embedded)")
     parser.addini("aeron_driver_kind", "default kind of the aeron_driver fixtures (embedded or process)",
                   default="embedded")
+    for name, what in (("shm_root", "Aeron directories (default: /dev/shm, else the temporary directory)"),
+                       ("tmp_root", "archives, logs and properties files (default: the temporary directory)")):
+        group.addoption(f"--aeron-{name.replace('_', '-')}", default=None, metavar="DIR",
+                        help=f"where the fixtures make their private directories for {what}")
+        parser.addini(f"aeron_{name}", f"where the fixtures make their private directories for {what}")
+
+
+def _option(config: pytest.Config, name: str) -> str | None:
+    return config.getoption(name) or config.getini(name) or None
 
 
 def _driver_kind(config: pytest.Config) -> str:
-    kind = config.getoption("aeron_driver_kind") or config.getini("aeron_driver_kind")
+    kind = _option(config, "aeron_driver_kind")
     if kind not in DRIVER_KINDS:
         raise pytest.UsageError(f"aeron_driver_kind must be one of {DRIVER_KINDS}, not {kind!r}")
     return kind
@@ -85,7 +94,9 @@ def _define(scope: str, suffix: str) -> None:
 
     def testbed(request):
         """An ``AeronTestbed``: starts drivers, archives and clients, and stops them all."""
-        bed = AeronTestbed(_driver_kind(request.config))
+        config = request.config
+        bed = AeronTestbed(_driver_kind(config), shm_root=_option(config, "aeron_shm_root"),
+                           tmp_root=_option(config, "aeron_tmp_root"))
         request.addfinalizer(bed.close)
         return bed
 
