@@ -17,14 +17,14 @@ import sys
 from typing import Any, Callable, TypeVar
 
 from aeron_cffi._lifetime import Resource
-from aeron_cffi._native import ffi, lib
+from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.archive.context import ArchiveContext
 from aeron_cffi.archive.descriptors import (
     RecordingDescriptor,
     RecordingSubscriptionDescriptor,
     SourceLocation,
 )
-from aeron_cffi.archive.errors import archive_check, archive_error
+from aeron_cffi.archive.errors import ArchiveError, ArchiveErrorCode, archive_check, archive_error
 from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.client import Aeron
 from aeron_cffi.errors import AeronTimeoutError, InvalidArgumentError
@@ -426,6 +426,18 @@ class AeronArchive(Resource):
         )
         return ExclusivePublication(self.aeron, pointer)
 
+    def recording_events(self, **listeners: Any):
+        """A ``RecordingEventsAdapter`` on the archive's recording events channel and
+        stream (the context's ``recording_events_channel``/``_stream_id``); keywords
+        ``on_started``, ``on_progress``, ``on_stopped``. The archive must run with
+        recording events enabled."""
+        from aeron_cffi.archive.recording_events import RecordingEventsAdapter
+
+        context = lib.aeron_archive_get_archive_context(self.archive_t)
+        channel = c_string(lib.aeron_archive_context_get_recording_events_channel(context))
+        stream_id = lib.aeron_archive_context_get_recording_events_stream_id(context)
+        return RecordingEventsAdapter(self.add_subscription(channel, stream_id), **listeners)
+
     # -- recording -----------------------------------------------------------------
 
     def start_recording(
@@ -691,8 +703,17 @@ class AeronArchive(Resource):
         self._call("stop_replication", replication_id)
 
     def try_stop_replication(self, replication_id: int) -> bool:
-        """False if the replication is unknown (``aeron_archive_try_stop_replication``)."""
-        return bool(self._call("try_stop_replication", replication_id, out="bool *"))
+        """False if the replication is unknown or over (``aeron_archive_try_stop_replication``).
+
+        The 1.51.0 C client tolerates ``UNKNOWN_SUBSCRIPTION`` here while the archive
+        answers ``UNKNOWN_REPLICATION`` (as Java's ``tryStopReplication`` expects), so
+        that answer is turned into False here."""
+        try:
+            return bool(self._call("try_stop_replication", replication_id, out="bool *"))
+        except ArchiveError as error:
+            if error.archive_code is ArchiveErrorCode.UNKNOWN_REPLICATION:
+                return False
+            raise
 
     def __repr__(self) -> str:
         state = "closed" if self.is_closed else f"archive_id={self.archive_id} session={self.control_session_id}"

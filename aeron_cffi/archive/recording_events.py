@@ -92,3 +92,52 @@ def decode_recording_event(message: bytes) -> RecordingEvent | None:
     channel, offset = _var_ascii(message, _HEADER.size + block_length)
     source_identity, _ = _var_ascii(message, offset)
     return RecordingStarted(*fixed, channel=channel, source_identity=source_identity)
+
+
+class RecordingEventsAdapter:
+    """Subscribes to an archive's recording events and decodes them.
+
+    ``AeronArchive.recording_events()`` makes one on the archive's recording events
+    channel; or pass any ``Subscription`` to that channel. ``poll()`` returns the
+    events it decoded and also hands each to the matching listener. Closing the
+    adapter closes the subscription it owns.
+    """
+
+    def __init__(
+        self,
+        subscription: Any,
+        on_started: Callable[[RecordingStarted], object] | None = None,
+        on_progress: Callable[[RecordingProgress], object] | None = None,
+        on_stopped: Callable[[RecordingStopped], object] | None = None,
+    ) -> None:
+        self.subscription = subscription
+        self._listeners = {RecordingStarted: on_started, RecordingProgress: on_progress, RecordingStopped: on_stopped}
+
+    @property
+    def is_connected(self) -> bool:
+        """The archive's recording events publication is connected."""
+        return self.subscription.is_connected
+
+    def poll(self, fragment_limit: int = 10) -> list[RecordingEvent]:
+        """Decode up to ``fragment_limit`` messages; returns the events, in order."""
+        events: list[RecordingEvent] = []
+
+        def on_fragment(data: bytes, header: Any) -> None:
+            event = decode_recording_event(data)
+            if event is not None:
+                events.append(event)
+                listener = self._listeners[type(event)]
+                if listener is not None:
+                    listener(event)
+
+        self.subscription.poll(on_fragment, fragment_limit)
+        return events
+
+    def close(self) -> None:
+        self.subscription.close()
+
+    def __enter__(self) -> "RecordingEventsAdapter":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

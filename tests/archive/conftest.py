@@ -114,7 +114,9 @@ def wait_for(condition: Callable[[], object], poll: Callable[[], object] | None 
 
 
 def connect(driver_dir: pathlib.Path, archive_process: JavaArchive, **settings) -> AeronArchive:
-    """An archive client on its own Aeron client (the C context starts it)."""
+    """An archive client on an Aeron client of its own (``connect`` starts it)."""
+    if archive_process.recording_events_channel:
+        settings.setdefault("recording_events_channel", archive_process.recording_events_channel)
     return AeronArchive.connect(
         aeron_directory_name=str(driver_dir),
         control_request_channel=archive_process.control_request_channel,
