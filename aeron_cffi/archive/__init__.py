@@ -24,8 +24,26 @@ from aeron_cffi.archive.descriptors import (
     SourceLocation,
 )
 from aeron_cffi.archive.errors import ArchiveError, ArchiveErrorCode
+from aeron_cffi.archive import recording_pos
+from aeron_cffi.archive.persistent_subscription import FROM_LIVE, FROM_START, PersistentSubscription
+from aeron_cffi.archive.recording_events import (
+    RecordingEventsAdapter,
+    RecordingProgress,
+    RecordingStarted,
+    RecordingStopped,
+)
+from aeron_cffi.archive.replay_merge import ReplayMerge
 
 __all__ = [
+    "FROM_LIVE",
+    "FROM_START",
+    "PersistentSubscription",
+    "RecordingEventsAdapter",
+    "RecordingProgress",
+    "RecordingStarted",
+    "RecordingStopped",
+    "ReplayMerge",
+    "recording_pos",
     "AeronArchive",
     "ArchiveContext",
     "ArchiveError",

@@ -104,7 +104,6 @@ _SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "control_term_buffer_sparse": ("control_term_buffer_sparse", bool),
     "client_name": ("client_name", _text),
 }
-_STRING_SETTINGS = {name for name, (_, convert) in _SETTINGS.items() if convert is _text}
 
 
 class ArchiveContext(Resource):
@@ -252,12 +251,6 @@ class ArchiveContext(Resource):
         for target in self.targets:
             target.raise_pending()
 
-    def __getattr__(self, name: str) -> Any:
-        if name not in _SETTINGS:
-            raise AttributeError(name)
-        value = getattr(lib, f"aeron_archive_context_get_{_SETTINGS[name][0]}")(self.ctx)
-        return c_string(value) if name in _STRING_SETTINGS else value
-
     @property
     def owns_aeron_client(self) -> bool:
         """Whether the C context closes its Aeron client (``aeron_archive_context_get_owns_aeron_client``)."""
@@ -288,3 +281,19 @@ class ArchiveContext(Resource):
     def _release_handles(self) -> None:
         """Archives connected from this context use duplicates of it that call the
         same callbacks: the handles stay until the last of them is closed."""
+
+
+def _getter(name: str) -> property:
+    suffix, convert = _SETTINGS[name]
+    function = getattr(lib, f"aeron_archive_context_get_{suffix}")
+
+    def get(self: ArchiveContext) -> Any:
+        value = function(self.ctx)
+        return c_string(value) if convert is _text else value
+
+    get.__doc__ = f"``aeron_archive_context_get_{suffix}``"
+    return property(get)
+
+
+for _name in _SETTINGS:
+    setattr(ArchiveContext, _name, _getter(_name))
