@@ -14,6 +14,7 @@ from aeron_cffi.archive import (
 )
 from aeron_cffi.publication import Publication
 from aeron_cffi.exclusive_publication import ExclusivePublication
+from aeron_cffi.testing import free_udp_port
 
 from conftest import SEGMENT_FILE_LENGTH, TERM_LENGTH, entries, payload, publish, recording_counter, wait_for, wait_recorded
 
@@ -158,3 +159,20 @@ def test_segment_file_base_position_matches_segment_boundaries():
     assert AeronArchive.segment_file_base_position(
         TERM_LENGTH + 64, 3 * SEGMENT_FILE_LENGTH, TERM_LENGTH, SEGMENT_FILE_LENGTH
     ) == 2 * SEGMENT_FILE_LENGTH + TERM_LENGTH
+
+
+def test_remote_recording_of_a_udp_stream(archive, signals, stream_id):
+    channel = f"aeron:udp?endpoint=localhost:{free_udp_port()}|term-length=64k"
+    subscription_id = archive.start_recording(channel, stream_id, SourceLocation.REMOTE)
+    with archive.add_publication(channel, stream_id) as publication:
+        counter_id = recording_counter(archive, publication.session_id)
+        recording_id = recording_pos.get_recording_id(archive, counter_id)
+        source = recording_pos.get_source_identity(archive, counter_id)
+        position = publish(publication, [payload(i) for i in range(20)])
+        wait_recorded(archive, counter_id, position)
+    archive.stop_recording_subscription(subscription_id)
+    _signal(signals, archive, recording_id, RecordingSignalCode.STOP)
+    descriptor = archive.list_recording(recording_id)
+    assert source.startswith("127.0.0.1:") and descriptor.source_identity == source
+    assert descriptor.stripped_channel == channel.split("|")[0]
+    assert descriptor.stop_position == position
