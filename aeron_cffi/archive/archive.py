@@ -118,13 +118,13 @@ def replication_params(
     ):
         if value is not None:
             setattr(params, name, value)
-    for name, value in (
+    for name, channel in (
         ("live_destination", live_destination),
         ("replication_channel", replication_channel),
         ("src_response_channel", src_response_channel),
     ):
-        if value is not None:
-            text = ffi.new("char[]", _channel(value))
+        if channel is not None:
+            text = ffi.new("char[]", _channel(channel))
             keep.append(text)
             setattr(params, name, text)
     if encoded_credentials is not None:
@@ -690,13 +690,12 @@ class AeronArchive(Resource):
         ``dst_recording_id``, ``live_destination``, ``replication_channel``,
         ``src_response_channel``, ``channel_tag_id``, ``subscription_tag_id``,
         ``file_io_max_length``, ``replication_session_id``, ``encoded_credentials``."""
-        c_params, keep = replication_params(**params)
-        replication_id = self._call(
+        # `_buffers` (the C strings c_params points to) is a local, so it lives through the call.
+        c_params, _buffers = replication_params(**params)
+        return self._call(
             "replicate", src_recording_id, _channel(src_control_channel), src_control_stream_id, c_params,
             out="int64_t *",
         )
-        del keep
-        return replication_id
 
     def stop_replication(self, replication_id: int) -> None:
         """``aeron_archive_stop_replication``."""

@@ -6,7 +6,6 @@ import pytest
 
 from aeron_cffi.archive import (
     REPLAY_ALL_AND_FOLLOW,
-    RecordingSignalCode,
     SourceLocation,
     add_session_id_to_channel,
     recording_pos,
