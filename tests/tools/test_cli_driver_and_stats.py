@@ -56,7 +56,10 @@ def test_stat_filters_by_type_stream_and_channel(driver):
             counters = cli("stat", "--aeron-dir", driver.dir, *filters, "--json").json()["counters"]
             return [c for c in counters if c["type_id"] in STREAM_COUNTER_TYPES]
 
-        wait_for(lambda: len(stream_counters()) == 2 * len(STREAM_COUNTER_TYPES))
+        def types_on(endpoint: int) -> set[int]:
+            return {c["type_id"] for c in stream_counters() if f"localhost:{endpoint}" in c["label"]}
+
+        wait_for(lambda: types_on(port) == types_on(other) == STREAM_COUNTER_TYPES)
         # As in AeronStat, a filter applies to the counters that have its field:
         # stream counters must match stream and channel, other types pass.
         for filters in (["--channel", f"localhost:{port}"], ["--stream", "^4242$"]):
