@@ -211,8 +211,8 @@ class _ClientFor:
         self.context = context
         self.owned = context.aeron is None
         self.aeron = Aeron(dir=context.aeron_directory_name) if self.owned else context.aeron
-        if self.owned:
-            context.lend_aeron(self.aeron)
+        # (again for a given client: ResourceClosedError if it was closed meanwhile)
+        context.lend_aeron(self.aeron)
 
     def archive(self, pointer, owns_context: bool) -> "AeronArchive":
         archive = AeronArchive(pointer, self.context, self.aeron, self.owned, owns_context)

@@ -23,6 +23,7 @@ def _settings(archive_process) -> dict:
 
 def test_shared_aeron_outlives_the_archive_and_closing_it_closes_the_archive(driver_dir, archive_process):
     with Aeron(dir=str(driver_dir)) as client:
+        later = ArchiveContext(aeron=client, **_settings(archive_process))
         archive = AeronArchive.connect(aeron=client, **_settings(archive_process))
         assert archive.aeron is client
         assert archive.aeron_t == client.ptr
@@ -33,6 +34,10 @@ def test_shared_aeron_outlives_the_archive_and_closing_it_closes_the_archive(dri
     assert archive.is_closed and publication.is_closed
     with pytest.raises(ResourceClosedError):
         archive.get_start_position(0)
+    with later, pytest.raises(ResourceClosedError):
+        AeronArchive.connect(later)  # its Aeron is closed: nothing reaches C
+    with pytest.raises(ResourceClosedError):
+        ArchiveContext(aeron=client)
 
 
 def test_closing_the_context_closes_its_archives(driver_dir, archive_process):
