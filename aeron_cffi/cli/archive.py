@@ -23,7 +23,7 @@ from aeron_cffi.archive import (
     RecordingSignalCode,
     SourceLocation,
 )
-from aeron_cffi.archive.recording_events import decode_recording_event
+from aeron_cffi.archive.recording_events import RecordingEvent, RecordingEventsAdapter
 from aeron_cffi.cli._common import (
     CliError,
     ExitCode,
@@ -283,25 +283,19 @@ def run_signals(args) -> None:
     require_driver(args.aeron_dir, int(args.timeout * 1000))
     seen = {"count": 0}
 
-    def on_message(data, header) -> None:
-        event = decode_recording_event(bytes(data))
-        if event is None:
-            return
+    def show(event: RecordingEvent) -> None:
         seen["count"] += 1
+        fields = dataclasses.asdict(event)
         if args.json:
-            print_json({"event": type(event).__name__, **dataclasses.asdict(event)})
+            print_json({"event": type(event).__name__, **fields})
         else:
-            fields = " ".join(f"{k}={v}" for k, v in dataclasses.asdict(event).items())
-            print(f"{type(event).__name__:17} {fields}", flush=True)
+            print(f"{type(event).__name__:17} " + " ".join(f"{k}={v}" for k, v in fields.items()), flush=True)
 
-    with Aeron(dir=args.aeron_dir) as aeron, \
-            aeron.add_subscription(args.events_channel, args.events_stream_id) as subscription, \
-            FragmentAssembler(on_message) as assembler:
-        def done() -> bool:
-            return args.count is not None and seen["count"] >= args.count
-
+    with Aeron(dir=args.aeron_dir) as aeron, RecordingEventsAdapter(
+            aeron.add_subscription(args.events_channel, args.events_stream_id),
+            on_started=show, on_progress=show, on_stopped=show) as events:
         try:  # without --count, follow until Ctrl-C
-            wait_until(done, lambda: subscription.poll(assembler, 100),
+            wait_until(lambda: args.count is not None and seen["count"] >= args.count, lambda: events.poll(100),
                        args.timeout if args.count is not None else math.inf,
                        f"waiting for {args.count} recording events", progress=lambda: seen["count"])
         except KeyboardInterrupt:
