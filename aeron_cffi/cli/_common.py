@@ -55,8 +55,9 @@ def open_cnc(aeron_dir: str, timeout_ms: int) -> CncFile:
     """The driver's CnC file, or ``NO_DRIVER`` if none appears within ``timeout_ms``."""
     try:
         return CncFile(aeron_dir, timeout_ms)
-    except AeronError as error:
-        raise CliError(ExitCode.NO_DRIVER, f"no media driver in {aeron_dir}: {one_line(error.errmsg)}") from None
+    except AeronError:
+        raise CliError(ExitCode.NO_DRIVER,
+                       f"no media driver in {aeron_dir} (no CnC file within {timeout_ms} ms)") from None
 
 
 def require_driver(aeron_dir: str, timeout_ms: int) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import pty
+import select
+import signal
 import struct
 import subprocess
 import sys
@@ -204,26 +208,38 @@ def test_replicate_to_a_second_archive(driver, options, recorded, replica_archiv
     assert replay.stdout == b"".join(messages)
 
 
-def test_signals_follow_recording_events(driver, options, source, signals, source_archive, stream_id):
+def test_signals_follow_recording_events_until_ctrl_c(driver, options, source, signals, source_archive, stream_id):
     follower = subprocess.Popen(
         [sys.executable, "-m", "aeron_cffi", "archive", "signals", "--events-channel",
-         source_archive.recording_events_channel, "--count", "2", "--json", *map(str, options)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         source_archive.recording_events_channel, "--json", *map(str, options)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         # Events are not kept for late subscribers: wait for the follower's image.
         port = source_archive.recording_events_channel.rsplit(":", 1)[1]
         wait_for(lambda: any(c.type_id == lib.AERON_COUNTER_SUBSCRIPTION_POSITION_TYPE_ID and port in c.label
                              for c in source.aeron.counters_reader()), what="follower subscribed")
         recording_id, _ = record(source, signals, stream_id, 10)
-        stdout, stderr = follower.communicate(timeout=30)
+        ours: list[dict] = []
+        pending = b""
+        while not ours or ours[-1]["event"] != "RecordingStopped":
+            assert select.select([follower.stdout], [], [], 20)[0], "no recording event within 20s"
+            *lines, pending = (pending + os.read(follower.stdout.fileno(), 65536)).split(b"\n")
+            ours += [e for e in map(json.loads, lines) if e["recording_id"] == recording_id]
+        follower.send_signal(signal.SIGINT)
+        assert follower.wait(20) == 0, follower.stderr.read().decode()
     finally:
         follower.kill()
-    assert follower.returncode == 0, stderr
-    events = [json.loads(line) for line in stdout.splitlines()]
-    started, then = events
-    assert started["event"] == "RecordingStarted"
-    assert (started["recording_id"], started["stream_id"]) == (recording_id, stream_id)
-    assert then["event"] in ("RecordingProgress", "RecordingStopped") and then["recording_id"] == recording_id
+        follower.wait()
+    assert ours[0]["event"] == "RecordingStarted" and ours[0]["stream_id"] == stream_id
+    assert {e["event"] for e in ours[1:-1]} <= {"RecordingProgress"}
+    assert ours[-1]["stop_position"] > 0
+
+
+def test_signals_count_and_timeout(driver):
+    waited = cli("archive", "signals", "--events-channel", f"aeron:udp?endpoint=localhost:{free_udp_port()}",
+                 "--count", "1", "--aeron-dir", driver.dir, "--timeout", "0.5")
+    assert waited.returncode == ExitCode.TIMEOUT
+    assert waited.error_line() == "aeron-cffi archive: waiting for 1 recording events: no progress for 0.5s"
 
 
 def test_unknown_recording_is_one_line_and_exit_5(options):
@@ -252,3 +268,38 @@ def test_usage_errors_are_exit_2(options):
     assert cli("archive", "stop", *options).returncode == ExitCode.USAGE
     assert cli("archive", "describe", "not-a-number", *options).returncode == ExitCode.USAGE
     assert cli("archive").returncode == ExitCode.USAGE
+
+
+def _stderr_on_a_terminal(*args) -> tuple[int, str]:
+    """Run the CLI with stderr on a pseudo-terminal (stdout to a pipe); returns
+    (exit status, what the terminal showed)."""
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "aeron_cffi", *map(str, args)], stdout=subprocess.PIPE,
+                                stderr=terminal, stdin=subprocess.DEVNULL, timeout=60)
+    finally:
+        os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the terminal side is closed and drained
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    return result.returncode, shown.decode()
+
+
+def test_progress_bar_on_a_terminal_only(options, recorded, replica_archive, tmp_path):
+    recording_id, messages = recorded
+    status, shown = _stderr_on_a_terminal("archive", "replay", recording_id, "-o", tmp_path / "out", *options)
+    assert status == 0
+    assert f"replay {recording_id} [" in shown and "100%" in shown
+    assert (tmp_path / "out").read_bytes() == b"".join(messages)
+
+    status, shown = _stderr_on_a_terminal("archive", "replicate", recording_id, "--dst-control-channel",
+                                          replica_archive.control_request_channel, *options)
+    assert status == 0
+    assert f"replicate {recording_id} [" in shown and "100%" in shown

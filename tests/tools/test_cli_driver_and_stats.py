@@ -135,7 +135,7 @@ def test_no_driver_is_exit_3(command, tmp_path):
     result = cli(command, "--aeron-dir", tmp_path, "--timeout-ms", "100")
     assert result.returncode == ExitCode.NO_DRIVER
     assert result.stdout == ""
-    assert result.error_line().startswith(f"aeron-cffi {command}: no media driver in {tmp_path}: ")
+    assert result.error_line() == f"aeron-cffi {command}: no media driver in {tmp_path} (no CnC file within 100 ms)"
 
 
 # -- driver ---------------------------------------------------------------------------------
