@@ -26,6 +26,7 @@ no process, Aeron directory or temporary directory is left behind.
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 import pytest
@@ -88,7 +89,7 @@ def _define(scope: str, suffix: str) -> None:
 
         call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             [inspect.Parameter(fixture_name(part), inspect.Parameter.KEYWORD_ONLY) for part in parts])
-        call.__doc__ = function.__doc__
+        call.__doc__ = re.sub(r"``aeron_(\w+)``", rf"``aeron_\1{suffix}``", function.__doc__)
         name = fixture_name(function.__name__)
         globals()[name] = pytest.fixture(scope=scope, name=name)(call)
 
