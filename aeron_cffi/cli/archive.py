@@ -90,7 +90,7 @@ def _report(args, result: dict[str, Any], text: str) -> None:
 
 
 def run_list(args) -> None:
-    count = args.to - args.from_id + 1 if args.to is not None else 0x7FFFFFFF
+    count = max(args.to - args.from_id + 1, 0) if args.to is not None else 0x7FFFFFFF
     with _connect(args) as archive:
         if args.stream is not None:
             found = archive.list_recordings_for_uri(args.channel or "", args.stream, args.from_id, count)
@@ -130,6 +130,8 @@ def run_record(args) -> None:
 
 
 def run_stop(args) -> None:
+    if args.channel is not None and args.stream is None:
+        raise CliError(ExitCode.USAGE, "stop --channel needs --stream")
     with _connect(args) as archive:
         if args.subscription_id is not None:
             archive.stop_recording_subscription(args.subscription_id)

@@ -65,7 +65,8 @@ def _semantic_version(version: int) -> str:
 def _stat_snapshot(cnc: CncFile, filters: dict[str, re.Pattern]) -> dict[str, Any]:
     now_ms = int(time.time() * 1000)
     constants = cnc.constants
-    counters = [c for c in cnc.counters_reader().counters() if _matches(c, filters)]
+    reader = cnc.counters_reader()
+    counters = [c for c in reader.counters() if _matches(c, filters)]
     return {
         "timestamp": now_ms,
         "cnc_version": _semantic_version(constants.cnc_version),
@@ -73,7 +74,7 @@ def _stat_snapshot(cnc: CncFile, filters: dict[str, re.Pattern]) -> dict[str, An
         "heartbeat_age_ms": now_ms - cnc.to_driver_heartbeat,
         "counters": [{"id": c.counter_id, "type_id": c.type_id, "value": c.value, "label": c.label}
                      for c in counters],
-        "max_counter_id": cnc.counters_reader().max_counter_id,
+        "max_counter_id": reader.max_counter_id,
     }
 
 

@@ -266,6 +266,9 @@ def test_no_driver_is_exit_3(tmp_path):
 
 def test_usage_errors_are_exit_2(options):
     assert cli("archive", "stop", *options).returncode == ExitCode.USAGE
+    half = cli("archive", "stop", "--channel", "aeron:ipc", *options)
+    assert half.returncode == ExitCode.USAGE
+    assert half.error_line() == "aeron-cffi archive: stop --channel needs --stream"
     assert cli("archive", "describe", "not-a-number", *options).returncode == ExitCode.USAGE
     assert cli("archive").returncode == ExitCode.USAGE
 
