@@ -20,7 +20,8 @@ plain name is per test, ``<name>_session`` is shared by the whole session.
 The Java archive needs ``java`` and the ``io.aeron:aeron-all`` jar of the compiled-in
 Aeron version (``AERON_ALL_JAR``, or Maven's local repository, fetched with ``mvn``).
 A failing test, a KeyboardInterrupt or a crashed archive still tears everything down:
-no process, Aeron directory or temporary directory is left behind.
+no process, Aeron directory or temporary directory is left behind. A failed test's
+report shows its drivers' distinct error logs and its archives' log tails.
 """
 
 from __future__ import annotations
@@ -128,6 +129,18 @@ def _define(scope: str, suffix: str) -> None:
 
 _define("function", "")
 _define("session", "_session")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failed test's report also shows what its drivers and archives reported."""
+    report = yield
+    if report.failed:
+        for name in ("aeron_testbed", "aeron_testbed_session"):
+            bed = getattr(item, "funcargs", {}).get(name)
+            if bed is not None:
+                report.sections += list(bed.diagnostics().items())
+    return report
 
 
 @pytest.fixture(scope="session")

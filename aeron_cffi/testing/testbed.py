@@ -29,7 +29,9 @@ from typing import Any
 
 from aeron_cffi.archive import AeronArchive
 from aeron_cffi.client import Aeron
+from aeron_cffi.cnc import CncFile
 from aeron_cffi.driver_process import DriverProcess
+from aeron_cffi.errors import AeronError
 from aeron_cffi.media_driver import MediaDriver
 from aeron_cffi.testing.archive_process import JavaArchive
 
@@ -95,6 +97,8 @@ class AeronTestbed:
             self.shm_dir = pathlib.Path(tempfile.mkdtemp(prefix="aeron-testbed-", dir=shm_parent))
             self._stack.callback(shutil.rmtree, self.shm_dir, ignore_errors=True)
         self._count = 0
+        self.drivers: list[RunningDriver] = []
+        self.archives: list[JavaArchive] = []
 
     def _name(self, what: str) -> str:
         self._count += 1
@@ -119,6 +123,7 @@ class AeronTestbed:
             pid = handle.process.pid
         running = RunningDriver(kind, aeron_dir, pid, handle)
         self._stack.callback(running.close)
+        self.drivers.append(running)
         return running
 
     def java_archive(self, driver: RunningDriver | str | os.PathLike, **kwargs: Any) -> JavaArchive:
@@ -127,6 +132,7 @@ class AeronTestbed:
         (``recording_events=``, ``segment_file_length=``, ``properties=``...)."""
         archive = JavaArchive(os.fspath(driver), archive_dir=self.tmp_dir / self._name("archive"), **kwargs)
         self._stack.callback(archive.close)
+        self.archives.append(archive)
         return archive.start()
 
     def client(self, driver: RunningDriver | str | os.PathLike, **settings: Any) -> Aeron:
@@ -143,6 +149,28 @@ class AeronTestbed:
             control_response_channel=archive.control_response_channel,
             **settings,
         ))
+
+    # -- diagnostics -----------------------------------------------------------------
+
+    def diagnostics(self) -> dict[str, str]:
+        """What went wrong inside the parts, by title: each running driver's distinct
+        error log and each archive's log tail, where not empty (the plugin adds them
+        to a failed test's report)."""
+        found: dict[str, str] = {}
+        for driver in self.drivers:
+            try:
+                with CncFile(driver.dir) as cnc:
+                    errors = cnc.error_log_read()
+            except AeronError:  # the driver is gone
+                continue
+            if errors:
+                found[f"aeron {driver.dir.name} errors"] = "\n".join(
+                    f"{e.observation_count} observations of: {e.error}" for e in errors)
+        for archive in self.archives:
+            tail = archive.log_tail()
+            if tail.strip():
+                found[f"aeron {archive.archive_dir.name} log"] = tail
+        return found
 
     # -- teardown --------------------------------------------------------------------
 

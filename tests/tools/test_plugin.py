@@ -6,6 +6,7 @@ the test lists both before and after, in roots given to the plugin for this run.
 from __future__ import annotations
 
 import json
+import re
 import os
 import pathlib
 import subprocess
@@ -31,7 +32,8 @@ def note_all(driver, java_archive, testbed):
 def test_fails(aeron_driver, aeron_java_archive, aeron_archive, aeron_client, aeron_testbed):
     note_all(aeron_driver, aeron_java_archive, aeron_testbed)
     assert aeron_archive.archive_id == aeron_java_archive.archive_id
-    assert aeron_client.client_id >= 0
+    with pytest.raises(Exception):
+        aeron_client.add_publication("aeron:udp?endpoint=no-such-host.invalid:40123", 1)
     assert False, "this test fails on purpose"
 
 def test_archive_crashes(aeron_driver, aeron_java_archive, aeron_archive, aeron_testbed):
@@ -122,6 +124,8 @@ def test_teardown_after_failure_crash_and_session_fixtures(tmp_path, roots):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 failed, 2 passed" in result.stdout, result.stdout
     assert "this test fails on purpose" in result.stdout
+    # the report of the failed test shows what its driver logged
+    assert re.search(r"-+ aeron process-driver-\d+ errors -+\n1 observations of: \(-9\) unknown host", result.stdout)
     # three testbeds (two per test, one per session) and four archives
     assert len({part["tmp_dir"] for part in noted if "tmp_dir" in part}) == 3
     assert len({part["archive_pid"] for part in noted}) == 4
