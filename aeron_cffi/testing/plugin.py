@@ -19,7 +19,7 @@ plain name is per test, ``<name>_session`` is shared by the whole session.
 
 The Java archive needs ``java`` and the ``io.aeron:aeron-all`` jar of the compiled-in
 Aeron version (``AERON_ALL_JAR``, or Maven's local repository, fetched with ``mvn``).
-A failing test, a KeyboardInterrupt or a crashed archive still tears everything down:
+A failing test, a KeyboardInterrupt, SIGTERM or a crashed archive still tears everything down:
 no process, Aeron directory or temporary directory is left behind. A failed test's
 report shows its drivers' distinct error logs and its archives' log tails.
 """
@@ -28,12 +28,16 @@ from __future__ import annotations
 
 import inspect
 import re
+import signal
 from typing import Any
 
 import pytest
 
 from aeron_cffi.testing.ports import PortAllocator
 from aeron_cffi.testing.testbed import DRIVER_KINDS, AeronTestbed
+
+
+_PREVIOUS_SIGTERM = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,6 +52,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(f"--aeron-{name.replace('_', '-')}", default=None, metavar="DIR",
                         help=f"where the fixtures make their private directories for {what}")
         parser.addini(f"aeron_{name}", f"where the fixtures make their private directories for {what}")
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (a CI job's timeout, ``kill``) ends the run as Ctrl-C does, so the
+    fixtures' teardown still stops every process and deletes every directory. A
+    handler someone else installed is left alone."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        config.stash[_PREVIOUS_SIGTERM] = signal.signal(signal.SIGTERM, _terminate)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _PREVIOUS_SIGTERM in config.stash:
+        signal.signal(signal.SIGTERM, config.stash[_PREVIOUS_SIGTERM])
 
 
 def _option(config: pytest.Config, name: str) -> str | None:

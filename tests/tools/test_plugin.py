@@ -55,8 +55,10 @@ def test_replica_and_session_fixtures(aeron_java_archive_replica_session, aeron_
 @pytest.mark.parametrize("aeron_driver", ["process"], indirect=True)
 def test_interrupted(aeron_driver, aeron_java_archive, aeron_testbed):
     note_all(aeron_driver, aeron_java_archive, aeron_testbed)
-    if os.environ.get("INTERRUPT"):
+    if os.environ.get("INTERRUPT") == "KeyboardInterrupt":
         raise KeyboardInterrupt
+    if os.environ.get("INTERRUPT") == "SIGTERM":
+        os.kill(os.getpid(), signal.SIGTERM)
 '''
 
 
@@ -92,13 +94,13 @@ def roots(tmp_path: pathlib.Path):
     shm.rmdir()  # fails the teardown if anything was left in it
 
 
-def _run_inner(tmp_path: pathlib.Path, roots, *args: str, interrupt: bool = False) -> tuple[
+def _run_inner(tmp_path: pathlib.Path, roots, *args: str, interrupt: str = "") -> tuple[
         subprocess.CompletedProcess, list[dict]]:
     shm, disk = roots
     test_file = tmp_path / "test_user_project.py"
     test_file.write_text(textwrap.dedent(TEST_FILE))
     resources = tmp_path / "resources.jsonl"
-    env = dict(os.environ, RESOURCES_FILE=str(resources), **({"INTERRUPT": "1"} if interrupt else {}))
+    env = dict(os.environ, RESOURCES_FILE=str(resources), INTERRUPT=interrupt)
     before = (_processes_mentioning(str(shm)) + _processes_mentioning(str(disk)), sorted(shm.iterdir()),
               sorted(disk.iterdir()))
     assert before == ([], [], [])
@@ -132,8 +134,9 @@ def test_teardown_after_failure_crash_and_session_fixtures(tmp_path, roots):
     assert all(str(roots[0]) in part["shm_dir"] for part in noted if "shm_dir" in part)
 
 
-def test_teardown_after_keyboard_interrupt(tmp_path, roots):
-    result, noted = _run_inner(tmp_path, roots, "-k", "interrupted", interrupt=True)
+@pytest.mark.parametrize("interrupt", ["KeyboardInterrupt", "SIGTERM"])
+def test_teardown_after_keyboard_interrupt_or_sigterm(tmp_path, roots, interrupt):
+    result, noted = _run_inner(tmp_path, roots, "-k", "interrupted", interrupt=interrupt)
     assert result.returncode == 2, result.stdout + result.stderr  # pytest's "interrupted"
     assert "KeyboardInterrupt" in result.stdout + result.stderr
     (part,) = noted
