@@ -200,7 +200,9 @@ def _replay_into(archive: AeronArchive, args, channel: str, start: int, end: int
 
     def poll() -> int:
         fragments = subscription.poll(assembler, 256)
-        progress.update(state["position"] - start)
+        if fragments:
+            out.flush()  # a reader following the output sees each batch as it arrives
+            progress.update(state["position"] - start)
         return fragments
 
     with archive.replay(args.recording_id, channel, args.replay_stream_id, position=start,

@@ -306,3 +306,22 @@ def test_progress_bar_on_a_terminal_only(options, recorded, replica_archive, tmp
                                           replica_archive.control_request_channel, *options)
     assert status == 0
     assert f"replicate {recording_id} [" in shown and "100%" in shown
+
+
+def test_ctrl_c_during_a_replay_is_exit_130(options, source, stream_id, tmp_path):
+    out = tmp_path / "partial.bin"
+    with source.add_recorded_publication("aeron:ipc?term-length=64k", stream_id) as publication:
+        recording_id = publish_recorded(source, publication, [message(i) for i in range(10)])
+        # An active recording replayed further than it goes: the replay waits for more.
+        replay = subprocess.Popen([sys.executable, "-m", "aeron_cffi", "archive", "replay", str(recording_id),
+                                   "--length", "1000000", "-o", str(out), *map(str, options)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(lambda: out.exists() and out.stat().st_size > 0 or replay.poll() is not None)
+            replay.send_signal(signal.SIGINT)
+            assert replay.wait(20) == ExitCode.INTERRUPTED
+        finally:
+            replay.kill()
+            replay.wait()
+        source.stop_recording_publication(publication)
+    assert replay.stderr.read() == "aeron-cffi archive: interrupted\n"

@@ -126,8 +126,11 @@ def test_errors_and_loss_report_what_the_driver_saw(lossy_driver, aeron_testbed)
     assert re.fullmatch(DATE, fields[2]) and fields[6] == channel
 
 
-def test_clean_driver_has_no_loss(driver):
-    assert cli("loss", "--aeron-dir", driver.dir, "--json").json() == {"loss_entries": 0, "entries": []}
+def test_errors_and_loss_watch(driver):
+    assert cli("loss", "--aeron-dir", driver.dir, "--watch", "0.05", "--count", "2", "--json").json_lines() == [
+        {"loss_entries": 0, "entries": []}] * 2
+    errors = cli("errors", "--aeron-dir", driver.dir, "--watch", "0.05", "--count", "2", "--json").json_lines()
+    assert len(errors) == 2 and errors[0] == errors[1]
 
 
 @pytest.mark.parametrize("command", ["stat", "errors", "loss"])
