@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 from aeron_cffi._lifetime import Resource
-from aeron_cffi._native import ffi, lib
+from aeron_cffi._native import ffi
 from aeron_cffi.errors import AeronTimeoutError, last_error
 
 if TYPE_CHECKING:

@@ -12,7 +12,6 @@ import dataclasses
 import math
 import struct
 import sys
-import time
 from typing import Any, BinaryIO, Iterator
 
 from aeron_cffi.archive import (

@@ -11,7 +11,7 @@ from aeron_cffi.archive import AeronArchive, ArchiveContext, ArchiveError, Archi
 from aeron_cffi.errors import AeronTimeoutError, ResourceClosedError
 from aeron_cffi.testing import free_udp_port
 
-from conftest import connect, wait_for
+from archive_support import connect, wait_for
 
 
 def test_context_keywords_read_back(driver_dir):

@@ -8,7 +8,7 @@ from aeron_cffi.archive import ArchiveError, ArchiveErrorCode, SourceLocation
 from aeron_cffi.errors import AeronError, InvalidArgumentError
 from aeron_cffi.testing import free_udp_port
 
-from conftest import connect, payload, publish, record, recording_counter, wait_for, wait_recorded
+from archive_support import connect, payload, publish, record, recording_counter, wait_for, wait_recorded
 
 IPC = "aeron:ipc?term-length=64k"
 UNKNOWN_ID = 987654321

@@ -10,7 +10,7 @@ from aeron_cffi.archive.recording_events import (
     decode_recording_event,
 )
 
-from conftest import payload, record, wait_for
+from archive_support import payload, record, wait_for
 
 
 def test_started_progress_and_stopped_events(archive, signals, stream_id):

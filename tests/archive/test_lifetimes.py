@@ -11,7 +11,7 @@ from aeron_cffi import Aeron
 from aeron_cffi.archive import AeronArchive, ArchiveContext, ReplayMerge
 from aeron_cffi.errors import ResourceClosedError
 
-from conftest import connect, payload, record, wait_for
+from archive_support import connect, payload, record, wait_for
 
 
 def _settings(archive_process) -> dict:

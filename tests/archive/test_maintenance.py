@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aeron_cffi.archive import RecordingSignalCode, SourceLocation
 
-from conftest import (
+from archive_support import (
     SEGMENT_FILE_LENGTH,
     TERM_LENGTH,
     payload,

@@ -8,7 +8,7 @@ from aeron_cffi.archive import ArchiveContext, SourceLocation, recording_pos
 from aeron_cffi.archive.persistent_subscription import FROM_START, PersistentSubscription
 from aeron_cffi.errors import InvalidArgumentError, ResourceClosedError
 
-from conftest import payload, publish, recording_counter, wait_for, wait_recorded
+from archive_support import payload, publish, recording_counter, wait_for, wait_recorded
 
 LIVE = "aeron:ipc?term-length=64k"
 

@@ -16,7 +16,7 @@ from aeron_cffi.publication import Publication
 from aeron_cffi.exclusive_publication import ExclusivePublication
 from aeron_cffi.testing import free_udp_port
 
-from conftest import SEGMENT_FILE_LENGTH, TERM_LENGTH, entries, payload, publish, recording_counter, wait_for, wait_recorded
+from archive_support import SEGMENT_FILE_LENGTH, TERM_LENGTH, entries, payload, publish, recording_counter, wait_for, wait_recorded
 
 IPC = "aeron:ipc?term-length=64k"
 MESSAGES = 50

@@ -15,7 +15,7 @@ from aeron_cffi.archive.replay_merge import ReplayMerge
 from aeron_cffi.subscription import Subscription
 from aeron_cffi.testing import free_udp_port
 
-from conftest import payload, record, publish, recording_counter, replay_all, wait_for, wait_recorded
+from archive_support import payload, record, publish, recording_counter, replay_all, wait_for, wait_recorded
 
 IPC = "aeron:ipc?term-length=64k"
 REPLAY_CHANNEL = "aeron:ipc"

@@ -8,7 +8,7 @@ import pytest
 
 from aeron_cffi.archive import ArchiveError, ArchiveErrorCode, RecordingSignalCode, recording_pos
 
-from conftest import (
+from archive_support import (
     Signals,
     connect,
     payload,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -25,7 +24,7 @@ from aeron_cffi import (
 )
 from aeron_cffi.counters import RECORD_ALLOCATED
 
-from helpers import offer_all, receive, wait_until
+from helpers import offer_all, wait_until
 
 
 def test_media_driver_settings_are_keywords(tmp_path):

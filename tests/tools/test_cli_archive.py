@@ -19,7 +19,7 @@ from aeron_cffi.testing import free_udp_port
 
 from aeron_cffi._native import lib
 
-from conftest import SEGMENT_FILE_LENGTH, archive_options, cli, message, publish_recorded, record, wait_for
+from tools_support import SEGMENT_FILE_LENGTH, archive_options, cli, message, publish_recorded, record, wait_for
 
 FRAME = 128  # a 78-byte message plus the 32-byte frame header, aligned to 32
 

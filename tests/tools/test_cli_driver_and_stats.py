@@ -18,7 +18,7 @@ from aeron_cffi.cnc import is_driver_active
 from aeron_cffi.errors import AeronError
 from aeron_cffi.testing import free_udp_port
 
-from conftest import cli, wait_for
+from tools_support import cli, wait_for
 
 STREAM_COUNTER_TYPES = {lib.AERON_COUNTER_PUBLISHER_LIMIT_TYPE_ID, lib.AERON_COUNTER_SENDER_POSITION_TYPE_ID,
                         lib.AERON_COUNTER_PUBLISHER_POSITION_TYPE_ID, lib.AERON_COUNTER_SENDER_LIMIT_TYPE_ID}
