@@ -20,24 +20,28 @@ __all__ = [
     "SourceLocation",
 ]
 
-_SIGNAL_PREFIX = "AERON_ARCHIVE_CLIENT_RECORDING_SIGNAL_"
-RecordingSignalCode = enum.IntEnum(
-    "RecordingSignalCode",
-    {name[len(_SIGNAL_PREFIX):]: getattr(lib, name) for name in dir(lib) if name.startswith(_SIGNAL_PREFIX)},
-    module=__name__,
-)
-RecordingSignalCode.__doc__ = "A recording's transition (``aeron_archive_client_recording_signal_t``)."
+# Values come from the compiled header, never from literals; tests hold the members
+# to the header's constants (as for the client layer's enums).
+class RecordingSignalCode(enum.IntEnum):
+    """A recording's transition (``aeron_archive_client_recording_signal_t``)."""
 
-_LOCATION_PREFIX = "AERON_ARCHIVE_SOURCE_LOCATION_"
-SourceLocation = enum.IntEnum(
-    "SourceLocation",
-    {name[len(_LOCATION_PREFIX):]: getattr(lib, name) for name in dir(lib) if name.startswith(_LOCATION_PREFIX)},
-    module=__name__,
-)
-SourceLocation.__doc__ = (
-    "Where the recorded stream comes from (``aeron_archive_source_location_t``): LOCAL records "
-    "a publication on the archive's own driver (spy), REMOTE subscribes to the network."
-)
+    NULL_VALUE = lib.AERON_ARCHIVE_CLIENT_RECORDING_SIGNAL_NULL_VALUE
+    START = lib.AERON_ARCHIVE_CLIENT_RECORDING_SIGNAL_START
+    STOP = lib.AERON_ARCHIVE_CLIENT_RECORDING_SIGNAL_STOP
+    EXTEND = lib.AERON_ARCHIVE_CLIENT_RECORDING_SIGNAL_EXTEND
+    REPLICATE = lib.AERON_ARCHIVE_CLIENT_RECORDING_SIGNAL_REPLICATE
+    MERGE = lib.AERON_ARCHIVE_CLIENT_RECORDING_SIGNAL_MERGE
+    SYNC = lib.AERON_ARCHIVE_CLIENT_RECORDING_SIGNAL_SYNC
+    DELETE = lib.AERON_ARCHIVE_CLIENT_RECORDING_SIGNAL_DELETE
+    REPLICATE_END = lib.AERON_ARCHIVE_CLIENT_RECORDING_SIGNAL_REPLICATE_END
+
+
+class SourceLocation(enum.IntEnum):
+    """Where the recorded stream comes from (``aeron_archive_source_location_t``): LOCAL
+    records a publication on the archive's own driver (spy), REMOTE subscribes to the network."""
+
+    LOCAL = lib.AERON_ARCHIVE_SOURCE_LOCATION_LOCAL
+    REMOTE = lib.AERON_ARCHIVE_SOURCE_LOCATION_REMOTE
 
 
 def _text(pointer, length: int) -> str:

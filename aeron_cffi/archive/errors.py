@@ -22,15 +22,25 @@ from aeron_cffi.errors import AeronError, last_error
 
 __all__ = ["ArchiveErrorCode", "ArchiveError", "archive_error", "archive_check"]
 
-_PREFIX = "ARCHIVE_ERROR_CODE_"
+# Values come from the compiled header's #defines, never from literals; a test holds
+# the members to the header.
+class ArchiveErrorCode(enum.IntEnum):
+    """Error codes the archive sends in control responses (``ARCHIVE_ERROR_CODE_*``)."""
 
-# Members come from the compiled header's #defines, never from literals.
-ArchiveErrorCode = enum.IntEnum(
-    "ArchiveErrorCode",
-    {name[len(_PREFIX):]: getattr(lib, name) for name in dir(lib) if name.startswith(_PREFIX)},
-    module=__name__,
-)
-ArchiveErrorCode.__doc__ = "Error codes the archive sends in control responses (``ARCHIVE_ERROR_CODE_*``)."
+    GENERIC = lib.ARCHIVE_ERROR_CODE_GENERIC
+    ACTIVE_LISTING = lib.ARCHIVE_ERROR_CODE_ACTIVE_LISTING
+    ACTIVE_RECORDING = lib.ARCHIVE_ERROR_CODE_ACTIVE_RECORDING
+    ACTIVE_SUBSCRIPTION = lib.ARCHIVE_ERROR_CODE_ACTIVE_SUBSCRIPTION
+    UNKNOWN_SUBSCRIPTION = lib.ARCHIVE_ERROR_CODE_UNKNOWN_SUBSCRIPTION
+    UNKNOWN_RECORDING = lib.ARCHIVE_ERROR_CODE_UNKNOWN_RECORDING
+    UNKNOWN_REPLAY = lib.ARCHIVE_ERROR_CODE_UNKNOWN_REPLAY
+    MAX_REPLAYS = lib.ARCHIVE_ERROR_CODE_MAX_REPLAYS
+    MAX_RECORDINGS = lib.ARCHIVE_ERROR_CODE_MAX_RECORDINGS
+    INVALID_EXTENSION = lib.ARCHIVE_ERROR_CODE_INVALID_EXTENSION
+    AUTHENTICATION_REJECTED = lib.ARCHIVE_ERROR_CODE_AUTHENTICATION_REJECTED
+    STORAGE_SPACE = lib.ARCHIVE_ERROR_CODE_STORAGE_SPACE
+    UNKNOWN_REPLICATION = lib.ARCHIVE_ERROR_CODE_UNKNOWN_REPLICATION
+    UNAUTHORISED_ACTION = lib.ARCHIVE_ERROR_CODE_UNAUTHORISED_ACTION
 
 _RESPONSE = re.compile(r"response for correlationId=(-?\d+), errorCode=(-?\d+), error: ([^\n]*)")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aeron_cffi.archive import ArchiveError, ArchiveErrorCode, SourceLocation
+from aeron_cffi.archive import ArchiveError, ArchiveErrorCode, RecordingSignalCode, SourceLocation
 from aeron_cffi.errors import AeronError, InvalidArgumentError
 from aeron_cffi.testing import free_udp_port
 
@@ -14,13 +14,15 @@ IPC = "aeron:ipc?term-length=64k"
 UNKNOWN_ID = 987654321
 
 
-def test_every_archive_error_code_has_a_member():
+def test_every_archive_error_code_signal_and_source_location_has_a_member():
     from aeron_cffi._native import lib
 
-    defined = {name.removeprefix("ARCHIVE_ERROR_CODE_"): getattr(lib, name)
-               for name in dir(lib) if name.startswith("ARCHIVE_ERROR_CODE_")}
-    assert {member.name: member.value for member in ArchiveErrorCode} == defined
-    assert len(defined) == 14
+    for prefix, enum_class, count in (("ARCHIVE_ERROR_CODE_", ArchiveErrorCode, 14),
+                                      ("AERON_ARCHIVE_CLIENT_RECORDING_SIGNAL_", RecordingSignalCode, 9),
+                                      ("AERON_ARCHIVE_SOURCE_LOCATION_", SourceLocation, 2)):
+        defined = {name.removeprefix(prefix): getattr(lib, name) for name in dir(lib) if name.startswith(prefix)}
+        assert {member.name: member.value for member in enum_class} == defined
+        assert len(defined) == count
 
 
 def _raises(code: ArchiveErrorCode, call, *args, **kwargs) -> ArchiveError:
