@@ -7,7 +7,7 @@ constant of ``aeronc.h``, ``aeronmd.h`` and ``aeron_archive.h``.
 
 from aeron_cffi._aeron import ffi, lib
 
-__all__ = ["ffi", "lib", "c_string", "aeron_version"]
+__all__ = ["ffi", "lib", "c_string", "c_text", "aeron_version"]
 
 
 def c_string(pointer) -> str:
@@ -15,6 +15,13 @@ def c_string(pointer) -> str:
     if pointer == ffi.NULL:
         return ""
     return ffi.string(pointer).decode("utf-8", errors="replace")
+
+
+def c_text(pointer, length: int) -> str:
+    """``length`` bytes of C text (not NUL-terminated) as ``str`` ('' for NULL)."""
+    if pointer == ffi.NULL:
+        return ""
+    return ffi.unpack(pointer, length).decode("utf-8", errors="replace")
 
 
 def aeron_version() -> str:

@@ -61,7 +61,7 @@ import logging
 import threading
 from typing import Any, Callable, Iterator
 
-from aeron_cffi._native import c_string, ffi, lib
+from aeron_cffi._native import c_string, c_text, ffi, lib
 from aeron_cffi.errors import CLIENT_CLOSING_ERRORS, AeronError, handler_error
 
 log = logging.getLogger("aeron_cffi")
@@ -286,7 +286,7 @@ def aeron_cffi_on_counters_reader_foreach_counter_func(
             counter_id,
             type_id,
             ffi.buffer(key, key_length)[:],
-            ffi.buffer(label, label_length)[:].decode("utf-8", errors="replace"),
+            c_text(label, label_length),
         )
     except BaseException as exc:  # noqa: BLE001
         target.fail(exc)
@@ -302,7 +302,7 @@ def aeron_cffi_on_error_log_reader_func(
             observation_count,
             first_observation_timestamp,
             last_observation_timestamp,
-            ffi.buffer(error, error_length)[:].decode("utf-8", errors="replace"),
+            c_text(error, error_length),
         )
     except BaseException as exc:  # noqa: BLE001
         target.fail(exc)
@@ -331,8 +331,8 @@ def aeron_cffi_on_loss_reporter_read_entry_func(
             last_observation_timestamp,
             session_id,
             stream_id,
-            ffi.buffer(channel, channel_length)[:].decode("utf-8", errors="replace"),
-            ffi.buffer(source, source_length)[:].decode("utf-8", errors="replace"),
+            c_text(channel, channel_length),
+            c_text(source, source_length),
         )
     except BaseException as exc:  # noqa: BLE001
         target.fail(exc)

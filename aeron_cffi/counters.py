@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from aeron_cffi import async_add as _async
 from aeron_cffi._lifetime import Constants, Resource
-from aeron_cffi._native import ffi, lib
+from aeron_cffi._native import c_text, ffi, lib
 from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.errors import InvalidArgumentError, check
 
@@ -123,7 +123,7 @@ class CountersReader(Resource):
         buffer = ffi.new("char[]", MAX_LABEL_LENGTH + 1)
         length = check(lib.aeron_counters_reader_counter_label(self._ptr, self._id(counter_id), buffer, len(buffer)),
                        f"aeron_counters_reader_counter_label({counter_id})")
-        return ffi.buffer(buffer, length)[:].decode("utf-8", errors="replace")
+        return c_text(buffer, length)
 
     def buffers(self) -> tuple[int, int]:
         """Lengths of the values and metadata buffers (``aeron_counters_reader_get_buffers``)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-from aeron_cffi._native import ffi, lib
+from aeron_cffi._native import c_text, lib
 
 __all__ = [
     "RecordingDescriptor",
@@ -42,12 +42,6 @@ class SourceLocation(enum.IntEnum):
 
     LOCAL = lib.AERON_ARCHIVE_SOURCE_LOCATION_LOCAL
     REMOTE = lib.AERON_ARCHIVE_SOURCE_LOCATION_REMOTE
-
-
-def _text(pointer, length: int) -> str:
-    if pointer == ffi.NULL:
-        return ""
-    return ffi.unpack(pointer, length).decode("utf-8", errors="replace")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,9 +84,9 @@ class RecordingDescriptor:
             mtu_length=d.mtu_length,
             session_id=d.session_id,
             stream_id=d.stream_id,
-            stripped_channel=_text(d.stripped_channel, d.stripped_channel_length),
-            original_channel=_text(d.original_channel, d.original_channel_length),
-            source_identity=_text(d.source_identity, d.source_identity_length),
+            stripped_channel=c_text(d.stripped_channel, d.stripped_channel_length),
+            original_channel=c_text(d.original_channel, d.original_channel_length),
+            source_identity=c_text(d.source_identity, d.source_identity_length),
         )
 
 
@@ -114,7 +108,7 @@ class RecordingSubscriptionDescriptor:
             correlation_id=d.correlation_id,
             subscription_id=d.subscription_id,
             stream_id=d.stream_id,
-            stripped_channel=_text(d.stripped_channel, d.stripped_channel_length),
+            stripped_channel=c_text(d.stripped_channel, d.stripped_channel_length),
         )
 
 

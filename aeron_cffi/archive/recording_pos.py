@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aeron_cffi._native import ffi, lib
+from aeron_cffi._native import c_text, ffi, lib
 from aeron_cffi.client import Aeron
 from aeron_cffi.errors import check
 
@@ -66,7 +66,7 @@ def get_source_identity(counters: Any, counter_id: int) -> str:
         lib.aeron_archive_recording_pos_get_source_identity(_reader(counters), counter_id, buffer, length),
         "aeron_archive_recording_pos_get_source_identity",
     )
-    return ffi.unpack(buffer, length[0]).decode("utf-8", errors="replace")
+    return c_text(buffer, length[0])
 
 
 def is_active(counters: Any, counter_id: int, recording_id: int) -> bool:
