@@ -15,9 +15,9 @@ from typing import Callable
 import pytest
 
 from aeron_cffi._native import lib
-from aeron_cffi.archive import AeronArchive, RecordingDescriptor, RecordingSignal, RecordingSignalCode, recording_pos
+from aeron_cffi.archive import AeronArchive, RecordingDescriptor, RecordingSignalCode, recording_pos
 from aeron_cffi.driver_process import DriverProcess
-from aeron_cffi.testing import JavaArchive
+from aeron_cffi.testing import JavaArchive, RecordingSignals
 
 SEGMENT_FILE_LENGTH = 128 * 1024
 TERM_LENGTH = 64 * 1024
@@ -54,23 +54,6 @@ def archive_process(driver_dir, tmp_path_factory):
         archive.close()
 
 
-class Signals:
-    """Recording signals collected by an archive client's context."""
-
-    def __init__(self) -> None:
-        self.received: list[RecordingSignal] = []
-
-    def __call__(self, signal: RecordingSignal) -> None:
-        self.received.append(signal)
-
-    def wait(self, archive: AeronArchive, predicate: Callable[[RecordingSignal], bool]) -> RecordingSignal:
-        """Poll the control session until a signal matching ``predicate`` arrived."""
-        return wait_for(
-            lambda: next((s for s in self.received if predicate(s)), None),
-            poll=archive.poll_for_recording_signals,
-        )
-
-
 def wait_for(condition: Callable[[], object], poll: Callable[[], object] | None = None, timeout: float = WAIT_TIMEOUT):
     """Return the first truthy ``condition()``, calling ``poll`` in between; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
@@ -98,8 +81,8 @@ def connect(driver_dir: pathlib.Path, archive_process: JavaArchive, **settings) 
 
 
 @pytest.fixture(scope="module")
-def signals() -> Signals:
-    return Signals()
+def signals() -> RecordingSignals:
+    return RecordingSignals()
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +138,7 @@ def entries(descriptors: list[RecordingDescriptor]) -> list[RecordingDescriptor]
     return [dataclasses.replace(d, correlation_id=0) for d in descriptors]
 
 
-def record(archive: AeronArchive, signals: Signals, stream_id: int, messages: list[bytes],
+def record(archive: AeronArchive, signals: RecordingSignals, stream_id: int, messages: list[bytes],
            channel: str = "aeron:ipc?term-length=64k", exclusive: bool = False) -> tuple[int, int]:
     """Record ``messages`` on a new publication and stop: (recording id, stop position)."""
     if exclusive:
@@ -168,5 +151,5 @@ def record(archive: AeronArchive, signals: Signals, stream_id: int, messages: li
         position = publish(publication, messages)
         wait_recorded(archive, counter_id, position)
         stop(publication)
-    signals.wait(archive, lambda s: s.recording_id == recording_id and s.signal == RecordingSignalCode.STOP)
+    signals.wait_for(archive, recording_id, RecordingSignalCode.STOP)
     return recording_id, position

@@ -70,7 +70,7 @@ def test_purge_recording_removes_it(archive, signals, stream_id):
     recording_id, _ = record(archive, signals, stream_id, _messages())
     assert archive.purge_recording(recording_id) == 3
     assert archive.list_recording(recording_id) is None
-    signals.wait(archive, lambda s: s.recording_id == recording_id and s.signal == RecordingSignalCode.DELETE)
+    signals.wait_for(archive, recording_id, RecordingSignalCode.DELETE)
 
 
 def test_update_channel_renames_the_recording(archive, signals, stream_id):

@@ -23,7 +23,7 @@ MESSAGES = 50
 
 
 def _signal(signals, archive, recording_id, code):
-    return signals.wait(archive, lambda s: s.recording_id == recording_id and s.signal == code)
+    return signals.wait_for(archive, recording_id, code)
 
 
 def test_recorded_publication_and_its_descriptor(archive, archive_process, signals, stream_id):

@@ -8,8 +8,8 @@ import pytest
 
 from aeron_cffi.archive import ArchiveError, ArchiveErrorCode, RecordingSignalCode, recording_pos
 
+from aeron_cffi.testing import RecordingSignals
 from archive_support import (
-    Signals,
     connect,
     payload,
     publish,
@@ -35,8 +35,8 @@ def destination_process(driver_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def destination_signals() -> Signals:
-    return Signals()
+def destination_signals() -> RecordingSignals:
+    return RecordingSignals()
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from aeron_cffi.archive import AeronArchive, RecordingSignal, RecordingSignalCode
-from aeron_cffi.testing import AeronTestbed, JavaArchive, RunningDriver
+from aeron_cffi.archive import AeronArchive, RecordingSignalCode
+from aeron_cffi.testing import AeronTestbed, JavaArchive, RecordingSignals, RunningDriver
 
 SEGMENT_FILE_LENGTH = 128 * 1024  # two 64 KiB terms: segment operations need few messages
 CLI_TIMEOUT = 60
@@ -86,39 +86,28 @@ def offer(publication, data: bytes) -> None:
     wait_for(lambda: publication.offer(data) > 0, what="offer")
 
 
-class Signals(list):
-    """Recording signals a Python archive client received."""
-
-    def wait(self, archive: AeronArchive, recording_id: int, code: RecordingSignalCode) -> RecordingSignal:
-        def arrived():
-            archive.poll_for_recording_signals()
-            return next((s for s in self if s.recording_id == recording_id and s.signal == code), None)
-
-        return wait_for(arrived, what=f"{code.name} signal for recording {recording_id}")
+@pytest.fixture(scope="session")
+def signals() -> RecordingSignals:
+    return RecordingSignals()
 
 
 @pytest.fixture(scope="session")
-def signals() -> Signals:
-    return Signals()
-
-
-@pytest.fixture(scope="session")
-def source(aeron_testbed_session: AeronTestbed, source_archive: JavaArchive, signals: Signals) -> AeronArchive:
+def source(aeron_testbed_session: AeronTestbed, source_archive: JavaArchive, signals: RecordingSignals) -> AeronArchive:
     """A Python client of the source archive, to make recordings for the CLI to work on."""
-    return aeron_testbed_session.archive_client(source_archive, recording_signal_consumer=signals.append)
+    return aeron_testbed_session.archive_client(source_archive, recording_signal_consumer=signals)
 
 
 def message(index: int) -> bytes:
     return f"message-{index:05d}:".encode() + bytes(range(index % 7, 64 + index % 7))
 
 
-def record(source: AeronArchive, signals: Signals, stream_id: int, count: int) -> tuple[int, list[bytes]]:
+def record(source: AeronArchive, signals: RecordingSignals, stream_id: int, count: int) -> tuple[int, list[bytes]]:
     """A stopped recording of ``count`` messages on IPC: (recording id, messages)."""
     messages = [message(i) for i in range(count)]
     with source.add_recorded_exclusive_publication("aeron:ipc?term-length=64k", stream_id) as publication:
         recording_id = publish_recorded(source, publication, messages)
         source.stop_recording_exclusive_publication(publication)
-    signals.wait(source, recording_id, RecordingSignalCode.STOP)
+    signals.wait_for(source, recording_id, RecordingSignalCode.STOP)
     return recording_id, messages
 
 
