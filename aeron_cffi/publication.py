@@ -155,7 +155,9 @@ class PublicationBase(Resource):
         """
         if self._closed:
             self._check_open()
-        buffer = ffi.from_buffer(data)
+        # bytes go to C as they are (cffi passes a pointer to their storage); other
+        # bytes-like objects need a buffer view, which costs about 100 ns more.
+        buffer = data if type(data) is bytes else ffi.from_buffer(data)
         length = len(buffer)
         if length > self._max_message_length:
             raise InvalidArgumentError(

@@ -45,6 +45,21 @@ def test_offer_and_poll_in_order(aeron, channel_factory):
     assert publication.position_limit > 0
 
 
+def test_offer_takes_any_bytes_like_object(aeron):
+    """bytes take offer's direct path; other buffers go through a view: same bytes arrive."""
+    import array
+
+    subscription = aeron.add_subscription("aeron:ipc", 1002)
+    publication = aeron.add_exclusive_publication("aeron:ipc", 1002, timeout=10)
+    wait_until(lambda: publication.is_connected, "connection")
+    sources = [b"plain bytes", bytearray(b"a bytearray"), memoryview(b"xxa memoryview slice")[2:],
+               array.array("B", b"an array")]
+    offer_all(publication, sources)
+    assert receive(subscription, 4) == [bytes(s) for s in sources]
+    with pytest.raises(TypeError):
+        publication.offer("text is not bytes")
+
+
 def test_not_connected_is_returned_not_raised(aeron):
     publication = aeron.add_publication("aeron:ipc", 1002)
     assert publication.offer(b"nobody listens") is OfferResult.NOT_CONNECTED
