@@ -59,8 +59,6 @@ for obj in objects + [client]:
                 value(*([None] * (value.__code__.co_argcount - 1 if hasattr(value, "__code__") else 0)))
         except ResourceClosedError:
             checked += 1
-        except AttributeError:
-            pass
         else:
             raise AssertionError(f"{type(obj).__name__}.{name} did not raise after close")
 assert checked > 60, checked
