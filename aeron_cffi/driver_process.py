@@ -6,7 +6,7 @@ import os
 import pathlib
 import subprocess
 import tempfile
-from typing import Any
+from typing import Any, Sequence
 
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.errors import DriverTimeoutError, last_error
@@ -32,11 +32,13 @@ class DriverProcess:
     ``aeron.*`` property (``property_name``); ``properties`` adds raw ones. The
     driver accepts termination requests (``aeron.driver.termination.validator=allow``)
     so ``stop()`` ends it cleanly with ``aeron_context_request_driver_termination``.
+    ``command_prefix`` runs ``aeronmd`` through a launcher that execs it, such as
+    ``["ip", "netns", "exec", name]`` for a driver in a network namespace.
     """
 
     def __init__(self, dir: str | os.PathLike[str] | None = None, *, start_timeout: float = 10.0,
                  properties: dict[str, Any] | None = None, log_path: str | os.PathLike[str] | None = None,
-                 **settings: Any) -> None:
+                 command_prefix: Sequence[str] = (), **settings: Any) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="aeronmd-")
@@ -45,6 +47,7 @@ class DriverProcess:
             base = pathlib.Path(dir)
         self.dir = base
         self.start_timeout = start_timeout
+        self.command_prefix = list(command_prefix)
         config = {"aeron.dir": str(base), "aeron.driver.termination.validator": "allow",
                   "aeron.dir.delete.on.start": "true"}
         config.update({property_name(k): _property_value(v) for k, v in settings.items()})
@@ -60,7 +63,7 @@ class DriverProcess:
         """Write the configuration, launch ``aeronmd`` and wait until its CnC file is ready."""
         self.config_path.write_text("".join(f"{k}={v}\n" for k, v in self.properties.items()))
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([str(aeronmd_path()), str(self.config_path)],
+            self.process = subprocess.Popen([*self.command_prefix, str(aeronmd_path()), str(self.config_path)],
                                             stdout=log, stderr=subprocess.STDOUT)
         cnc = ffi.new("aeron_cnc_t **")
         if lib.aeron_cnc_init(cnc, str(self.dir).encode(), int(self.start_timeout * 1000)) < 0:
