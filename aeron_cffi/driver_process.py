@@ -14,8 +14,12 @@ from aeron_cffi.executables import aeronmd_path
 
 
 def property_name(setting: str) -> str:
-    """``term_buffer_length`` -> ``aeron.term.buffer.length`` (Aeron's property naming)."""
-    return "aeron." + setting.replace("_", ".")
+    """``term_buffer_length`` -> ``aeron.term.buffer.length`` (Aeron's property naming).
+
+    The unit suffix of a duration's setter goes: ``client_liveness_timeout_ns`` is the
+    property ``aeron.client.liveness.timeout`` (nanoseconds, as a number without a unit
+    means), ``driver_timeout_ms`` is ``aeron.driver.timeout`` (milliseconds)."""
+    return "aeron." + setting.removesuffix("_ns").removesuffix("_ms").replace("_", ".")
 
 
 def _property_value(value: Any) -> str:
