@@ -32,6 +32,9 @@ _MARK_FILE = "archive-mark.dat"
 # version (int32) at +0 and activityTimestamp (int64) at +8.
 _MARK_READY = struct.Struct("<i4xq")
 _MARK_READY_OFFSET = 8
+# Java's Archive.Configuration.LIVENESS_TIMEOUT_MS (ten mark file updates, 1 s apart;
+# not configurable): an archive refuses a directory whose mark file is younger.
+_MARK_LIVENESS_TIMEOUT_S = 10.0
 
 
 class ArchiveStartError(RuntimeError):
@@ -105,32 +108,47 @@ class JavaArchive:
             "-cp", str(jar), "io.aeron.archive.Archive",
         ]
         self.archive_dir.mkdir(parents=True, exist_ok=True)
+        self._await_stale_mark_file()
+        launched_ms = time.time() * 1000
         self._log = open(self.log_path, "wb")
         self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
-            self._wait_ready()
+            self._wait_ready(launched_ms)
         except BaseException:
             self.close()
             raise
         return self
 
-    def _wait_ready(self) -> None:
-        """Ready once the mark file carries a version and a positive activity
-        timestamp, which the archive writes last in its start-up
-        (``ArchiveMarkFile.signalReady``); a terminated archive writes -1."""
-        mark = self.archive_dir / _MARK_FILE
+    def _mark(self) -> tuple[int, int]:
+        """The mark file's (version, activity timestamp in epoch ms); (0, 0) if not there yet."""
+        try:
+            with open(self.archive_dir / _MARK_FILE, "rb") as f:
+                f.seek(_MARK_READY_OFFSET)
+                return _MARK_READY.unpack(f.read(_MARK_READY.size))
+        except (FileNotFoundError, struct.error):
+            return 0, 0
+
+    def _await_stale_mark_file(self) -> None:
+        """An archive killed (``kill()``) leaves a mark file that still looks alive; wait
+        until it is older than the liveness timeout, as a restarted archive requires."""
+        _, activity_timestamp = self._mark()
+        # bounded by the timeout from now, should the timestamp be in the future
+        stale_at = min(activity_timestamp / 1000, time.time()) + _MARK_LIVENESS_TIMEOUT_S
+        while time.time() <= stale_at:
+            time.sleep(0.05)
+
+    def _wait_ready(self, launched_ms: float) -> None:
+        """Ready once the mark file carries a version and an activity timestamp from
+        after ``launched_ms``, which the archive writes last in its start-up
+        (``ArchiveMarkFile.signalReady``): an older one is a killed archive's, and a
+        terminated archive writes -1."""
         deadline = time.monotonic() + self._startup_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise ArchiveStartError(f"Java archive exited with {self._process.returncode}:\n{self.log_tail()}")
-            try:
-                with open(mark, "rb") as f:
-                    f.seek(_MARK_READY_OFFSET)
-                    version, activity_timestamp = _MARK_READY.unpack(f.read(_MARK_READY.size))
-                    if version != 0 and activity_timestamp > 0:
-                        return
-            except (FileNotFoundError, struct.error):
-                pass
+            version, activity_timestamp = self._mark()
+            if version != 0 and activity_timestamp >= launched_ms:
+                return
             time.sleep(0.05)
         raise ArchiveStartError(f"Java archive not ready after {self._startup_timeout}s:\n{self.log_tail()}")
 
@@ -141,7 +159,8 @@ class JavaArchive:
             return "(no log)"
 
     def kill(self) -> None:
-        """SIGKILL, as a crash would; ``start()`` again reuses the same directory."""
+        """SIGKILL, as a crash would; ``start()`` again reuses the same directory (once
+        the mark file left behind is stale: up to 10 s after the kill)."""
         if self._process and self._process.poll() is None:
             self._process.kill()
             self._process.wait()
