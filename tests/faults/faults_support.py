@@ -22,10 +22,10 @@ T = TypeVar("T")
 #: Deadline for anything that normally takes well under a second.
 DEADLINE_S = 30.0
 #: Driver settings that make it notice a dead client or a silent publisher in seconds,
-#: not the default tens of seconds (a client is gone after 4 s without a keepalive, a
-#: publication lingers 1 s, an image 2 s without a frame).
+#: not the default tens of seconds (a client is gone after 5 s without a keepalive, ten
+#: missed keepalives, a publication lingers 1 s, an image 2 s without a frame).
 SHORT_TIMEOUTS = {
-    "client_liveness_timeout_ns": 4_000_000_000,
+    "client_liveness_timeout_ns": 5_000_000_000,
     "publication_linger_timeout_ns": 1_000_000_000,
     "image_liveness_timeout_ns": 2_000_000_000,
 }

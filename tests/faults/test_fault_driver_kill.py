@@ -63,7 +63,7 @@ print("exchanged", len(streams), "streams", flush=True)
 os.kill(int(driver_pid), signal.SIGKILL)
 killed = time.monotonic()
 if mode == "blocked-add":
-    # a call already waiting on the driver when it dies returns with the timeout
+    # a call made before the client noticed waits for the driver until the client gives up
     try:
         client.add_subscription("aeron:ipc", 8)
         raise AssertionError("add_subscription returned without a driver")
