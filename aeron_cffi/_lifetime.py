@@ -29,11 +29,25 @@ so a use after close fails at its first use, not at some later C call. Only
 Subclasses implement ``_close_native()`` (the C close call) and keep the
 ``ffi.new_handle`` objects C may call in ``_handles`` (released after
 ``_close_native`` unless the subclass hands them on, see ``Aeron._retire``).
+
+Closing while a call runs. cffi releases the GIL for every C call, so another
+thread, or a handler running inside a poll, can call ``close()`` while C still
+works on the object; C would then free memory the running call reads. The calls
+that run long or hot (polls, offers, claims, archive requests) are therefore
+bracketed by ``_enter()`` and, in a ``finally``, ``_leave()``, which count them
+in ``_calls``. ``close()`` marks the object closed at once, so every new call
+raises ``ResourceClosedError``, but runs the C close only when the object is idle:
+no call in flight on it and no child whose own C close is still waiting. Else
+the last call to leave runs it, in its own thread. The ordering that makes this
+safe without a lock on the hot path: a call appends to ``_calls`` before it reads
+``_closed``, and ``close()`` sets ``_closed`` and ``_close_pending`` before it reads
+``_calls``, so under the GIL at least one of the two sees the other.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 import weakref
 from typing import Any
@@ -42,6 +56,10 @@ from aeron_cffi.errors import ResourceClosedError
 
 _ROOTS: weakref.WeakSet[Resource] = weakref.WeakSet()
 _ROOTS_LOCK = threading.Lock()
+# Serialises the hand-over of a deferred close (rare); never held on the hot path.
+# Re-entrant: finishing a child can finish the parent that waited for it.
+_FINISH_LOCK = threading.RLock()
+log = logging.getLogger("aeron_cffi")
 
 
 class Resource:
@@ -56,6 +74,11 @@ class Resource:
         self._parent = parent
         self._children: weakref.WeakSet[Resource] = weakref.WeakSet()
         self._handles: list[Any] = []
+        self._calls: list[None] = []  # one entry per call in flight (see the module docstring)
+        self._close_pending = False  # closed, C close not yet run
+        self._close_in_c = False  # whether the pending close calls _close_native
+        self._blocking_children = 0  # children whose pending close this one waits for
+        self._waiters: list[Resource] = []  # parents waiting for this one's pending close
         self._closed = False
         if parent is None and self._close_at_exit:
             with _ROOTS_LOCK:
@@ -85,20 +108,76 @@ class Resource:
     # -- closing -------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the live children, then this object's C resource. Idempotent."""
+        """Close the live children, then this object's C resource. Idempotent.
+
+        If a call on this object (or a child's pending close) is still running, in
+        another thread or below the current one, the object is closed for Python at
+        once and the C close runs when that call returns."""
         if self._closed:
             return
         for child in list(self._children):
             child.close()
-        native = self._ancestors_open()
+        self._close_in_c = self._ancestors_open()
         self._closed = True
+        with _FINISH_LOCK:
+            self._close_pending = True
+            blocking = [child for child in self._children if child._close_pending]
+            for child in blocking:
+                child._waiters.append(self)
+            self._blocking_children = len(blocking)
+        self._finish_close_if_idle(deferred=False)
+
+    def _finish_close_if_idle(self, deferred: bool) -> None:
+        """Run the pending C close if nothing holds it back; exactly once."""
+        if self._calls or self._blocking_children:
+            return
+        with _FINISH_LOCK:
+            if not self._close_pending or self._calls or self._blocking_children:
+                return
+            self._close_pending = False
         try:
-            if native:
+            if self._close_in_c:
                 self._close_native()
+        except Exception:
+            if not deferred:
+                raise
+            # The call that finished the close must not fail for it; say what happened.
+            log.exception("deferred close of %s failed", type(self).__name__)
         finally:
             if self._parent is not None:
                 self._parent._children.discard(self)
             self._release_handles()
+            with _FINISH_LOCK:
+                waiters, self._waiters = self._waiters, []
+                for waiter in waiters:
+                    waiter._blocking_children -= 1
+            for waiter in waiters:
+                waiter._finish_close_if_idle(deferred=True)
+
+    # -- calls in flight -------------------------------------------------------------
+
+    def _enter(self) -> None:
+        """Count a call that uses the C object; raises ResourceClosedError once closed."""
+        self._calls.append(None)  # before reading _closed: see the module docstring
+        try:
+            self._check_open()
+        except BaseException:
+            self._leave()
+            raise
+
+    def _leave(self) -> None:
+        calls = self._calls
+        calls.pop()
+        if self._close_pending and not calls:
+            self._finish_close_if_idle(deferred=True)
+
+    def _in_flight(self, function: Any, *args: Any) -> Any:
+        """``function(*args)`` as a call in flight on this object (``_enter``/``_leave``)."""
+        self._enter()
+        try:
+            return function(*args)
+        finally:
+            self._leave()
 
     def _close_native(self) -> None:
         """Free the C resource (only called while every ancestor is open)."""

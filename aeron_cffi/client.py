@@ -132,12 +132,12 @@ class Aeron(Resource):
     def do_work(self) -> int:
         """One duty cycle of the conductor in agent invoker mode (``aeron_main_do_work``)."""
         self._check_open()
-        return check(lib.aeron_main_do_work(self._ptr), "aeron_main_do_work")
+        return check(self._in_flight(lib.aeron_main_do_work, self._ptr), "aeron_main_do_work")
 
     def idle(self, work_count: int) -> None:
         """Idle with the client's idle strategy after a duty cycle (``aeron_main_idle_strategy``)."""
         self._check_open()
-        lib.aeron_main_idle_strategy(self._ptr, work_count)
+        self._in_flight(lib.aeron_main_idle_strategy, self._ptr, work_count)
 
     def _await_conductor(self) -> None:
         """Let the conductor make progress while a blocking helper waits."""

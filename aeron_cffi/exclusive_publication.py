@@ -22,14 +22,14 @@ class ExclusivePublication(PublicationBase):
         self._check_open()
         if length < 0 or length > self._max_message_length:
             raise InvalidArgumentError(f"append_padding: length {length} outside 0..{self._max_message_length}")
-        result = lib.aeron_exclusive_publication_append_padding(self._ptr, length)
+        result = self._in_flight(lib.aeron_exclusive_publication_append_padding, self._ptr, length)
         return result if result > 0 else self._outcome(result, "append_padding")
 
     def offer_block(self, block: Any) -> int:
         """Offer a block of already framed messages (``aeron_exclusive_publication_offer_block``)."""
         self._check_open()
         buffer = ffi.from_buffer(block)
-        result = lib.aeron_exclusive_publication_offer_block(self._ptr, buffer, len(buffer))
+        result = self._in_flight(lib.aeron_exclusive_publication_offer_block, self._ptr, buffer, len(buffer))
         return result if result > 0 else self._outcome(result, "offer_block")
 
     def revoke_on_close(self) -> None:

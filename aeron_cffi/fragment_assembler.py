@@ -90,7 +90,9 @@ class Poller:
 
     ``_dispatch(handler, controlled, call)`` runs ``call(c_handler, clientd)`` with either
     the C assembler (for an assembler) or this object's reusable trampoline target,
-    then re-raises what the handler raised and invalidates the ``Header``.
+    then re-raises what the handler raised and invalidates the ``Header``. The call
+    counts as in flight (``Resource._enter``), so a ``close()`` from the handler or
+    from another thread waits for it to return before C frees the object.
     """
 
     def _init_poller(self) -> None:
@@ -114,11 +116,13 @@ class Poller:
             target.function = handler
             c_handler = lib.aeron_cffi_on_controlled_fragment_handler if controlled else \
                 lib.aeron_cffi_on_fragment_handler
+        self._enter()  # type: ignore[attr-defined]  (Poller is mixed into Resources)
         try:
             result = call(c_handler, clientd)
         finally:
             if target is self._target:
                 target.function = None
             target.header._ptr = None
+            self._leave()  # type: ignore[attr-defined]
         target.raise_pending()
         return check(result, what)

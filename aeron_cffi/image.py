@@ -149,17 +149,18 @@ class Image(Poller, Resource):
     def block_poll(self, handler: Callable[[bytes, int, int], object], block_length_limit: int) -> int:
         """Deliver whole blocks of frames to ``handler(block, session_id, term_id)`` (``aeron_image_block_poll``)."""
         self._check_open()
-        return block_poll(lib.aeron_image_block_poll, self._ptr, handler, block_length_limit, "Image.block_poll")
+        return block_poll(lib.aeron_image_block_poll, self, handler, block_length_limit, "Image.block_poll")
 
     def _close_native(self) -> None:
         if self._retained:
             check(lib.aeron_image_release(self._ptr), "aeron_image_release")
 
 
-def block_poll(function: Any, ptr: Any, handler: Callable[..., object], limit: int, what: str) -> int:
-    """Run a ``*_block_poll`` with a Python handler, re-raising what it raised."""
+def block_poll(function: Any, poller: Resource, handler: Callable[..., object], limit: int, what: str) -> int:
+    """Run a ``*_block_poll`` on ``poller`` (in flight for ``close()``) with a Python
+    handler, re-raising what it raised."""
     target = SyncTarget(handler)
     handle = ffi.new_handle(target)
-    result = function(ptr, lib.aeron_cffi_on_block_handler, handle, limit)
+    result = poller._in_flight(function, poller._ptr, lib.aeron_cffi_on_block_handler, handle, limit)  # type: ignore[attr-defined]
     target.raise_pending()
     return check(result, what)

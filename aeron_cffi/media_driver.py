@@ -121,13 +121,13 @@ class MediaDriver(Resource):
         self._check_open()
         if self._driver is None:
             raise AeronError("MediaDriver.do_work: the driver is not started")
-        return check(lib.aeron_driver_main_do_work(self._driver), "aeron_driver_main_do_work")
+        return check(self._in_flight(lib.aeron_driver_main_do_work, self._driver), "aeron_driver_main_do_work")
 
     def idle(self, work_count: int) -> None:
         """Idle with the driver's strategy (``aeron_driver_main_idle_strategy``)."""
         self._check_open()
         if self._driver is not None:
-            lib.aeron_driver_main_idle_strategy(self._driver, work_count)
+            self._in_flight(lib.aeron_driver_main_idle_strategy, self._driver, work_count)
 
     def _close_native(self) -> None:
         try:

@@ -163,10 +163,20 @@ class PublicationBase(Resource):
             raise InvalidArgumentError(
                 f"{self._name('offer')}: message of {length} bytes exceeds max_message_length "
                 f"{self._max_message_length}")
-        if reserved_value_supplier is None:
-            result = self._offer_fn(self._ptr, buffer, length, ffi.NULL, ffi.NULL)
-        else:
-            result = self._with_supplier(reserved_value_supplier, self._offer_fn, buffer, length)
+        # Resource._enter and _leave, inlined: they are a third of an offer's cost as calls.
+        calls = self._calls
+        calls.append(None)
+        try:
+            if self._closed:
+                self._check_open()
+            if reserved_value_supplier is None:
+                result = self._offer_fn(self._ptr, buffer, length, ffi.NULL, ffi.NULL)
+            else:
+                result = self._with_supplier(reserved_value_supplier, self._offer_fn, buffer, length)
+        finally:
+            calls.pop()
+            if self._close_pending and not calls:
+                self._finish_close_if_idle(deferred=True)
         if result > 0:
             return result
         return self._outcome(result, "offer")

@@ -124,7 +124,7 @@ class Subscription(Poller, Resource):
     def block_poll(self, handler: Callable[[bytes, int, int], object], block_length_limit: int) -> int:
         """Deliver blocks of frames to ``handler(block, session_id, term_id)`` (``aeron_subscription_block_poll``)."""
         self._check_open()
-        return block_poll(lib.aeron_subscription_block_poll, self._ptr, handler, block_length_limit,
+        return block_poll(lib.aeron_subscription_block_poll, self, handler, block_length_limit,
                           "Subscription.block_poll")
 
     def poll_batch(self, max_messages: int = 256, capacity: int = 1 << 20) -> MessageBatch:
@@ -150,9 +150,9 @@ class Subscription(Poller, Resource):
                            ffi.new("int64_t[]", max_messages), ffi.new("int32_t[]", max_messages))
                 self._batch_buffers = buffers
             _, data, offsets, positions, session_ids = buffers
-            count = check(lib.aeron_cffi_subscription_poll_messages(
-                self._ptr, self._batch, data, len(data), offsets, positions, session_ids, max_messages,
-                self._required), "Subscription.poll_batch")
+            count = check(self._in_flight(
+                lib.aeron_cffi_subscription_poll_messages, self._ptr, self._batch, data, len(data), offsets,
+                positions, session_ids, max_messages, self._required), "Subscription.poll_batch")
             if count or self._required[0] <= len(data):
                 return MessageBatch(count, memoryview(ffi.buffer(data)), offsets, positions, session_ids)
             capacity = self._required[0]
