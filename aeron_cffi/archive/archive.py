@@ -325,8 +325,8 @@ class AeronArchive(Resource):
         """Close the archive client (``aeron_archive_close``), then the context and
         the Aeron client if ``connect`` made them (an ``aeron=`` or a context passed
         in stays open). Idempotent."""
-        super().close()
-        self.context._children.discard(self)
+        super().close()  # a request running in another thread delays aeron_archive_close,
+        # and through it (children close first) the context's and the client's C close
         if self._owns_context:
             self.context.close()
         if self._owns_aeron:
@@ -335,16 +335,18 @@ class AeronArchive(Resource):
     def _call(self, name: str, *args: Any, out: str | None = None, target: SyncTarget | None = None) -> Any:
         """Call ``aeron_archive_<name>(out?, archive, *args)``, check it, re-raise a
         callback's exception, and return the out value (or the C result)."""
-        archive = self.archive_t
         function = getattr(lib, f"aeron_archive_{name}")
-        if out is None:
-            result = function(archive, *args)
-            value = result
-        else:
-            value_p = ffi.new(out)
-            result = function(value_p, archive, *args)
-            value = value_p[0]
-        error = archive_error(f"aeron_archive_{name}") if result < 0 else None
+        value_p = ffi.new(out) if out is not None else None
+        self._enter()
+        try:
+            if value_p is None:
+                result = value = function(self._archive, *args)
+            else:
+                result = function(value_p, self._archive, *args)
+                value = value_p[0]
+            error = archive_error(f"aeron_archive_{name}") if result < 0 else None
+        finally:
+            self._leave()
         if target is not None:
             target.raise_pending()
         self.context.raise_pending()
