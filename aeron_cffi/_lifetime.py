@@ -66,6 +66,7 @@ class Resource:
     """Base of every wrapper that owns a C resource: parent/child lifetimes, idempotent close."""
 
     _closed: bool = True  # until __init__ ran: a failed constructor leaves nothing to close
+    _closing: bool = False  # close() has started (its children are closing)
     _close_at_exit: bool = False  # roots that run C threads (clients, drivers) set this
 
     def __init__(self, parent: Resource | None = None) -> None:
@@ -113,8 +114,11 @@ class Resource:
         If a call on this object (or a child's pending close) is still running, in
         another thread or below the current one, the object is closed for Python at
         once and the C close runs when that call returns."""
-        if self._closed:
+        if self._closed or self._closing:
             return
+        # A child's close may close this object again (an AeronArchive closes the
+        # Aeron client it started): that inner call must not run the C close twice.
+        self._closing = True
         for child in list(self._children):
             child.close()
         self._close_in_c = self._ancestors_open()

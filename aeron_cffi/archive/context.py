@@ -262,20 +262,10 @@ class ArchiveContext(Resource):
         given (``aeron_archive_context_get_aeron``)."""
         return lib.aeron_archive_context_get_aeron(self.ctx)
 
-    _closing = False
-
-    def close(self) -> None:
-        """Close the archive clients connected from this context, then free the C
-        context (``aeron_archive_context_close``). Idempotent.
-
-        The C client's copy of a context shares some of its memory (the default idle
-        strategy's state), so the context must outlive every archive client made
-        from it; closing it first closes them."""
-        if not self._closing:
-            self._closing = True
-            super().close()
-
     def _close_native(self) -> None:
+        """Free the C context (``aeron_archive_context_close``). The archive clients
+        connected from it are its children and close first: the C client's copy of
+        a context shares some of its memory (the default idle strategy's state)."""
         lib.aeron_archive_context_close(self._ctx)
 
     def _release_handles(self) -> None:

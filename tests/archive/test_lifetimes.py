@@ -4,6 +4,8 @@ collection in any order does not crash, exceptions in callbacks reach the caller
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 
 import pytest
 
@@ -97,3 +99,24 @@ def test_signal_consumer_exception_is_raised_by_the_polling_call(driver_dir, arc
                 wait_for(lambda: publication.is_connected)
                 wait_for(lambda: False if archive.poll_for_recording_signals() == 0 else True, timeout=10)
         archive.stop_recording_channel_and_stream("aeron:ipc", stream_id)
+
+
+def test_closing_the_client_connect_started_closes_the_archive_and_the_client_once(driver_dir, archive_process):
+    # Aeron.close closes its child AeronArchive, whose close closes that same Aeron:
+    # the inner close must not run aeron_close a second time (it aborted with a
+    # double free). In a subprocess, so an abort fails the test instead of pytest.
+    script = f"""
+from aeron_cffi.archive import AeronArchive
+archive = AeronArchive.connect(aeron_directory_name={str(driver_dir)!r},
+                               control_request_channel={archive_process.control_request_channel!r},
+                               control_response_channel={archive_process.control_response_channel!r})
+archive.aeron.close()
+assert archive.is_closed and archive.aeron.is_closed
+again = AeronArchive.connect(aeron_directory_name={str(driver_dir)!r},
+                             control_request_channel={archive_process.control_request_channel!r},
+                             control_response_channel={archive_process.control_response_channel!r})
+print("closed once; exiting with an archive open")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "closed once" in result.stdout
