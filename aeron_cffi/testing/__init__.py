@@ -7,8 +7,10 @@ they are what the test suite, ``ci/demo`` and the pytest plugin
 
 from aeron_cffi.testing.archive_process import JavaArchive
 from aeron_cffi.testing.jar import aeron_all_jar
+from aeron_cffi.testing.netns import Host, NamespaceError, VethHosts
 from aeron_cffi.testing.ports import PortAllocator, free_udp_port
 from aeron_cffi.testing.signals import RecordingSignals
 from aeron_cffi.testing.testbed import AeronTestbed, RunningDriver
 
-__all__ = ["AeronTestbed", "JavaArchive", "PortAllocator", "RecordingSignals", "RunningDriver", "aeron_all_jar", "free_udp_port"]
+__all__ = ["AeronTestbed", "Host", "JavaArchive", "NamespaceError", "PortAllocator", "RecordingSignals", "RunningDriver",
+           "VethHosts", "aeron_all_jar", "free_udp_port"]
