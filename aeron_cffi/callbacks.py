@@ -28,30 +28,41 @@ Protocol (DESIGN.md sections 3 and 6)
 
 Threads, per trampoline
 -----------------------
-======================================================  =========================================
-``aeron_cffi_on_error_handler``                          client conductor thread
-``aeron_cffi_on_publication_error_frame_handler``        client conductor thread
-``aeron_cffi_on_on_new_publication``                     client conductor thread
-``aeron_cffi_on_on_new_subscription``                    client conductor thread
-``aeron_cffi_on_on_available_counter``                   client conductor thread
-``aeron_cffi_on_on_unavailable_counter``                 client conductor thread
-``aeron_cffi_on_on_close_client``                        thread calling ``Aeron.close``
-``aeron_cffi_on_notification``                           client conductor thread (close complete)
-``aeron_cffi_on_on_available_image``                     client conductor thread
-``aeron_cffi_on_on_unavailable_image``                   client conductor thread
-``aeron_cffi_on_agent_on_start_func``                    the starting agent's thread (client conductor)
-``aeron_cffi_on_reserved_value_supplier``                thread calling ``offer``
-``aeron_cffi_on_fragment_handler``                       thread calling ``poll``
-``aeron_cffi_on_controlled_fragment_handler``            thread calling ``controlled_poll``/``controlled_peek``
-``aeron_cffi_on_block_handler``                          thread calling ``block_poll``
-``aeron_cffi_on_for_each_image``                         thread calling ``Subscription.for_each_image``
-``aeron_cffi_on_counters_reader_foreach_counter_func``   thread iterating a ``CountersReader``
-``aeron_cffi_on_error_log_reader_func``                  thread calling ``CncFile.error_log_read``
-``aeron_cffi_on_loss_reporter_read_entry_func``          thread calling ``CncFile.loss_reporter_read``
-``aeron_cffi_on_log_func``                               thread calling ``Aeron.print_counters``/``is_driver_active``
-``aeron_cffi_on_driver_termination_validator_func``      embedded driver's conductor thread
-``aeron_cffi_on_driver_termination_hook_func``           embedded driver's conductor thread
-======================================================  =========================================
+=========================================================================  ===================================================================
+``aeron_cffi_on_error_handler``                                            client conductor thread
+``aeron_cffi_on_publication_error_frame_handler``                          client conductor thread
+``aeron_cffi_on_on_new_publication``                                       client conductor thread
+``aeron_cffi_on_on_new_subscription``                                      client conductor thread
+``aeron_cffi_on_on_available_counter``                                     client conductor thread
+``aeron_cffi_on_on_unavailable_counter``                                   client conductor thread
+``aeron_cffi_on_on_close_client``                                          thread calling ``Aeron.close``
+``aeron_cffi_on_notification``                                             client conductor thread (close complete)
+``aeron_cffi_on_on_available_image``                                       client conductor thread
+``aeron_cffi_on_on_unavailable_image``                                     client conductor thread
+``aeron_cffi_on_agent_on_start_func``                                      the starting agent's thread (client conductor)
+``aeron_cffi_on_reserved_value_supplier``                                  thread calling ``offer``
+``aeron_cffi_on_fragment_handler``                                         thread calling ``poll``
+``aeron_cffi_on_controlled_fragment_handler``                              thread calling ``controlled_poll``/``controlled_peek``
+``aeron_cffi_on_block_handler``                                            thread calling ``block_poll``
+``aeron_cffi_on_for_each_image``                                           thread calling ``Subscription.for_each_image``
+``aeron_cffi_on_counters_reader_foreach_counter_func``                     thread iterating a ``CountersReader``
+``aeron_cffi_on_error_log_reader_func``                                    thread calling ``CncFile.error_log_read``
+``aeron_cffi_on_loss_reporter_read_entry_func``                            thread calling ``CncFile.loss_reporter_read``
+``aeron_cffi_on_log_func``                                                 thread calling ``Aeron.print_counters``/``is_driver_active``
+``aeron_cffi_on_driver_termination_validator_func``                        embedded driver's conductor thread
+``aeron_cffi_on_driver_termination_hook_func``                             embedded driver's conductor thread
+``aeron_cffi_on_archive_recording_descriptor_consumer_func``               thread calling a ``list_recording*`` method
+``aeron_cffi_on_archive_recording_subscription_descriptor_consumer_func``  thread calling ``list_recording_subscriptions``
+``aeron_cffi_on_archive_recording_signal_consumer_func``                   thread calling an archive request or ``poll_for_recording_signals``
+``aeron_cffi_on_archive_delegating_invoker_func``                          thread waiting in an archive request
+``aeron_cffi_on_idle_strategy_func``                                       thread waiting in an archive request
+``aeron_cffi_on_archive_credentials_encoded_credentials_supplier_func``    thread calling ``AeronArchive.connect``/``AsyncConnect.poll``
+``aeron_cffi_on_archive_credentials_challenge_supplier_func``              thread calling ``AeronArchive.connect``/``AsyncConnect.poll``
+``aeron_cffi_on_archive_credentials_free_func``                            thread calling ``AeronArchive.connect``/``AsyncConnect.poll``
+``aeron_cffi_on_archive_persistent_subscription_live_joined``              thread calling ``PersistentSubscription.poll``
+``aeron_cffi_on_archive_persistent_subscription_live_left``                thread calling ``PersistentSubscription.poll``
+``aeron_cffi_on_archive_persistent_subscription_error``                    thread calling ``PersistentSubscription.poll``
+=========================================================================  ===================================================================
 """
 
 from __future__ import annotations
