@@ -240,10 +240,18 @@ def _raise_pending_or_close(context: ArchiveContext, archive) -> None:
         raise
 
 
+# The archive rejects a connect with code AUTHENTICATION_REJECTED and this message
+# (ControlSession); the C connect keeps only the message (EINVAL, aeron_archive_async_connect.c).
+_AUTHENTICATION_REJECTED = "] authentication rejected\n"
+
+
 def _connect_error():
     error = archive_error("aeron_archive_connect")
     if "connect timeout" in error.errmsg and not isinstance(error, TimeoutError):
         return AeronTimeoutError(error.errmsg, error.errcode)
+    if _AUTHENTICATION_REJECTED in error.errmsg:
+        return ArchiveError(error.errmsg, error.errcode, archive_code=ArchiveErrorCode.AUTHENTICATION_REJECTED,
+                            archive_message="authentication rejected")
     return error
 
 
