@@ -9,14 +9,18 @@ both snapshots is printed (``pytest -s``). What the figures are: ``load_support`
   10,000,000 more with the batch API (``offer_batch``/``BatchPoller``), through an
   embedded driver in the child; every message is checked in order by its sequence
   number. No tracemalloc here: it slows the loops tenfold.
-* resources: 10,000 create/close cycles on one client of an ``aeronmd`` process:
-  publications, exclusive publications, subscriptions with and without image
-  handlers, and adds cancelled before they complete.
+* resources: 10,000 create/close cycles on one client: publications, exclusive
+  publications, subscriptions with and without image handlers, and adds cancelled
+  before they complete.
 * archive connects: 1,000 ``AeronArchive.connect`` + ``list_recordings`` + close
   against a Java archive, alternately on a shared client and on one of their own.
 
+The last two run against an ``aeronmd`` process, so the child's figures are the
+client's alone.
+
 Bounds (growth from the baseline to the end of the run), each far above what was
-measured here (2 cores, other tests running; worst of several runs in brackets):
+measured here (2 cores, other tests running; the worst of several runs, for
+messages / resources / archive connects):
 
 ========  ======================  ==========================================
 figure    bound                   measured
@@ -25,16 +29,17 @@ objects   < 100                   +0 all three
 handles   0 (back exactly)        0
 held      0                       0
 retired   0                       0
-anon      < 4 MiB                 +0.00 / +0.45 / +0.04 MiB
+anon      < 4 MiB                 +0.03 / +0.46 / +0.04 MiB
 traced    < 1 MiB                 - / +0.00 / +0.05 MiB
-rss       < 32 MiB                +0.00 / +2.3 / +3.3 MiB
+rss       < 32 MiB                +0.03 / +2.3 / +4.0 MiB
 ========  ======================  ==========================================
 
-``anon`` (private memory: heap, C allocations) is where a leak shows; a leak of 40
-bytes a message, 400 a cycle or 4 KiB a connect would fail it. ``rss`` also counts
+``anon`` (private memory: heap, C allocations) is where a leak shows; a leak of a
+byte a message, 400 bytes a cycle or 4 KiB a connect would fail it. ``rss`` also counts
 the shared memory of the driver's files the client touched (``shmem``), which grows
 without a leak as counter ids move through the counters buffer, up to that file's
-size: its bound is the looser one.
+size (here it followed the highest counter id in use, about 6,000 of 65,536): its
+bound is the looser one.
 """
 
 from __future__ import annotations
