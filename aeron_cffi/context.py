@@ -133,6 +133,12 @@ class Context(Resource):
             self._set_handler(name, value)
         else:
             _settings.apply(_PREFIX, self._ptr, name, value, "Context")
+            if name == "idle_sleep_duration_ns" and self.get("idle_strategy") == "sleep-ns":
+                # aeron_context_init builds the conductor's default "sleep-ns" strategy
+                # from this duration once; set afterwards, C only stores the number.
+                # Rebuild the strategy as init would, so the setting takes effect.
+                self.set("idle_strategy_init_args", str(value))
+                self.set("idle_strategy", "sleep-ns")
 
     def _set_handler(self, name: str, function: Callable[..., object] | None) -> None:
         suffix, trampoline, wrap = _HANDLERS[name]

@@ -177,3 +177,16 @@ def test_termination_request_runs_validator_then_hook(tmp_path):
         request_driver_termination(driver.dir, b"let me stop")
         wait_until(lambda: hooked, "termination hook")
         assert tokens == [b"wrong token", b"let me stop"]
+
+
+def test_idle_sleep_duration_rebuilds_the_default_idle_strategy(aeron_testbed, media_driver):
+    # C builds the "sleep-ns" strategy from the duration in aeron_context_init only.
+    context = Context(idle_sleep_duration_ns=100_000)
+    assert context.get("idle_sleep_duration_ns") == 100_000
+    assert (context.get("idle_strategy"), context.get("idle_strategy_init_args")) == ("sleep-ns", "100000")
+    chosen = Context(idle_strategy="yield", idle_sleep_duration_ns=100_000)  # an explicit strategy stays
+    assert chosen.get("idle_strategy") == "yield"
+    chosen.close()
+    context.set("dir", media_driver.dir)
+    with Aeron(context) as client:  # and the client runs with it
+        assert client.add_publication("aeron:ipc", 5).channel == "aeron:ipc"
