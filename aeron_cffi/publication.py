@@ -216,8 +216,10 @@ class PublicationBase(Resource):
         """Claim ``length`` bytes of the term to write in place (``*_try_claim``).
 
         On success returns the new position and ``buffer_claim`` holds the space: fill it
-        with ``put`` and ``commit()`` (or ``abort()``); ``with buffer_claim:`` commits on
-        exit, aborts on an exception. Results otherwise as ``offer``.
+        in place through ``buffer_claim.buffer`` (or copy in with ``put``) and ``commit()``
+        (or ``abort()``); ``with buffer_claim:`` commits on exit, aborts on an exception.
+        Results otherwise as ``offer``. Raises ``BufferError`` while a slice of the
+        holder's previous claim's buffer is still alive.
         """
         if self._closed:
             self._check_open()
@@ -227,7 +229,8 @@ class PublicationBase(Resource):
             raise InvalidArgumentError(
                 f"{self._name('try_claim')}: length {length} is outside 0..max_payload_length "
                 f"{self._max_payload_length}")
-        result = self._try_claim_fn(self._ptr, length, buffer_claim._claim)
+        buffer_claim._release_view("try_claim")  # C is about to reuse the holder
+        result = self._in_flight(self._try_claim_fn, self._ptr, length, buffer_claim._claim)
         if result > 0:
             buffer_claim._claimed(self)
             return result
