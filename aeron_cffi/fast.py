@@ -8,7 +8,10 @@ helpers move whole batches per crossing (C helpers in ``ffibuild/helpers.c``):
 * ``MessageBatch`` holds messages back to back in one buffer (made once, reused);
   ``offer_batch(publication, batch)`` offers them in order in one C call;
 * ``BatchPoller`` copies up to ``max_fragments`` fragments per C call into buffers it
-  owns and reuses, and can wait in C for the first fragment.
+  owns and reuses, and can wait in C for the first fragment;
+* ``CopyingPoller`` keeps ``poll``'s contract (``handler(data, header)`` per fragment)
+  but copies a whole poll's fragments, with their headers, in one C call and calls the
+  handler from a Python loop: no C->Python callback per fragment.
 
 Both wait in C (back pressure, an empty stream) with the GIL released, so other
 Python threads run meanwhile. ``benchmarks/`` measures them against Aeron's C samples.
@@ -16,11 +19,13 @@ Python threads run meanwhile. ``benchmarks/`` measures them against Aeron's C sa
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.errors import RETRYABLE_OFFER_RESULTS, InvalidArgumentError, check, offer_error
 from aeron_cffi.exclusive_publication import ExclusivePublication
+from aeron_cffi.header import Header
+from aeron_cffi.image import Image
 from aeron_cffi.publication import PublicationBase
 from aeron_cffi.subscription import Subscription
 
@@ -149,3 +154,86 @@ class BatchPoller:
         if not 0 <= i < self.count:
             raise IndexError(i)
         return bytes(self.data[self.offsets[i]:self.offsets[i + 1]])
+
+
+# Aeron's largest MTU is 64 KiB: a poll's buffer above it always takes the next fragment.
+COPIES_CAPACITY = 1 << 18
+# Copies (72 bytes each) are kept for at most this many fragments per poll.
+MAX_COPIES_PER_POLL = 4096
+
+
+class CopyingPoller:
+    """``Subscription.poll`` / ``Image.poll`` for a Python handler, with one C->Python
+    crossing per poll instead of one per fragment.
+
+    ``CopyingPoller(source).poll(handler, fragment_limit)`` delivers what ``source.poll``
+    would, in the same order, to ``handler(data: bytes, header: Header)``, and returns the
+    count: one C call (``aeron_cffi_poll_copies``) copies the fragments of the poll into
+    buffers this object owns and reuses, each with a copy of its header, and a Python
+    loop then calls the handler. The ``Header`` answers for the copy exactly as for the
+    original (position, values, ...), and, as with ``poll``, only during the handler call.
+    If the handler raises, the rest of the fragments are still delivered and the first
+    exception is raised after. Differences: the stream position has already moved past
+    the whole batch when the handler runs, and a poll takes at most ``capacity`` bytes
+    and ``MAX_COPIES_PER_POLL`` fragments (the rest stay for the next poll).
+    """
+
+    __slots__ = ("source", "capacity", "_pointers", "_what", "_data", "_limit", "_offsets", "_copies",
+                 "_headers", "_header", "_busy")
+
+    def __init__(self, source: Subscription | Image, capacity: int = COPIES_CAPACITY) -> None:
+        if capacity < COPIES_CAPACITY:
+            raise InvalidArgumentError(f"CopyingPoller: capacity must be at least {COPIES_CAPACITY} bytes")
+        image = isinstance(source, Image)
+        self.source = source
+        self.capacity = capacity
+        self._pointers = (ffi.NULL, source._ptr) if image else (source._ptr, ffi.NULL)
+        self._what = "Image.poll" if image else "Subscription.poll"
+        self._data = ffi.new("uint8_t[]", capacity)
+        self._header = Header()
+        self._busy = False
+        self._reserve(16)
+
+    def _reserve(self, limit: int) -> None:
+        self._offsets = ffi.new("int64_t[]", limit + 1)
+        self._copies = ffi.new("aeron_cffi_fragment_copy_t[]", limit)
+        self._headers = [lib.aeron_cffi_fragment_copy_header(self._copies, i) for i in range(limit)]
+        self._limit = limit
+
+    def poll(self, handler: Callable[[bytes, Header], object], fragment_limit: int = 10) -> int:
+        if self._busy:  # the handler polls the same source again: it gets buffers of its own
+            return CopyingPoller(self.source, self.capacity).poll(handler, fragment_limit)
+        if not callable(handler):
+            raise TypeError(f"{self._what}: handler must be callable")
+        if not isinstance(fragment_limit, int) or fragment_limit < 0:
+            raise InvalidArgumentError(f"{self._what}: fragment_limit must be an int >= 0, got {fragment_limit!r}")
+        limit = min(fragment_limit, MAX_COPIES_PER_POLL)
+        if limit > self._limit:
+            self._reserve(limit)
+        source = self.source
+        count = check(source._in_flight(lib.aeron_cffi_poll_copies, *self._pointers, self._data, self.capacity,
+                                        self._offsets, self._copies, limit), self._what)
+        if count:
+            self._deliver(handler, count)
+        return count
+
+    def _deliver(self, handler: Callable[[bytes, Header], object], count: int) -> None:
+        offsets = ffi.unpack(self._offsets, count + 1)
+        data = ffi.buffer(self._data, offsets[count])[:]  # one copy for the poll, sliced per fragment
+        headers = self._headers
+        header = self._header
+        error: BaseException | None = None
+        self._busy = True
+        try:
+            for i in range(count):
+                header._ptr = headers[i]
+                try:
+                    handler(data[offsets[i]:offsets[i + 1]], header)
+                except BaseException as exc:  # noqa: BLE001  (the rest are delivered, as by poll)
+                    if error is None:
+                        error = exc
+        finally:
+            header._ptr = None
+            self._busy = False
+        if error is not None:
+            raise error
