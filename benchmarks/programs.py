@@ -79,14 +79,14 @@ def aeron_dir() -> Iterator[pathlib.Path]:
 
 
 @contextlib.contextmanager
-def media_driver() -> Iterator[str]:
+def media_driver(**settings: object) -> Iterator[str]:
     """The C media driver for the C and Python runs: one agent thread (SHARED) that idles
     by sleeping 1 µs (in practice the timer slack, ~50 µs). On 2 cores the busy-spinning
     clients leave it no core; Aeron's default backoff idle would park it for up to 1 ms
-    at a time, which then dominates every UDP round trip."""
+    at a time, which then dominates every UDP round trip. ``settings`` add to these."""
     with aeron_dir() as directory, DriverProcess(directory, threading_mode="SHARED", dir_delete_on_shutdown=True,
                                                  shared_idle_strategy="sleep-ns",
-                                                 shared_idle_strategy_init_args="1us") as driver:
+                                                 shared_idle_strategy_init_args="1us", **settings) as driver:
         yield str(driver.dir)
 
 

@@ -165,6 +165,7 @@ def ipc_scenario(length: int, label: str) -> Scenario:
             Implementation("C streaming_publisher + rate_subscriber", "c", c_ipc(length)),
             Implementation("Java EmbeddedExclusiveIpcThroughput", "java", java_ipc(length)),
             Implementation("Python offer + poll(handler)", "python", python_ipc(length, "message")),
+            Implementation("Python offer + CopyingPoller.poll(handler)", "python", python_ipc(length, "copying")),
             Implementation("Python offer_batch + BatchPoller", "python", python_ipc(length, "batch")),
         ))
 

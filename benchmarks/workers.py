@@ -7,7 +7,9 @@ beside, so one parser reads all three languages:
 * ``ipc-pub`` / ``ipc-sub``: streaming publisher and rate subscriber; the subscriber
   prints one ``<ms>ms, <rate> msgs/sec, ...`` line a second (``rate_subscriber``'s).
   ``--api message`` uses ``offer`` and ``poll`` with a Python handler per message;
-  ``--api batch`` uses ``aeron_cffi.fast`` (``offer_batch``, ``BatchPoller``).
+  ``--api copying`` the same handler through ``aeron_cffi.fast.CopyingPoller`` (one C
+  call per poll, not one callback per fragment); ``--api batch`` uses
+  ``aeron_cffi.fast`` (``offer_batch``, ``BatchPoller``).
 * ``ping`` / ``pong``: round trips of timestamped messages; ping prints the
   percentiles as ``percentile <p> <microseconds>`` lines.
 * ``archive``: record then replay through ``AeronArchive``, printing ``Recorded ...``
@@ -28,7 +30,7 @@ from array import array
 
 from aeron_cffi import Aeron
 from aeron_cffi.archive import AeronArchive, recording_pos
-from aeron_cffi.fast import BatchPoller, MessageBatch, offer_batch
+from aeron_cffi.fast import BatchPoller, CopyingPoller, MessageBatch, offer_batch
 
 _MB = 1024.0 * 1024.0
 FRAGMENT_LIMIT = 256
@@ -59,7 +61,7 @@ def ipc_pub(args: argparse.Namespace) -> None:
         publication = aeron.add_exclusive_publication(args.channel, args.stream_id)
         _wait_connected(publication)
         running = _Running()
-        if args.api == "message":
+        if args.api != "batch":
             message = bytes(args.length)
             offer = publication.offer
             while running:
@@ -98,12 +100,12 @@ def ipc_sub(args: argparse.Namespace) -> None:
     with Aeron(dir=args.dir) as aeron:
         subscription = aeron.add_subscription(args.channel, args.stream_id)
         running = _Running()
-        if args.api == "message":
+        if args.api != "batch":
             def on_fragment(data: bytes, header: object) -> None:
                 rate.messages += 1
                 rate.bytes += len(data)
 
-            poll = subscription.poll
+            poll = subscription.poll if args.api == "message" else CopyingPoller(subscription).poll
             while running:
                 poll(on_fragment, FRAGMENT_LIMIT)
                 rate.report_if_due()
@@ -215,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.workers")
     parser.add_argument("program", choices=sorted(PROGRAMS))
     parser.add_argument("--dir", required=True, help="the media driver's Aeron directory")
-    parser.add_argument("--api", choices=("message", "batch"), default="message")
+    parser.add_argument("--api", choices=("message", "copying", "batch"), default="message")
     parser.add_argument("--channel", default="aeron:ipc")
     parser.add_argument("--stream-id", type=int, default=1001)
     parser.add_argument("--length", type=int, default=32)
