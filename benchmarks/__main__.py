@@ -39,7 +39,7 @@ def machine() -> dict[str, object]:
 
 
 def run(scenarios: list[Scenario], settings: Settings) -> list[dict]:
-    records = [{"scenario": s, "results": [{"implementation": i, "runs": [], "errors": []}
+    records = [{"scenario": s, "results": [{"implementation": i, "runs": [], "errors": [], "seconds": []}
                                            for i in s.implementations]} for s in scenarios]
     for repetition in range(settings.repetitions):
         for record in records:
@@ -48,6 +48,7 @@ def run(scenarios: list[Scenario], settings: Settings) -> list[dict]:
                 implementation = result["implementation"]
                 print(f"[{repetition + 1}/{settings.repetitions}] {scenario.name}: {implementation.label}",
                       file=sys.stderr, flush=True)
+                started = time.monotonic()
                 with tempfile.TemporaryDirectory(prefix="aeron-bench-work-") as work:
                     try:
                         measurement = implementation.run(settings, pathlib.Path(work))
@@ -58,6 +59,7 @@ def run(scenarios: list[Scenario], settings: Settings) -> list[dict]:
                     except Exception as exc:  # noqa: BLE001  (reported, and the run carries on)
                         traceback.print_exc()
                         result["errors"].append(f"{type(exc).__name__}: {exc}")
+                result["seconds"].append(round(time.monotonic() - started, 1))
     return [summarise(record["scenario"], record["results"]) for record in records]
 
 
@@ -73,7 +75,7 @@ def summarise(scenario: Scenario, results: list[dict]) -> dict:
         "higher_is_better": scenario.higher_is_better, "metrics": list(scenario.metrics),
         "results": [{
             "implementation": r["implementation"].label, "language": r["implementation"].language,
-            "runs": r["runs"], "errors": r["errors"], "median": m,
+            "runs": r["runs"], "errors": r["errors"], "seconds": r["seconds"], "median": m,
             "ratio_to_c": {k: (v / c[k] if v is not None and c.get(k) else None) for k, v in m.items()},
         } for r, m in zip(results, medians)],
     }

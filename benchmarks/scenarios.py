@@ -34,7 +34,7 @@ class Settings:
     @classmethod
     def for_mode(cls, quick: bool, repetitions: int | None) -> Settings:
         if quick:
-            return cls(repetitions or 1, 3.0, 5_000, 1_000, 20_000)
+            return cls(repetitions or 1, 2.0, 5_000, 1_000, 20_000)
         return cls(repetitions or 3, 6.0, 50_000, 10_000, 200_000)
 
 

@@ -18,7 +18,7 @@ SCENARIOS = {"ipc-throughput-32B", "ipc-throughput-1KiB", "ping-pong-ipc", "ping
 def test_quick_run_reports_every_scenario_for_every_language(tmp_path):
     out = tmp_path / "results.json"
     completed = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json", str(out)], cwd=ROOT,
-                               capture_output=True, text=True, timeout=900)
+                               capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
     report = json.loads(out.read_text())
 
