@@ -19,7 +19,7 @@ Python threads run meanwhile. ``benchmarks/`` measures them against Aeron's C sa
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.errors import RETRYABLE_OFFER_RESULTS, InvalidArgumentError, check, offer_error
@@ -27,7 +27,9 @@ from aeron_cffi.exclusive_publication import ExclusivePublication
 from aeron_cffi.header import Header
 from aeron_cffi.image import Image
 from aeron_cffi.publication import PublicationBase
-from aeron_cffi.subscription import Subscription
+
+if TYPE_CHECKING:  # subscription.py may import this module (CopyingPoller for its poll)
+    from aeron_cffi.subscription import Subscription
 
 _RETRYABLE = frozenset(int(member) for member in RETRYABLE_OFFER_RESULTS)
 
