@@ -34,8 +34,7 @@ Closing while a call runs. cffi releases the GIL for every C call, so another
 thread, or a handler running inside a poll, can call ``close()`` while C still
 works on the object; C would then free memory the running call reads. The calls
 that run long or hot (polls, offers, claims, archive requests) are therefore
-bracketed by ``_enter()`` and, in a ``finally``, ``_leave()``, which count them
-in ``_calls``. ``close()`` marks the object closed at once, so every new call
+counted in ``_calls`` while they run (``_in_flight``). ``close()`` marks the object closed at once, so every new call
 raises ``ResourceClosedError``, but runs the C close only when the object is idle:
 no call in flight on it and no child whose own C close is still waiting. Else
 the last call to leave runs it, in its own thread. The ordering that makes this
@@ -115,6 +114,8 @@ class Resource:
         another thread or below the current one, the object is closed for Python at
         once and the C close runs when that call returns."""
         if self._closed or self._closing:
+            if self._close_pending:  # an interrupted call may have skipped finishing it
+                self._finish_close_if_idle(deferred=False)
             return
         # A child's close may close this object again (an AeronArchive closes the
         # Aeron client it started): that inner call must not run the C close twice.
@@ -159,10 +160,29 @@ class Resource:
                 waiter._finish_close_if_idle(deferred=True)
 
     # -- calls in flight -------------------------------------------------------------
+    #
+    # The count must survive an exception raised between any two bytecodes: Ctrl-C's
+    # KeyboardInterrupt is raised at the first check after C returns, which can be just
+    # after a call like ``self._enter()`` returned and before a ``try`` is entered. So
+    # call sites append inside their ``try`` and pop first thing in its ``finally``
+    # (``_in_flight``, ``Poller._dispatch``, ``offer``); ``_enter``/``_leave`` are for a
+    # hold that spans calls (a claim's views outliving it).
+
+    def _in_flight(self, function: Any, *args: Any) -> Any:
+        """``function(*args)`` as a call in flight on this object (see the module docstring)."""
+        calls = self._calls
+        try:
+            calls.append(None)  # before reading _closed: see the module docstring
+            self._check_open()
+            return function(*args)
+        finally:
+            calls.pop()
+            if self._close_pending and not calls:
+                self._finish_close_if_idle(deferred=True)
 
     def _enter(self) -> None:
-        """Count a call that uses the C object; raises ResourceClosedError once closed."""
-        self._calls.append(None)  # before reading _closed: see the module docstring
+        """Hold the C object open until ``_leave``; raises ResourceClosedError once closed."""
+        self._calls.append(None)
         try:
             self._check_open()
         except BaseException:
@@ -174,14 +194,6 @@ class Resource:
         calls.pop()
         if self._close_pending and not calls:
             self._finish_close_if_idle(deferred=True)
-
-    def _in_flight(self, function: Any, *args: Any) -> Any:
-        """``function(*args)`` as a call in flight on this object (``_enter``/``_leave``)."""
-        self._enter()
-        try:
-            return function(*args)
-        finally:
-            self._leave()
 
     def _close_native(self) -> None:
         """Free the C resource (only called while every ancestor is open)."""

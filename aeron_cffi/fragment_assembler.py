@@ -91,7 +91,7 @@ class Poller:
     ``_dispatch(handler, controlled, call)`` runs ``call(c_handler, clientd)`` with either
     the C assembler (for an assembler) or this object's reusable trampoline target,
     then re-raises what the handler raised and invalidates the ``Header``. The call
-    counts as in flight (``Resource._enter``), so a ``close()`` from the handler or
+    counts as in flight (``Resource._in_flight``), so a ``close()`` from the handler or
     from another thread waits for it to return before C frees the object.
     """
 
@@ -116,13 +116,18 @@ class Poller:
             target.function = handler
             c_handler = lib.aeron_cffi_on_controlled_fragment_handler if controlled else \
                 lib.aeron_cffi_on_fragment_handler
-        self._enter()  # type: ignore[attr-defined]  (Poller is mixed into Resources)
-        try:
+        calls = self._calls  # type: ignore[attr-defined]  (Poller is mixed into Resources)
+        try:  # Resource._in_flight, inlined: this is every poll's path
+            calls.append(None)
+            if self._closed:  # type: ignore[attr-defined]
+                self._check_open()  # type: ignore[attr-defined]
             result = call(c_handler, clientd)
         finally:
+            calls.pop()
             if target is self._target:
                 target.function = None
             target.header._ptr = None
-            self._leave()  # type: ignore[attr-defined]
+            if self._close_pending and not calls:  # type: ignore[attr-defined]
+                self._finish_close_if_idle(deferred=True)  # type: ignore[attr-defined]
         target.raise_pending()
         return check(result, what)

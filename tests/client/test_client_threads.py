@@ -206,3 +206,32 @@ print("ok")
 client.close(); driver.close()
 """)
     assert "ok" in out
+
+
+def test_ctrl_c_anywhere_in_a_poll_or_offer_loop_leaves_no_call_counted():
+    # KeyboardInterrupt is raised at the first check after C returns, which may fall
+    # between any two bytecodes of the bookkeeping around a call: it must never leave a
+    # call counted, or a later close would wait for it forever.
+    out = run("""
+import _thread
+publication = client.add_exclusive_publication("aeron:ipc", 300)
+subscription = client.add_subscription("aeron:ipc", 300)
+wait(lambda: publication.is_connected and subscription.image_count, "connected")
+interrupted = 0
+for round_ in range(300):
+    timer = threading.Timer(random.uniform(0, 0.002), _thread.interrupt_main)
+    try:
+        timer.start()  # (a short delay can fire before start() returns)
+        while True:
+            publication.offer(b"x" * 32)
+            subscription.poll(lambda data, header: None, 10)
+    except KeyboardInterrupt:
+        interrupted += 1
+    timer.join()
+    assert not publication._calls and not subscription._calls, round_
+client.close()
+assert not publication._close_pending and not subscription._close_pending
+print("interrupted", interrupted)
+driver.close()
+""")
+    assert "interrupted 300" in out
