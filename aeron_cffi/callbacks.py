@@ -79,6 +79,10 @@ log = logging.getLogger("aeron_cffi")
 
 ABORT = lib.AERON_ACTION_ABORT
 CONTINUE = lib.AERON_ACTION_CONTINUE
+# What a controlled handler may return to C. A value C cannot take would otherwise fail in
+# cffi's conversion of the return value, after the trampoline: printed, never raised.
+_ACTIONS = frozenset({ABORT, lib.AERON_ACTION_BREAK, lib.AERON_ACTION_COMMIT, CONTINUE})
+_INT64 = range(-(2**63), 2**63)
 
 
 class SyncTarget:
@@ -100,7 +104,13 @@ class SyncTarget:
         error = self.error
         if error is not None:
             self.error = None
-            raise error
+            try:
+                raise error
+            finally:
+                # The traceback holds this frame: naming the exception here would make a
+                # reference cycle, and on Python 3.11 collecting a cycle whose frames hold a
+                # memoryview exported to cffi (offer's buffer) crashes (CPython gh-77894).
+                del error
 
 
 class FragmentTarget(SyncTarget):
@@ -232,7 +242,10 @@ def aeron_cffi_on_agent_on_start_func(state, role_name):
 def aeron_cffi_on_reserved_value_supplier(clientd, buffer, frame_length):
     target: SyncTarget = ffi.from_handle(clientd)
     try:
-        return int(target.function(frame_length))
+        value = int(target.function(frame_length))
+        if value not in _INT64:
+            raise OverflowError(f"reserved value {value} does not fit an int64")
+        return value
     except BaseException as exc:  # noqa: BLE001
         target.fail(exc)
         return 0
@@ -259,7 +272,11 @@ def aeron_cffi_on_controlled_fragment_handler(clientd, buffer, length, header):
     target.header._ptr = header
     try:
         action = target.function(ffi.buffer(buffer, length)[:], target.header)
-        return CONTINUE if action is None else int(action)
+        if action is None:
+            return CONTINUE
+        if action not in _ACTIONS:
+            raise ValueError(f"a controlled fragment handler returned {action!r}, not a ControlledPollAction")
+        return int(action)
     except BaseException as exc:  # noqa: BLE001
         target.fail(exc)
         return ABORT
