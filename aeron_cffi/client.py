@@ -50,7 +50,8 @@ class _Retirement:
 
 
 class HandlerRegistration(Resource):
-    """A client-level handler added with ``Aeron.add_*_handler``; ``close()`` removes it."""
+    """A client-level handler added with ``Aeron.add_*_handler``; ``close()`` removes it.
+    The client keeps it until then (or until the client closes), referenced or not."""
 
     def __init__(self, client: Aeron, pair_type: str, add: Any, remove: Any, trampoline: Any,
                  target: ConductorTarget) -> None:
@@ -61,8 +62,16 @@ class HandlerRegistration(Resource):
         self._handles.append(handle)
         self._pair = ffi.new(pair_type, {"handler": trampoline, "clientd": handle})
         check(add(client._ptr, self._pair), add.__name__)
+        client._registrations.add(self)
 
     def _close_native(self) -> None:
+        self._client._registrations.discard(self)
+        if self._client._in_close:
+            # aeron_close calls the close handlers still registered, then frees the handler
+            # lists: stay registered, the handle kept until aeron_close returns.
+            _Retirement(self._client._retired, self._handles)
+            self._handles = []
+            return
         # Synchronous: once it returns the conductor no longer calls the handler.
         check(self._remove(self._client._ptr, self._pair), self._remove.__name__)
 
@@ -85,6 +94,7 @@ class Aeron(Resource):
     """
 
     _close_at_exit = True
+    _in_close = False  # set by close() while it closes the children, before aeron_close
 
     def __init__(self, context: Context | None = None, *, start: bool = True, **settings: Any) -> None:
         if context is None:
@@ -95,6 +105,7 @@ class Aeron(Resource):
         super().__init__()
         self.context = context
         self._retired: dict[int, _Retirement] = {}
+        self._registrations: set[HandlerRegistration] = set()
         self._invoker = context.use_conductor_agent_invoker
         self._counters_reader: Any = None
         self._started = False
@@ -162,6 +173,12 @@ class Aeron(Resource):
             if fatal is None:
                 raise ResourceClosedError("Aeron client was closed by its conductor")
             raise type(fatal)(f"Aeron client was closed by its conductor: {fatal.errmsg}", fatal.errcode)
+
+    def close(self) -> None:
+        """Close every publication, subscription, counter and pending operation of this
+        client, then the client (``aeron_close``, which calls the close handlers). Idempotent."""
+        self._in_close = True
+        super().close()
 
     def _close_native(self) -> None:
         try:
