@@ -26,8 +26,8 @@ from aeron_cffi.archive.descriptors import (
 )
 from aeron_cffi.archive.errors import ArchiveError, ArchiveErrorCode, archive_check, archive_error
 from aeron_cffi.callbacks import SyncTarget
-from aeron_cffi.client import Aeron
-from aeron_cffi.errors import AeronTimeoutError, InvalidArgumentError
+from aeron_cffi.client import Aeron, check_channel
+from aeron_cffi.errors import AeronTimeoutError, InvalidArgumentError, RegistrationError
 
 __all__ = ["AeronArchive", "AsyncConnect", "add_session_id_to_channel", "replay_session_id_to_session_id", "NULL_POSITION", "NULL_VALUE", "REPLAY_ALL_AND_FOLLOW", "REPLAY_ALL_AND_STOP"]
 
@@ -46,6 +46,14 @@ def _channel(channel: str) -> bytes:
     if not isinstance(channel, str):
         raise InvalidArgumentError(f"channel must be str, not {type(channel).__name__}")
     return channel.encode()
+
+
+def _replay_channel(channel: str) -> bytes:
+    """A replay channel, parsed here first: the archive does not answer a replay request
+    whose channel it cannot parse, so C would wait out the message timeout."""
+    encoded = _channel(channel)
+    check_channel(channel, "replay channel")
+    return encoded
 
 
 def _pointer(resource: Any):
@@ -345,16 +353,13 @@ class AeronArchive(Resource):
         callback's exception, and return the out value (or the C result)."""
         function = getattr(lib, f"aeron_archive_{name}")
         value_p = ffi.new(out) if out is not None else None
-        self._enter()
-        try:
-            if value_p is None:
-                result = value = function(self._archive, *args)
-            else:
-                result = function(value_p, self._archive, *args)
-                value = value_p[0]
-            error = archive_error(f"aeron_archive_{name}") if result < 0 else None
-        finally:
-            self._leave()
+
+        def request() -> tuple[Any, Any]:  # the error is read before a deferred close can run
+            result = function(self._archive, *args) if value_p is None else function(value_p, self._archive, *args)
+            return result, archive_error(f"aeron_archive_{name}") if result < 0 else None
+
+        result, error = self._in_flight(request)
+        value = result if value_p is None else value_p[0]
         if target is not None:
             target.raise_pending()
         self.context.raise_pending()
@@ -423,6 +428,8 @@ class AeronArchive(Resource):
         of the archive's Aeron client (``aeron_archive_add_recorded_publication``)."""
         from aeron_cffi.publication import Publication
 
+        if self.aeron._invoker:
+            return self._add_recorded_invoked(self.aeron.add_publication, channel, stream_id)
         pointer = self._call("add_recorded_publication", _channel(channel), stream_id, out="aeron_publication_t **")
         return Publication(self.aeron, pointer)
 
@@ -431,10 +438,29 @@ class AeronArchive(Resource):
         (``aeron_archive_add_recorded_exclusive_publication``)."""
         from aeron_cffi.exclusive_publication import ExclusivePublication
 
+        if self.aeron._invoker:
+            return self._add_recorded_invoked(self.aeron.add_exclusive_publication, channel, stream_id)
         pointer = self._call(
             "add_recorded_exclusive_publication", _channel(channel), stream_id, out="aeron_exclusive_publication_t **"
         )
         return ExclusivePublication(self.aeron, pointer)
+
+    def _add_recorded_invoked(self, add: Callable[[str, int], Any], channel: str, stream_id: int):
+        """``add_recorded_*`` for an Aeron client in conductor agent invoker mode. Aeron
+        1.51.0's C functions wait for the publication without running that client's
+        conductor, so they never return; the client layer's add runs it."""
+        self._check_open()
+        publication = add(channel, stream_id)
+        try:
+            constants = publication.constants
+            if constants.original_registration_id != constants.registration_id:
+                raise RegistrationError(f"add_recorded_publication: publication already added for channel="
+                                        f"{channel} streamId={stream_id}", -lib.AERON_ERROR_CODE_GENERIC_ERROR)
+            self.start_recording(add_session_id_to_channel(channel, constants.session_id), stream_id)
+        except BaseException:
+            publication.close()
+            raise
+        return publication
 
     def recording_events(self, **listeners: Any):
         """A ``RecordingEventsAdapter`` on the archive's recording events channel and
@@ -509,7 +535,14 @@ class AeronArchive(Resource):
 
     # -- catalogue -----------------------------------------------------------------
 
-    def _list(self, name: str, convert: Callable[[Any], T], consumer: Callable[[T], None] | None, *args: Any) -> list[T]:
+    def _list(self, name: str, convert: Callable[[Any], T], consumer: Callable[[T], None] | None, *args: Any,
+              count: int | None = None) -> list[T]:
+        if count is not None and count <= 0:
+            # The archive sends nothing back for no records: C would wait out the message timeout.
+            self._check_open()
+            if count < 0:
+                raise InvalidArgumentError(f"{name}: count {count} is negative")
+            return []
         found: list[T] = []
 
         def collect(descriptor) -> None:
@@ -542,7 +575,8 @@ class AeronArchive(Resource):
     ) -> list[RecordingDescriptor]:
         """Up to ``record_count`` descriptors from ``from_recording_id`` on
         (``aeron_archive_list_recordings``); ``consumer`` also sees each one."""
-        return self._list("list_recordings", RecordingDescriptor.from_c, consumer, from_recording_id, record_count)
+        return self._list("list_recordings", RecordingDescriptor.from_c, consumer, from_recording_id, record_count,
+                          count=record_count)
 
     def list_recordings_for_uri(
         self,
@@ -556,7 +590,7 @@ class AeronArchive(Resource):
         (``aeron_archive_list_recordings_for_uri``)."""
         return self._list(
             "list_recordings_for_uri", RecordingDescriptor.from_c, consumer,
-            from_recording_id, record_count, _channel(channel_fragment), stream_id,
+            from_recording_id, record_count, _channel(channel_fragment), stream_id, count=record_count,
         )
 
     def list_recording_subscriptions(
@@ -573,6 +607,7 @@ class AeronArchive(Resource):
         return self._list(
             "list_recording_subscriptions", RecordingSubscriptionDescriptor.from_c, consumer,
             pseudo_index, subscription_count, _channel(channel_fragment), stream_id, apply_stream_id,
+            count=subscription_count,
         )
 
     def find_last_matching_recording(
@@ -625,7 +660,7 @@ class AeronArchive(Resource):
         its value), ``file_io_max_length``, ``replay_token``,
         ``subscription_registration_id``."""
         return self._call(
-            "start_replay", recording_id, _channel(replay_channel), replay_stream_id, replay_params(**params),
+            "start_replay", recording_id, _replay_channel(replay_channel), replay_stream_id, replay_params(**params),
             out="int64_t *",
         )
 
@@ -636,7 +671,7 @@ class AeronArchive(Resource):
         from aeron_cffi.subscription import Subscription
 
         pointer = self._call(
-            "replay", recording_id, _channel(replay_channel), replay_stream_id, replay_params(**params),
+            "replay", recording_id, _replay_channel(replay_channel), replay_stream_id, replay_params(**params),
             out="aeron_subscription_t **",
         )
         return Subscription(self.aeron, pointer, [])
