@@ -67,6 +67,7 @@ Threads, per trampoline
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import logging
 import threading
@@ -83,6 +84,23 @@ CONTINUE = lib.AERON_ACTION_CONTINUE
 # cffi's conversion of the return value, after the trampoline: printed, never raised.
 _ACTIONS = frozenset({ABORT, lib.AERON_ACTION_BREAK, lib.AERON_ACTION_COMMIT, CONTINUE})
 _INT64 = range(-(2**63), 2**63)
+
+
+def _raised_before_try(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+    """cffi's ``onerror`` for every trampoline: an exception escaped it, which only one
+    raised before its own ``try`` can do, that is a KeyboardInterrupt raised as the
+    callback starts (Ctrl-C arrived while C ran). cffi would print and drop it, and the
+    Ctrl-C would be lost: hand it to a synchronous target like a handler's own
+    exception (raised when the C call returns), or else raise it in the main thread
+    again. C gets the trampoline's error value (``ABORT`` for a controlled handler)."""
+    clientd = tb.tb_frame.f_locals.get("clientd") if tb is not None else None
+    target = ffi.from_handle(clientd) if clientd is not None and clientd != ffi.NULL else None
+    if isinstance(target, SyncTarget):
+        target.fail(exc)
+    elif isinstance(exc, KeyboardInterrupt):
+        _thread.interrupt_main()
+    else:
+        log.error("exception outside an aeron_cffi callback's handling", exc_info=exc)
 
 
 class SyncTarget:
@@ -176,7 +194,7 @@ class ConductorTarget:
 # -- client conductor --------------------------------------------------------------
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_error_handler(clientd, errcode, message):
     reporter: ErrorReporter = ffi.from_handle(clientd)
     error = handler_error(errcode, c_string(message))
@@ -185,52 +203,52 @@ def aeron_cffi_on_error_handler(clientd, errcode, message):
     reporter.report(error)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_publication_error_frame_handler(clientd, error_frame):
     ffi.from_handle(clientd).call(error_frame)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_on_new_publication(clientd, channel, stream_id, session_id, correlation_id):
     ffi.from_handle(clientd).call(c_string(channel), stream_id, session_id, correlation_id)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_on_new_subscription(clientd, channel, stream_id, correlation_id):
     ffi.from_handle(clientd).call(c_string(channel), stream_id, correlation_id)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_on_available_counter(clientd, counters_reader, registration_id, counter_id):
     ffi.from_handle(clientd).call(counters_reader, registration_id, counter_id)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_on_unavailable_counter(clientd, counters_reader, registration_id, counter_id):
     ffi.from_handle(clientd).call(counters_reader, registration_id, counter_id)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_on_close_client(clientd):
     ffi.from_handle(clientd).call()
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_notification(clientd):
     ffi.from_handle(clientd)()
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_on_available_image(clientd, subscription, image):
     ffi.from_handle(clientd).call(subscription, image)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_on_unavailable_image(clientd, subscription, image):
     ffi.from_handle(clientd).call(subscription, image)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_agent_on_start_func(state, role_name):
     ffi.from_handle(state).call(c_string(role_name))
 
@@ -238,7 +256,7 @@ def aeron_cffi_on_agent_on_start_func(state, role_name):
 # -- synchronous: publications -------------------------------------------------------
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_reserved_value_supplier(clientd, buffer, frame_length):
     target: SyncTarget = ffi.from_handle(clientd)
     try:
@@ -254,7 +272,7 @@ def aeron_cffi_on_reserved_value_supplier(clientd, buffer, frame_length):
 # -- synchronous: subscriptions and images ---------------------------------------------
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_fragment_handler(clientd, buffer, length, header):
     target: FragmentTarget = ffi.from_handle(clientd)
     target.header._ptr = header
@@ -264,7 +282,7 @@ def aeron_cffi_on_fragment_handler(clientd, buffer, length, header):
         target.fail(exc)
 
 
-@ffi.def_extern()
+@ffi.def_extern(error=ABORT, onerror=_raised_before_try)
 def aeron_cffi_on_controlled_fragment_handler(clientd, buffer, length, header):
     target: FragmentTarget = ffi.from_handle(clientd)
     if target.error is not None:
@@ -282,7 +300,7 @@ def aeron_cffi_on_controlled_fragment_handler(clientd, buffer, length, header):
         return ABORT
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_block_handler(clientd, buffer, length, session_id, term_id):
     target: SyncTarget = ffi.from_handle(clientd)
     try:
@@ -291,7 +309,7 @@ def aeron_cffi_on_block_handler(clientd, buffer, length, session_id, term_id):
         target.fail(exc)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_for_each_image(image, clientd):
     target: SyncTarget = ffi.from_handle(clientd)
     try:
@@ -303,7 +321,7 @@ def aeron_cffi_on_for_each_image(image, clientd):
 # -- synchronous: counters and CnC ------------------------------------------------------
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_counters_reader_foreach_counter_func(
     value, counter_id, type_id, key, key_length, label, label_length, clientd
 ):
@@ -320,7 +338,7 @@ def aeron_cffi_on_counters_reader_foreach_counter_func(
         target.fail(exc)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_error_log_reader_func(
     observation_count, first_observation_timestamp, last_observation_timestamp, error, error_length, clientd
 ):
@@ -336,7 +354,7 @@ def aeron_cffi_on_error_log_reader_func(
         target.fail(exc)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_loss_reporter_read_entry_func(
     clientd,
     observation_count,
@@ -385,7 +403,7 @@ def log_sink(function: Callable[[str], object]) -> Iterator[Any]:
     target.raise_pending()
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_log_func(text):
     target = log_func_target[-1]
     try:
@@ -397,7 +415,7 @@ def aeron_cffi_on_log_func(text):
 # -- embedded media driver ------------------------------------------------------------
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_driver_termination_validator_func(state, buffer, length):
     target: ConductorTarget = ffi.from_handle(state)
     try:
@@ -407,7 +425,7 @@ def aeron_cffi_on_driver_termination_validator_func(state, buffer, length):
         return False
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_driver_termination_hook_func(clientd):
     ffi.from_handle(clientd).call()
 
@@ -432,57 +450,57 @@ def _archive_sync(clientd, default, method: str | None, *args):
         return default
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_archive_recording_descriptor_consumer_func(descriptor, clientd):
     _archive_sync(clientd, None, None, descriptor)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_archive_recording_subscription_descriptor_consumer_func(descriptor, clientd):
     _archive_sync(clientd, None, None, descriptor)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_archive_recording_signal_consumer_func(signal, clientd):
     _archive_sync(clientd, None, None, signal)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_archive_delegating_invoker_func(clientd):
     _archive_sync(clientd, None, None)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_idle_strategy_func(state, work_count):
     _archive_sync(state, None, None, work_count)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_archive_credentials_encoded_credentials_supplier_func(clientd):
     return _archive_sync(clientd, ffi.NULL, "encoded_credentials")
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_archive_credentials_challenge_supplier_func(encoded_challenge, clientd):
     return _archive_sync(clientd, ffi.NULL, "on_challenge", encoded_challenge)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_archive_credentials_free_func(credentials, clientd):
     # Runs even after a failure: it releases memory lent to C.
     ffi.from_handle(clientd).on_free(credentials)
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_archive_persistent_subscription_live_joined(clientd):
     _archive_sync(clientd, None, "on_live_joined")
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_archive_persistent_subscription_live_left(clientd):
     _archive_sync(clientd, None, "on_live_left")
 
 
-@ffi.def_extern()
+@ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_archive_persistent_subscription_error(clientd, errcode, message):
     _archive_sync(clientd, None, "on_error", errcode, c_string(message))
