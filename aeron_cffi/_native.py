@@ -17,6 +17,17 @@ def c_string(pointer) -> str:
     return ffi.string(pointer).decode("utf-8", errors="replace")
 
 
+def release_views(source, *views) -> None:
+    """Release the ``ffi.from_buffer`` views among ``views`` (``source`` itself went to C
+    as it is) before an exception leaves the call that made them. The exception's
+    traceback keeps that call's frame, and so the views: if the caller keeps the
+    exception in a reference cycle, the collector may clear the viewed memoryview while
+    cffi still holds its export, which crashes Python 3.11 (CPython gh-77894)."""
+    for view in views:
+        if view is not source:
+            ffi.release(view)
+
+
 def c_text(pointer, length: int) -> str:
     """``length`` bytes of C text (not NUL-terminated) as ``str`` ('' for NULL)."""
     if pointer == ffi.NULL:

@@ -6,7 +6,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from aeron_cffi._lifetime import Resource
-from aeron_cffi._native import ffi, lib
+from aeron_cffi._native import ffi, lib, release_views
 from aeron_cffi.errors import AeronError, InvalidArgumentError, ResourceClosedError, check
 
 if TYPE_CHECKING:
@@ -150,6 +150,7 @@ class BufferClaim:
         self._live("put")
         source = data if type(data) is bytes else ffi.from_buffer(data)
         if offset < 0 or offset + len(source) > self._claim.length:
+            release_views(data, source)
             raise InvalidArgumentError(
                 f"BufferClaim.put: {len(source)} bytes at offset {offset} do not fit a claim of "
                 f"{self._claim.length} bytes")

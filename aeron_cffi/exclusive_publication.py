@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aeron_cffi._native import ffi, lib
+from aeron_cffi._native import ffi, lib, release_views
 from aeron_cffi.errors import InvalidArgumentError, check
 from aeron_cffi.publication import PublicationBase, publication_kind
 
@@ -29,8 +29,12 @@ class ExclusivePublication(PublicationBase):
         """Offer a block of already framed messages (``aeron_exclusive_publication_offer_block``)."""
         self._check_open()
         buffer = ffi.from_buffer(block)
-        result = self._in_flight(lib.aeron_exclusive_publication_offer_block, self._ptr, buffer, len(buffer))
-        return result if result > 0 else self._outcome(result, "offer_block")
+        try:
+            result = self._in_flight(lib.aeron_exclusive_publication_offer_block, self._ptr, buffer, len(buffer))
+            return result if result > 0 else self._outcome(result, "offer_block")
+        except BaseException:
+            release_views(block, buffer)
+            raise
 
     def revoke_on_close(self) -> None:
         """Revoke the publication when it is closed (``aeron_exclusive_publication_revoke_on_close``)."""

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from aeron_cffi import async_add as _async
 from aeron_cffi._lifetime import Constants, Resource
-from aeron_cffi._native import c_string, ffi, lib
+from aeron_cffi._native import c_string, ffi, lib, release_views
+from aeron_cffi.buffer_claim import BufferClaim
 from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.client import check_channel
 from aeron_cffi.errors import RETRYABLE_OFFER_RESULTS, InvalidArgumentError, OfferResult, check, offer_error
 
 if TYPE_CHECKING:
-    from aeron_cffi.buffer_claim import BufferClaim
     from aeron_cffi.client import Aeron
 
 _RETRYABLE = {int(member): member for member in RETRYABLE_OFFER_RESULTS}
@@ -158,28 +158,32 @@ class PublicationBase(Resource):
         # bytes go to C as they are (cffi passes a pointer to their storage); other
         # bytes-like objects need a buffer view, which costs about 100 ns more.
         buffer = data if type(data) is bytes else ffi.from_buffer(data)
-        length = len(buffer)
-        if length > self._max_message_length:
-            raise InvalidArgumentError(
-                f"{self._name('offer')}: message of {length} bytes exceeds max_message_length "
-                f"{self._max_message_length}")
-        # Resource._in_flight, inlined: as a call it is a third of an offer's cost.
-        calls = self._calls
         try:
-            calls.append(None)
-            if self._closed:
-                self._check_open()
-            if reserved_value_supplier is None:
-                result = self._offer_fn(self._ptr, buffer, length, ffi.NULL, ffi.NULL)
-            else:
-                result = self._with_supplier(reserved_value_supplier, self._offer_fn, buffer, length)
-        finally:
-            calls.pop()
-            if self._close_pending and not calls:
-                self._finish_close_if_idle(deferred=True)
-        if result > 0:
-            return result
-        return self._outcome(result, "offer")
+            length = len(buffer)
+            if length > self._max_message_length:
+                raise InvalidArgumentError(
+                    f"{self._name('offer')}: message of {length} bytes exceeds max_message_length "
+                    f"{self._max_message_length}")
+            # Resource._in_flight, inlined: as a call it is a third of an offer's cost.
+            calls = self._calls
+            try:
+                calls.append(None)
+                if self._closed:
+                    self._check_open()
+                if reserved_value_supplier is None:
+                    result = self._offer_fn(self._ptr, buffer, length, ffi.NULL, ffi.NULL)
+                else:
+                    result = self._with_supplier(reserved_value_supplier, self._offer_fn, buffer, length)
+            finally:
+                calls.pop()
+                if self._close_pending and not calls:
+                    self._finish_close_if_idle(deferred=True)
+            if result > 0:
+                return result
+            return self._outcome(result, "offer")
+        except BaseException:
+            release_views(data, buffer)
+            raise
 
     def _with_supplier(self, supplier: Callable[[int], int], function: Any, *args: Any) -> int:
         target = self._supplier_target
@@ -223,11 +227,14 @@ class PublicationBase(Resource):
                 result = self._in_flight(self._offerv_fn, self._ptr, iov, count, ffi.NULL, ffi.NULL)
             else:
                 result = self._in_flight(self._with_supplier, reserved_value_supplier, self._offerv_fn, iov, count)
+            if result > 0:
+                return result
+            return self._outcome(result, "offerv")
+        except BaseException:
+            release_views(None, *views)
+            raise
         finally:
             self._offerv_iov = iov
-        if result > 0:
-            return result
-        return self._outcome(result, "offerv")
 
     def try_claim(self, length: int, buffer_claim: BufferClaim) -> int:
         """Claim ``length`` bytes of the term to write in place (``*_try_claim``).
@@ -242,6 +249,9 @@ class PublicationBase(Resource):
             self._check_open()
         if not isinstance(length, int):
             raise TypeError(f"{self._name('try_claim')}: length must be int, got {type(length).__name__}")
+        if not isinstance(buffer_claim, BufferClaim):
+            raise TypeError(f"{self._name('try_claim')}: buffer_claim must be a BufferClaim, "
+                            f"got {type(buffer_claim).__name__}")
         if length < 0 or length > self._max_payload_length:
             raise InvalidArgumentError(
                 f"{self._name('try_claim')}: length {length} is outside 0..max_payload_length "

@@ -3,10 +3,6 @@ exit 0 (a crash is a signal) and print the outcome the library documents."""
 
 from __future__ import annotations
 
-import sys
-
-import pytest
-
 from fuzz_support import run_script
 
 CLIENT = """
@@ -102,12 +98,6 @@ print("raised", raised > 1000)  # (not when back pressured: C calls the supplier
     assert "raised True" in result.stdout
 
 
-@pytest.mark.xfail(sys.version_info < (3, 12), strict=True, reason=(
-    "publication.py: offer keeps ffi.from_buffer(data) in its frame when it raises; a user who keeps "
-    "the exception in a cycle (except E as e: self.errors.append(e)) makes the collector clear the "
-    "memoryview while cffi still holds its buffer, which crashes Python 3.11 (CPython gh-77894). "
-    "Fix: release the buffer (ffi.release / with ffi.from_buffer(...)) before an exception leaves offer, "
-    "offerv, offer_block and BufferClaim.put"))
 def test_an_offer_error_kept_in_a_cycle_does_not_crash_the_collector(tmp_path):
     result = run_script(CLIENT + """
 publication = client.add_publication("aeron:ipc", 1)
@@ -132,9 +122,6 @@ print("survived")
     assert "survived" in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "publication.py: try_claim(length, None) raises AttributeError ('NoneType' object has no attribute "
-    "'_release_view'); a wrong argument type should raise TypeError"))
 def test_try_claim_without_a_buffer_claim_raises_type_error(tmp_path):
     result = run_script(CLIENT + """
 publication, subscription = connected()
