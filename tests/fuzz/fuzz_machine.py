@@ -1031,6 +1031,10 @@ class ClientMachine(RuleBasedStateMachine):
 RECORDED_STREAMS = (0, 1)
 REPLAY_STREAM = 201
 UNKNOWN_RECORDING = 10**9
+# What the archive machine knows of a recorded (channel, stream): its subscription id, OFF, or
+# None when a call that would change it raised from the recording signal consumer, which can
+# happen before or after the archive answered.
+OFF = "off"
 
 
 class ArchiveMachine(ClientMachine):
@@ -1110,16 +1114,18 @@ class ArchiveMachine(ClientMachine):
         if node is None:
             return
         channel = "aeron:foo" if bad_channel else self.recorded_channel(udp)
-        stream = self.streams[stream]
-        active = (channel, stream) in self.recording
-        result = self.on_archive(node, f"start_recording({channel}, {stream})",
-                             lambda: node.obj.start_recording(channel, stream),
-                             ArchiveError if bad_channel or active else None)
+        key = (channel, self.streams[stream])
+        state = self.recording.get(key, OFF)
+        error = ArchiveError if bad_channel or state not in (OFF, None) else None
+        result = self.on_archive(node, f"start_recording{key}", lambda: node.obj.start_recording(*key), error,
+                                 (ArchiveError,) if state is None and not bad_channel else ())
         if isinstance(result, ArchiveError):
             assert result.archive_code == (ArchiveErrorCode.GENERIC if bad_channel else
                                            ArchiveErrorCode.ACTIVE_SUBSCRIPTION), result
         elif isinstance(result, int):
-            self.recording[(channel, stream)] = result
+            self.recording[key] = result
+        elif isinstance(result, FuzzHandlerError) and state is OFF:
+            self.recording[key] = None
 
     @rule(i=IDX, how=st.sampled_from(["subscription", "try_subscription", "channel", "try_channel",
                                       "unknown_subscription", "try_unknown_subscription"]))
@@ -1131,23 +1137,31 @@ class ArchiveMachine(ClientMachine):
             return
         archive = node.obj
         key = sorted(self.recording)[i % len(self.recording)] if self.recording else ("aeron:ipc", self.streams[0])
-        active = key in self.recording and not how.endswith("unknown_subscription")
-        subscription_id = self.recording.get(key, 12345) if active else 12345
+        state = self.recording.get(key, OFF)
+        by_id = "subscription" in how
+        if by_id:
+            # by a subscription id: the key's, when it is known, else one the archive never gave
+            subscription_id = state if isinstance(state, int) and "unknown" not in how else 12345
+            state = state if subscription_id != 12345 else OFF
         call = {
             "subscription": lambda: archive.stop_recording_subscription(subscription_id),
             "try_subscription": lambda: archive.try_stop_recording_subscription(subscription_id),
             "channel": lambda: archive.stop_recording_channel_and_stream(*key),
             "try_channel": lambda: archive.try_stop_recording_channel_and_stream(*key),
-            "unknown_subscription": lambda: archive.stop_recording_subscription(subscription_id),
-            "try_unknown_subscription": lambda: archive.try_stop_recording_subscription(subscription_id),
-        }[how]
+        }[how.replace("unknown_", "")]
+        try_form = how.startswith("try")
         # stopping what is not recorded: the try_ forms answer False, the others raise
-        refused = None if active or how.startswith("try") else ArchiveError
-        result = self.on_archive(node, f"stop_recording {how} {key}", call, refused)
-        if how.startswith("try") and not isinstance(result, BaseException):
-            assert result == active, f"{how} answered {result} for a recording that is {active and 'on'}"
-        if active and not isinstance(result, BaseException):
-            del self.recording[key]
+        refused = ArchiveError if state is OFF and not try_form else None
+        result = self.on_archive(node, f"stop_recording {how} {key}", call, refused,
+                                 (ArchiveError,) if state is None and not try_form else ())
+        if isinstance(result, bool) and state is not None:
+            assert result == (state is not OFF), f"{how} answered {result} for a recording {state}"
+        if state is OFF:
+            return
+        if not isinstance(result, BaseException):
+            self.recording.pop(key, None)
+        elif isinstance(result, FuzzHandlerError):
+            self.recording[key] = None
 
     @rule(i=IDX, exclusive=st.booleans(), stream=st.sampled_from(RECORDED_STREAMS))
     def add_recorded_publication(self, i: int, exclusive: bool, stream: int) -> None:
@@ -1164,7 +1178,7 @@ class ArchiveMachine(ClientMachine):
         pub = self.on_archive(node, f"add_recorded_{'exclusive_' if exclusive else ''}publication{key}",
                           lambda: add(*key), allow=(RegistrationError,) if shared else ())
         if isinstance(pub, (Publication, ExclusivePublication)):
-            self.keep("pub", pub, node.parent, exclusive=exclusive, recorded=node)
+            self.keep("pub", pub, node.parent, exclusive=exclusive, recorded=node, recording=True)
 
     @rule(i=IDX, twice=st.booleans())
     def stop_recording_publication(self, i: int, twice: bool) -> None:
@@ -1177,9 +1191,16 @@ class ArchiveMachine(ClientMachine):
         archive = pub.info["recorded"]
         stop = archive.obj.stop_recording_exclusive_publication if pub.info["exclusive"] \
             else archive.obj.stop_recording_publication
-        for attempt in range(2 if twice else 1):
-            self.on_archive(archive, f"stop recording {pub}", lambda: stop(pub.obj),
-                            ResourceClosedError if pub.is_closed else (ArchiveError if attempt else None))
+        for _ in range(2 if twice else 1):
+            # a recording already stopped is unknown to the archive
+            recording = pub.info["recording"]
+            result = self.on_archive(archive, f"stop recording {pub}", lambda: stop(pub.obj), ResourceClosedError
+                                     if pub.is_closed else (ArchiveError if recording is False else None),
+                                     (ArchiveError,) if recording is None else ())
+            if result is None or isinstance(result, ArchiveError):
+                pub.info["recording"] = False
+            elif isinstance(result, FuzzHandlerError):
+                pub.info["recording"] = None
 
     @rule(i=IDX, start=st.sampled_from([0, 5, UNKNOWN_RECORDING]), count=st.sampled_from([0, 3, 100, -1]),
           consumer=st.sampled_from([None, "collect", "raise"]))
@@ -1188,15 +1209,20 @@ class ArchiveMachine(ClientMachine):
         if node is None:
             return
         calls: list[Any] = []
-        function = None if consumer is None else (
-            lambda d: calls.append(d) or fail() if consumer == "raise" else calls.append)
+
+        def function(descriptor: Any) -> None:
+            calls.append(descriptor)
+            if consumer == "raise":
+                fail()
+
         result = self.on_archive(node, f"list_recordings({start}, {count}, consumer={consumer})",
-                             lambda: node.obj.list_recordings(start, count, function),
+                             lambda: node.obj.list_recordings(start, count, function if consumer else None),
                              InvalidArgumentError if count < 0 else None,
                              allow=(FuzzHandlerError,) if consumer == "raise" else ())
-        if isinstance(result, FuzzHandlerError):
-            assert calls, "list_recordings raised without calling the consumer"
+        if isinstance(result, FuzzHandlerError):  # from the consumer, or the context's signal consumer
+            assert calls or node.info["signals"] == "raise", "list_recordings raised without calling the consumer"
         elif isinstance(result, list):
+            assert consumer != "collect" or len(calls) == len(result), (calls, result)
             assert len(result) <= count and all(d.recording_id >= start for d in result), result
             assert consumer != "raise" or not result, "the consumer raised, the listing did not"
             self.world.recordings.update(d.recording_id for d in result)
