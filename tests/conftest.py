@@ -7,9 +7,17 @@ directories when the test ends, pass or fail.
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 MIB = 1 << 20
+
+# A shell starts a background job (`bash .ci/run &`) with SIGINT ignored, and every
+# child inherits that, so the tests' Ctrl-C to a child interpreter or CLI would be lost.
+# With Python's own handler here, children start with SIGINT at its default again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
