@@ -298,12 +298,6 @@ class ClientMachine(RuleBasedStateMachine):
     world: World
     needs_archive = False
     max_clients = 3
-    # A rule's frame keeps the exception a step raised, and the exception's traceback holds
-    # that frame: a reference cycle, as in any ``except E as e: error = e``. On Python 3.11,
-    # collecting one whose frames include offer's with a memoryview crashes (CPython
-    # gh-77894, reached through publication.py's from_buffer: test_fuzz_regressions.py).
-    # Until that is fixed, only the hazard machine keeps tracebacks.
-    keep_tracebacks = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -361,7 +355,10 @@ class ClientMachine(RuleBasedStateMachine):
             wrongly_closed = isinstance(exc, ResourceClosedError) and not any(
                 issubclass(e, ResourceClosedError) for e in expected)
             if isinstance(exc, expected) and not wrongly_closed:
-                return exc if self.keep_tracebacks else exc.with_traceback(None)
+                # A rule's frame keeps it and its traceback holds that frame: a reference cycle,
+                # as in any ``except E as e: error = e``, which the collector must break safely
+                # whatever the frames hold (test_fuzz_regressions.py, CPython gh-77894).
+                return exc
             raise AssertionError(f"{node or '-'}: {what}: raised {type(exc).__name__}: {exc}; expected "
                                  f"{names if error else 'success or ' + (names or 'nothing')}") from exc
         assert error is None, f"{node or '-'}: {what}: returned {value!r}; expected {names}"
@@ -1313,10 +1310,7 @@ class ArchiveMachine(ClientMachine):
 class HazardMachine(ClientMachine):
     """The client layer plus closing a subscription, its client or a publication from inside a
     poll handler or a reserved value supplier: a known hazard being fixed, kept apart so that
-    the other machines stay green. Any outcome but a crash passes. This machine also keeps the
-    tracebacks of expected exceptions (see ``keep_tracebacks``)."""
-
-    keep_tracebacks = True
+    the other machines stay green. Any outcome but a crash passes."""
 
     @rule(i=IDX, closes=st.sampled_from(["subscription", "client", "image"]), controlled=st.booleans())
     def close_inside_poll_handler(self, i: int, closes: str, controlled: bool) -> None:

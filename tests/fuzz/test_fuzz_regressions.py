@@ -99,6 +99,9 @@ print("raised", raised > 1000)  # (not when back pressured: C calls the supplier
 
 
 def test_an_offer_error_kept_in_a_cycle_does_not_crash_the_collector(tmp_path):
+    # offer kept ffi.from_buffer(data) in its frame when it raised: a user keeping the exception
+    # in a cycle made the collector clear the memoryview while cffi still held its export,
+    # which crashes Python 3.11 (CPython gh-77894).
     result = run_script(CLIENT + """
 publication = client.add_publication("aeron:ipc", 1)
 too_long = publication.max_message_length + 1
@@ -123,6 +126,7 @@ print("survived")
 
 
 def test_try_claim_without_a_buffer_claim_raises_type_error(tmp_path):
+    # it raised AttributeError ('NoneType' object has no attribute '_release_view')
     result = run_script(CLIENT + """
 publication, subscription = connected()
 print(outcome(lambda: publication.try_claim(8, None)))
