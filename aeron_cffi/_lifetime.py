@@ -120,8 +120,12 @@ class Resource:
         # A child's close may close this object again (an AeronArchive closes the
         # Aeron client it started): that inner call must not run the C close twice.
         self._closing = True
-        for child in list(self._children):
-            child.close()
+        try:
+            for child in list(self._children):
+                child.close()
+        except BaseException:
+            self._closing = False  # a child failed to close: a later close() tries again
+            raise
         self._close_in_c = self._ancestors_open()
         self._closed = True
         with _FINISH_LOCK:

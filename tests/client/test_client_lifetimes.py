@@ -191,3 +191,24 @@ client.close()
 timed_out.close()
 driver.close()
 """)
+
+
+def test_a_close_that_failed_in_a_child_can_be_retried():
+    from aeron_cffi._lifetime import Resource
+
+    closed_in_c = []
+
+    class Child(Resource):
+        def _close_native(self):
+            raise RuntimeError("the child's C close failed")
+
+    class Parent(Resource):
+        def _close_native(self):
+            closed_in_c.append(self)
+
+    parent = Parent()
+    Child(parent)
+    with pytest.raises(RuntimeError, match="child's C close failed"):
+        parent.close()
+    parent.close()  # the failed attempt left nothing half-closed: this one completes
+    assert parent.is_closed and closed_in_c == [parent]
