@@ -207,8 +207,8 @@ def test_a_close_that_failed_in_a_child_can_be_retried():
             closed_in_c.append(self)
 
     parent = Parent()
-    Child(parent)
+    child = Child(parent)  # (children are held weakly)
     with pytest.raises(RuntimeError, match="child's C close failed"):
         parent.close()
     parent.close()  # the failed attempt left nothing half-closed: this one completes
-    assert parent.is_closed and closed_in_c == [parent]
+    assert parent.is_closed and child.is_closed and closed_in_c == [parent]
