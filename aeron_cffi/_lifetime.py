@@ -169,7 +169,7 @@ class Resource:
     # KeyboardInterrupt is raised at the first check after C returns, which can be just
     # after a call like ``self._enter()`` returned and before a ``try`` is entered. So
     # call sites append inside their ``try`` and pop first thing in its ``finally``
-    # (``_in_flight``, ``Poller._dispatch``, ``offer``); ``_enter``/``_leave`` are for a
+    # (``_in_flight``, and ``offer`` inlining it); ``_enter``/``_leave`` are for a
     # hold that spans calls (a claim's views outliving it).
 
     def _in_flight(self, function: Any, *args: Any) -> Any:
@@ -177,7 +177,8 @@ class Resource:
         calls = self._calls
         try:
             calls.append(None)  # before reading _closed: see the module docstring
-            self._check_open()
+            if self._closed:  # (callers check first what else makes them refuse)
+                self._check_open()
             return function(*args)
         finally:
             calls.pop()

@@ -116,18 +116,11 @@ class Poller:
             target.function = handler
             c_handler = lib.aeron_cffi_on_controlled_fragment_handler if controlled else \
                 lib.aeron_cffi_on_fragment_handler
-        calls = self._calls  # type: ignore[attr-defined]  (Poller is mixed into Resources)
-        try:  # Resource._in_flight, inlined: this is every poll's path
-            calls.append(None)
-            if self._closed:  # type: ignore[attr-defined]
-                self._check_open()  # type: ignore[attr-defined]
-            result = call(c_handler, clientd)
+        try:
+            result = self._in_flight(call, c_handler, clientd)  # type: ignore[attr-defined]  (a Resource)
         finally:
-            calls.pop()
             if target is self._target:
                 target.function = None
             target.header._ptr = None
-            if self._close_pending and not calls:  # type: ignore[attr-defined]
-                self._finish_close_if_idle(deferred=True)  # type: ignore[attr-defined]
         target.raise_pending()
         return check(result, what)

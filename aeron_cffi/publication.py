@@ -153,37 +153,35 @@ class PublicationBase(Resource):
         ``MaxPositionExceededError`` or ``PublicationError`` for terminal outcomes and
         ``InvalidArgumentError`` for a message above ``max_message_length``.
         """
-        if self._closed:
-            self._check_open()
-        # bytes go to C as they are (cffi passes a pointer to their storage); other
-        # bytes-like objects need a buffer view, which costs about 100 ns more.
-        buffer = data if type(data) is bytes else ffi.from_buffer(data)
+        # Resource._in_flight, inlined (as a call it is a third of an offer's cost), with
+        # the closed check first, so that a closed publication raises whatever the data.
+        calls = self._calls
+        buffer = data
         try:
+            calls.append(None)
+            if self._closed:
+                self._check_open()
+            # bytes go to C as they are (cffi passes a pointer to their storage); other
+            # bytes-like objects need a buffer view, which costs about 100 ns more.
+            if type(data) is not bytes:
+                buffer = ffi.from_buffer(data)
             length = len(buffer)
             if length > self._max_message_length:
                 raise InvalidArgumentError(
                     f"{self._name('offer')}: message of {length} bytes exceeds max_message_length "
                     f"{self._max_message_length}")
-            # Resource._in_flight, inlined: as a call it is a third of an offer's cost.
-            calls = self._calls
-            try:
-                calls.append(None)
-                if self._closed:
-                    self._check_open()
-                if reserved_value_supplier is None:
-                    result = self._offer_fn(self._ptr, buffer, length, ffi.NULL, ffi.NULL)
-                else:
-                    result = self._with_supplier(reserved_value_supplier, self._offer_fn, buffer, length)
-            finally:
-                calls.pop()
-                if self._close_pending and not calls:
-                    self._finish_close_if_idle(deferred=True)
-            if result > 0:
-                return result
-            return self._outcome(result, "offer")
+            if reserved_value_supplier is None:
+                result = self._offer_fn(self._ptr, buffer, length, ffi.NULL, ffi.NULL)
+            else:
+                result = self._with_supplier(reserved_value_supplier, self._offer_fn, buffer, length)
+            return result if result > 0 else self._outcome(result, "offer")
         except BaseException:
             release_views(data, buffer)
             raise
+        finally:
+            calls.pop()
+            if self._close_pending and not calls:
+                self._finish_close_if_idle(deferred=True)
 
     def _with_supplier(self, supplier: Callable[[int], int], function: Any, *args: Any) -> int:
         target = self._supplier_target
