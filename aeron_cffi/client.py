@@ -66,7 +66,7 @@ class HandlerRegistration(Resource):
 
     def _close_native(self) -> None:
         self._client._registrations.discard(self)
-        if self._client._in_close:
+        if self._client._closing:
             # aeron_close calls the close handlers still registered, then frees the handler
             # lists: stay registered, the handle kept until aeron_close returns.
             _Retirement(self._client._retired, self._handles)
@@ -94,7 +94,6 @@ class Aeron(Resource):
     """
 
     _close_at_exit = True
-    _in_close = False  # set by close() while it closes the children, before aeron_close
 
     def __init__(self, context: Context | None = None, *, start: bool = True, **settings: Any) -> None:
         if context is None:
@@ -173,12 +172,6 @@ class Aeron(Resource):
             if fatal is None:
                 raise ResourceClosedError("Aeron client was closed by its conductor")
             raise type(fatal)(f"Aeron client was closed by its conductor: {fatal.errmsg}", fatal.errcode)
-
-    def close(self) -> None:
-        """Close every publication, subscription, counter and pending operation of this
-        client, then the client (``aeron_close``, which calls the close handlers). Idempotent."""
-        self._in_close = True
-        super().close()
 
     def _close_native(self) -> None:
         try:
