@@ -11,6 +11,7 @@ from aeron_cffi.testing.netns import Host, NamespaceError, VethHosts
 from aeron_cffi.testing.ports import PortAllocator, free_udp_port
 from aeron_cffi.testing.signals import RecordingSignals
 from aeron_cffi.testing.testbed import AeronTestbed, RunningDriver
+from aeron_cffi.testing.waiting import recording_counter, wait_until
 
 __all__ = ["AeronTestbed", "Host", "JavaArchive", "NamespaceError", "PortAllocator", "RecordingSignals", "RunningDriver",
-           "VethHosts", "aeron_all_jar", "free_udp_port"]
+           "VethHosts", "aeron_all_jar", "free_udp_port", "recording_counter", "wait_until"]

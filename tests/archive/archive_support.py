@@ -17,7 +17,7 @@ import pytest
 from aeron_cffi._native import lib
 from aeron_cffi.archive import AeronArchive, RecordingDescriptor, RecordingSignalCode, recording_pos
 from aeron_cffi.driver_process import DriverProcess
-from aeron_cffi.testing import JavaArchive, RecordingSignals
+from aeron_cffi.testing import JavaArchive, RecordingSignals, recording_counter
 
 SEGMENT_FILE_LENGTH = 128 * 1024
 TERM_LENGTH = 64 * 1024
@@ -110,14 +110,6 @@ def publish(publication, messages: list[bytes]) -> int:
     for message in messages:
         position = wait_for(lambda: max(publication.offer(message), 0))
     return position
-
-
-def recording_counter(archive: AeronArchive, session_id: int) -> int:
-    """The id of the archive's position counter recording ``session_id``, once it exists."""
-    found = wait_for(lambda: [counter_id]
-                     if (counter_id := recording_pos.find_counter_id_by_session_id(archive, session_id))
-                     != recording_pos.NULL_COUNTER_ID else None)
-    return found[0]
 
 
 def wait_recorded(archive: AeronArchive, counter_id: int, position: int) -> None:

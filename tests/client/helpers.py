@@ -7,18 +7,9 @@ import sys
 import textwrap
 import time
 
+from aeron_cffi.testing import wait_until
+
 DEADLINE_S = 20.0
-
-
-def wait_until(condition, what: str, work=None, timeout: float = DEADLINE_S) -> None:
-    """Poll ``condition()`` (calling ``work()`` between tries) or fail naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        if work is not None:
-            work()
-        time.sleep(0.001)
 
 
 def offer_all(publication, messages) -> list[int]:

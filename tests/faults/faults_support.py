@@ -10,14 +10,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
-from typing import Callable, TypeVar
 
 from aeron_cffi._native import lib
-from aeron_cffi.archive import recording_pos
 from aeron_cffi.counters import CountersReader
+from aeron_cffi.testing import wait_until
 
-T = TypeVar("T")
 
 #: Deadline for anything that normally takes well under a second.
 DEADLINE_S = 30.0
@@ -31,19 +28,6 @@ SHORT_TIMEOUTS = {
 }
 
 
-def wait_for(condition: Callable[[], T], what: str, work: Callable[[], object] | None = None,
-             timeout: float = DEADLINE_S) -> T:
-    """The first truthy ``condition()``, calling ``work()`` between tries; fails naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        if work is not None:
-            work()
-        time.sleep(0.001)
-    return value
-
-
 def message(index: int, size: int = 100) -> bytes:
     """Message ``index`` of a stream: ``size`` bytes that name it, so a replayed or
     retransmitted copy shows which one it is and whether any byte changed."""
@@ -53,7 +37,7 @@ def message(index: int, size: int = 100) -> bytes:
 
 def offer(publication, data: bytes, timeout: float = DEADLINE_S) -> int:
     """Offer until accepted (back pressure, not connected yet); the new position."""
-    return wait_for(lambda: max(publication.offer(data), 0), "accepted offer", timeout=timeout)
+    return wait_until(lambda: max(publication.offer(data), 0), "accepted offer", timeout=timeout)
 
 
 def python_command(code: str, *args: object) -> list[str]:
@@ -70,11 +54,3 @@ def run_python(code: str, *args: object, timeout: float = 120) -> subprocess.Com
 def system_counters(reader: CountersReader, *names: str) -> dict[str, int]:
     """The driver's system counters by ``AERON_SYSTEM_COUNTER_ID_<name>`` (their ids are fixed)."""
     return {name: reader.value(getattr(lib, f"AERON_SYSTEM_COUNTER_ID_{name}")) for name in names}
-
-
-def recording_counter(archive, session_id: int) -> int:
-    """The archive's recording position counter of ``session_id``, once it exists."""
-    def lookup() -> list[int] | None:  # a list: counter id 0 is an id too
-        counter_id = recording_pos.find_counter_id_by_session_id(archive, session_id)
-        return None if counter_id == recording_pos.NULL_COUNTER_ID else [counter_id]
-    return wait_for(lookup, f"recording of session {session_id}")[0]

@@ -16,7 +16,8 @@ from aeron_cffi import ChannelUri
 from aeron_cffi.archive import NULL_POSITION, RecordingSignalCode, SourceLocation, recording_pos
 from aeron_cffi.testing import RecordingSignals
 
-from faults_support import SHORT_TIMEOUTS, message, offer, recording_counter, wait_for
+from aeron_cffi.testing import recording_counter, wait_until
+from faults_support import SHORT_TIMEOUTS, message, offer
 
 pytestmark = pytest.mark.long
 
@@ -37,8 +38,8 @@ def replay(archive, recording_id: int, count: int) -> list[bytes]:
     with archive.replay(recording_id, "aeron:ipc", REPLAY_STREAM) as subscription:
         def poll() -> None:
             subscription.poll(lambda data, header: received.append(bytes(data)), 100)
-        wait_for(lambda: len(received) >= count, f"{count} replayed messages", poll)
-        wait_for(lambda: subscription.image_count == 0, "end of the replay", poll)
+        wait_until(lambda: len(received) >= count, f"{count} replayed messages", poll)
+        wait_until(lambda: subscription.image_count == 0, "end of the replay", poll)
     return received
 
 
@@ -58,7 +59,7 @@ def test_archive_killed_mid_recording_restarts_with_stop_position_and_extends(ae
         offer(publication, message(i, SIZE))
     counters = client.counters_reader()
     # the archive is still writing the rest: kill it now, with the recording active
-    wait_for(lambda: counters.value(counter_id) >= RECORDED_BEFORE_KILL * FRAME, "recorded position")
+    wait_until(lambda: counters.value(counter_id) >= RECORDED_BEFORE_KILL * FRAME, "recorded position")
     recorded_at_kill = counters.value(counter_id)
     archive.kill()
     killed = time.monotonic()
@@ -93,7 +94,7 @@ def test_archive_killed_mid_recording_restarts_with_stop_position_and_extends(ae
         assert recording_pos.get_recording_id(after, counter_id) == recording_id
         for i in range(recorded, recorded + EXTENSION):
             position = offer(extension, message(i, SIZE))
-        wait_for(lambda: counters.value(counter_id) >= position, "extension recorded")
+        wait_until(lambda: counters.value(counter_id) >= position, "extension recorded")
         after.stop_recording_subscription(extend_subscription_id)
     signals.wait_for(after, recording_id, RecordingSignalCode.STOP)
     assert after.get_stop_position(recording_id) == stop + EXTENSION * FRAME == position

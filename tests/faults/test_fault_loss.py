@@ -12,7 +12,8 @@ from __future__ import annotations
 from aeron_cffi import FragmentAssembler
 from aeron_cffi.cnc import CncFile
 
-from faults_support import message, system_counters, wait_for
+from aeron_cffi.testing import wait_until
+from faults_support import message, system_counters
 
 STREAM = 6001
 MESSAGES = 20_000
@@ -54,7 +55,7 @@ def test_messages_arrive_whole_and_in_order_through_random_loss(aeron_testbed, a
             sent[0] += 1
         subscription.poll(assembler, 100)
 
-    wait_for(lambda: received[0] >= MESSAGES, f"{MESSAGES} messages", exchange, timeout=120)
+    wait_until(lambda: received[0] >= MESSAGES, f"{MESSAGES} messages", exchange, timeout=120)
     assert received[0] == MESSAGES and wrong == []
     assert subscription.poll(assembler, 100) == 0  # and no duplicate after them
 

@@ -20,7 +20,8 @@ from aeron_cffi.archive import RecordingSignalCode, SourceLocation, recording_po
 from aeron_cffi.cnc import CncFile
 from aeron_cffi.testing import RecordingSignals
 
-from faults_support import SHORT_TIMEOUTS, python_command, recording_counter, wait_for
+from aeron_cffi.testing import recording_counter, wait_until
+from faults_support import SHORT_TIMEOUTS, python_command
 
 STREAM = 5001
 RECEIVED_BEFORE_KILL = 1000
@@ -81,14 +82,14 @@ def test_publisher_killed_image_unavailable_and_auto_stop_recording_stops(aeron_
         session_id = int(child.stdout.readline())
         recording_id = recording_pos.get_recording_id(control, recording_counter(control, session_id))
         signals.wait_for(control, recording_id, RecordingSignalCode.START)
-        wait_for(lambda: len(received) >= RECEIVED_BEFORE_KILL, "messages from the publisher", poll)
+        wait_until(lambda: len(received) >= RECEIVED_BEFORE_KILL, "messages from the publisher", poll)
     finally:
         child.kill()
         child.wait()
         child.stdout.close()
     killed = time.monotonic()
 
-    wait_for(lambda: unavailable, "unavailable image", poll, timeout=UNAVAILABLE_WITHIN_S)
+    wait_until(lambda: unavailable, "unavailable image", poll, timeout=UNAVAILABLE_WITHIN_S)
     went, unavailable_session, final_position = unavailable[0]
     assert unavailable_session == session_id and len(unavailable) == 1
     # the driver drains an image to its subscribers before it goes: nothing is left

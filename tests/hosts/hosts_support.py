@@ -13,18 +13,16 @@ Ports are fixed: nothing else listens in a new namespace.
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import Callable
 
 import pytest
 
 from aeron_cffi.client import Aeron
 from aeron_cffi.fragment_assembler import FragmentAssembler
-from aeron_cffi.testing import RunningDriver
+from aeron_cffi.testing import RunningDriver, wait_until
 from aeron_cffi.testing.netns import Host, VethHosts
 
 TERM_LENGTH = 256 * 1024
-DEADLINE_S = 30.0
 MESSAGES = 3000
 #: Every LARGE_EVERY-th message is LARGE_SIZE bytes: above the 1408-byte MTU, so it
 #: crosses as several frames and comes back whole only through the FragmentAssembler.
@@ -66,18 +64,6 @@ def host_a(aeron_testbed, veth_hosts) -> HostDriver:
 @pytest.fixture
 def host_b(aeron_testbed, veth_hosts) -> HostDriver:
     return start_host(aeron_testbed, veth_hosts.b)
-
-
-def wait_until(condition: Callable[[], object], what: str, work: Callable[[], object] | None = None,
-               timeout: float = DEADLINE_S) -> None:
-    """Poll ``condition()`` (calling ``work()`` between tries) or fail naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        if work is not None:
-            work()
-        time.sleep(0.001)
 
 
 def message(index: int) -> bytes:

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from aeron_cffi.archive import AeronArchive, RecordingSignalCode, SourceLocation, recording_pos
-from aeron_cffi.testing import RecordingSignals
+from aeron_cffi.testing import RecordingSignals, recording_counter, wait_until
 from aeron_cffi.testing.netns import ip
 
 from hosts_support import (
@@ -26,7 +26,6 @@ from hosts_support import (
     messages,
     receive_all,
     source_addresses,
-    wait_until,
 )
 
 STREAM_ID = 1001
@@ -37,13 +36,6 @@ MDC_CONTROL_PORT = 20140
 ARCHIVE_CONTROL_PORT = 20150
 RECORDED_PORT = 20151
 REPLAY_PORT = 20152
-
-
-def recording_counter(archive: AeronArchive, session_id: int) -> int:
-    """The archive's position counter of the recording of ``session_id``, once it started."""
-    wait_until(lambda: recording_pos.find_counter_id_by_session_id(archive, session_id)
-               != recording_pos.NULL_COUNTER_ID, f"the recording of session {session_id} to start")
-    return recording_pos.find_counter_id_by_session_id(archive, session_id)
 
 
 def test_unicast_from_a_reaches_b_across_the_veth(host_a, host_b):
