@@ -10,38 +10,33 @@ from __future__ import annotations
 import threading
 
 import pytest
-from archive_support import connect, payload, publish, wait_for
+from archive_support import connect, payload, record
 
 from aeron_cffi import ResourceClosedError
-from aeron_cffi.archive import SourceLocation
 
-IPC = "aeron:ipc"
 RECORDINGS = 4
 
 
-def test_close_from_another_thread_waits_for_the_running_request(driver_dir, archive_process, archive, stream_id):
-    for i in range(RECORDINGS):  # a few descriptors for a slow listing to walk through
-        stream = stream_id + 100_000 * i  # one recording per stream (this module's archive has no other)
-        with archive.aeron.add_publication(IPC, stream) as publication:
-            archive.start_recording(IPC, stream, SourceLocation.LOCAL, auto_stop=True)
-            publish(publication, [payload(i)])
-            wait_for(lambda: len(archive.list_recordings()) > i)
+def test_close_from_another_thread_waits_for_the_running_request(driver_dir, archive_process, archive, signals,
+                                                                  stream_id):
+    for i in range(RECORDINGS):  # a few descriptors for the listing to walk through
+        record(archive, signals, stream_id + 100_000 * i, [payload(i)])  # this module's archive has no other
     doomed = connect(driver_dir, archive_process)
-    consumed = threading.Event()
+    in_consumer, closed = threading.Event(), threading.Event()
     seen: list[int] = []
 
-    def slow_consumer(descriptor):
+    def consumer(descriptor):
         seen.append(descriptor.recording_id)
-        consumed.set()
-        threading.Event().wait(0.2)  # the request stays in C while the other thread closes
+        in_consumer.set()
+        closed.wait(20)  # the request stays in C until the other thread has closed
 
     listed: list = []
-    lister = threading.Thread(target=lambda: listed.append(
-        doomed.list_recordings(consumer=slow_consumer)))
+    lister = threading.Thread(target=lambda: listed.append(doomed.list_recordings(consumer=consumer)))
     lister.start()
-    assert consumed.wait(20)
+    assert in_consumer.wait(20)
     doomed.close()
     assert doomed.is_closed and doomed._close_pending  # C close waits for the listing
+    closed.set()
     lister.join(30)
     assert not lister.is_alive()
     assert [d.recording_id for d in listed[0]] == seen and len(seen) == RECORDINGS
