@@ -116,7 +116,10 @@ def poll_raising():
 quiet_outcome, raising_outcome = run_threads(poll_quietly, poll_raising)
 assert quiet_outcome is None and got == list(range(1000))
 assert isinstance(raising_outcome, KeyError) and "message 500" in str(raising_outcome), repr(raising_outcome)
-raising.poll(lambda data, header: None, 10)  # the subscription goes on after the exception
+after = []  # the subscription goes on after the exception, to the last message
+wait(lambda: raising.poll(lambda data, header: after.append(struct.unpack("<i", data)[0]), 10) >= 0
+     and after and after[-1] == 999, "the rest after the exception")
+assert after == sorted(after) and after[0] > 500
 print("ok")
 client.close(); driver.close()
 """)
