@@ -16,8 +16,8 @@ run; each sequence makes its own clients, and ``teardown`` closes what it left.
     python tests/fuzz/fuzz_machine.py --machine client --examples 400 --steps 40 [--seed N]
 
 Machines: ``client`` (the client layer), ``archive`` (the client layer and a Java archive) and
-``hazard`` (the client layer and closing things from inside poll handlers, a known hazard kept
-apart so that the others stay green while it is being fixed).
+``hazard`` (the client layer and closing things from inside poll handlers and suppliers, which
+close waits out: the poll or offer running returns normally or raises ResourceClosedError).
 """
 
 from __future__ import annotations
@@ -1309,8 +1309,9 @@ class ArchiveMachine(ClientMachine):
 
 class HazardMachine(ClientMachine):
     """The client layer plus closing a subscription, its client or a publication from inside a
-    poll handler or a reserved value supplier: a known hazard being fixed, kept apart so that
-    the other machines stay green. Any outcome but a crash passes."""
+    poll handler or a reserved value supplier. The close waits for the poll or offer running,
+    which returns normally or raises ``ResourceClosedError``; the model then has the victim
+    closed, and every check of the client machine applies."""
 
     @rule(i=IDX, closes=st.sampled_from(["subscription", "client", "image"]), controlled=st.booleans())
     def close_inside_poll_handler(self, i: int, closes: str, controlled: bool) -> None:

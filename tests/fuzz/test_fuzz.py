@@ -12,24 +12,12 @@ from fuzz_support import run_fuzz
 
 pytestmark = pytest.mark.long
 
-CLIENT_SEQUENCES = 420
-ARCHIVE_SEQUENCES = 100
-HAZARD_SEQUENCES = 60
-
-
-def test_client_layer_misuse_never_crashes(tmp_path):
-    run = run_fuzz(tmp_path, "client", CLIENT_SEQUENCES)
-    assert run.sequences >= CLIENT_SEQUENCES
-    assert run.steps > 5 * run.sequences, "sequences did almost nothing"
-
-
-def test_archive_misuse_never_crashes(tmp_path):
-    run = run_fuzz(tmp_path, "archive", ARCHIVE_SEQUENCES)
-    assert run.sequences >= ARCHIVE_SEQUENCES
-    assert run.steps > 5 * run.sequences, "sequences did almost nothing"
-
-
-def test_closing_from_inside_handlers_never_crashes(tmp_path):
-    run = run_fuzz(tmp_path, "hazard", HAZARD_SEQUENCES)
-    assert run.sequences >= HAZARD_SEQUENCES
+@pytest.mark.parametrize("machine, sequences", [
+    ("client", 420),  # the client layer's use and misuse
+    ("archive", 100),  # the same with a Java archive
+    ("hazard", 60),  # closes from inside poll handlers and reserved value suppliers
+])
+def test_random_use_and_misuse_never_crashes(tmp_path, machine, sequences):
+    run = run_fuzz(tmp_path, machine, sequences)
+    assert run.sequences >= sequences
     assert run.steps > 5 * run.sequences, "sequences did almost nothing"
