@@ -37,3 +37,14 @@ def test_quick_run_reports_every_scenario_for_every_language(tmp_path):
             if result["language"] == "c":
                 assert all(r == 1.0 for r in result["ratio_to_c"].values())
     assert "÷ C" in completed.stdout
+
+
+def test_per_call_costs_run_and_report_every_operation():
+    completed = subprocess.run([sys.executable, "-m", "benchmarks.percall", "--rounds", "1", "--round", "64"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
+    figures = {line.rsplit(None, 2)[0]: float(line.split()[-2])
+               for line in completed.stdout.splitlines() if line.endswith("ns/msg")}
+    assert {"offer 32 B bytes", "poll(handler) 32 B", "CopyingPoller.poll(handler) 32 B",
+            "BatchPoller.poll 32 B"} <= set(figures)
+    assert all(value > 0 for value in figures.values()), figures
