@@ -34,3 +34,12 @@ def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter; the caller asserts on the exit code (0, not a signal)."""
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                           timeout=timeout)
+
+
+def connected(aeron, stream_id: int, exclusive: bool = True):
+    """An IPC subscription and (exclusive) publication on ``stream_id``, connected."""
+    subscription = aeron.add_subscription("aeron:ipc", stream_id)
+    add = aeron.add_exclusive_publication if exclusive else aeron.add_publication
+    publication = add("aeron:ipc", stream_id)
+    wait_until(lambda: publication.is_connected and subscription.is_connected, "connection")
+    return subscription, publication

@@ -17,16 +17,9 @@ import pytest
 from aeron_cffi import AeronError, BufferClaim, ResourceClosedError
 from aeron_cffi._native import ffi
 
-from helpers import receive, run_python, wait_until
+from helpers import connected, receive, run_python, wait_until
 
 FORMAT = struct.Struct("<qi4s")
-
-
-def connected(aeron, stream_id: int):
-    subscription = aeron.add_subscription("aeron:ipc", stream_id)
-    publication = aeron.add_exclusive_publication("aeron:ipc", stream_id)
-    wait_until(lambda: publication.is_connected and subscription.is_connected, "connection")
-    return subscription, publication
 
 
 def claim(publication, length: int, holder: BufferClaim | None = None) -> BufferClaim:

@@ -6,15 +6,7 @@ from __future__ import annotations
 import array
 import threading
 
-from helpers import receive, wait_until
-
-
-def connected(aeron, stream_id: int, exclusive: bool = True):
-    subscription = aeron.add_subscription("aeron:ipc", stream_id)
-    add = aeron.add_exclusive_publication if exclusive else aeron.add_publication
-    publication = add("aeron:ipc", stream_id)
-    wait_until(lambda: publication.is_connected and subscription.is_connected, "connection")
-    return subscription, publication
+from helpers import connected, receive, wait_until
 
 
 def offerv(publication, buffers, **kwargs) -> None:
