@@ -4,6 +4,11 @@ container, speaking the protocol of the Java consensus module in the pinned ``ae
 """
 
 from aeron_cffi.cluster import codecs
+from aeron_cffi.cluster.async_connect import AsyncConnect
+from aeron_cffi.cluster.client import AeronCluster
+from aeron_cffi.cluster.client_context import AeronClusterContext
+from aeron_cffi.cluster.codecs import CloseReason, EventCode
+from aeron_cffi.cluster.egress_adapter import EgressListener
 from aeron_cffi.cluster.errors import (
     AuthenticationRejectedError,
     ClusterClosedError,
@@ -15,6 +20,12 @@ from aeron_cffi.cluster.errors import (
 )
 
 __all__ = [
+    "AeronCluster",
+    "AeronClusterContext",
+    "AsyncConnect",
+    "CloseReason",
+    "EgressListener",
+    "EventCode",
     "AuthenticationRejectedError",
     "ClusterClosedError",
     "ClusterCodecError",
