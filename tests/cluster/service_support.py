@@ -47,6 +47,7 @@ class EchoService(ClusteredService):
         self.opened: list[int] = []
         self.closed: list[tuple[int, CloseReason]] = []
         self.loaded_from_snapshot = False
+        self.sessions_at_start: list[int] = []
         self.terminated = False
         self.errors: list[BaseException] = []
 
@@ -54,6 +55,7 @@ class EchoService(ClusteredService):
         self.cluster = cluster
         if snapshot_image is not None:
             self._load(snapshot_image, cluster)
+        self.sessions_at_start = [session.id for session in cluster.client_sessions]
 
     def _load(self, image: Image, cluster: Cluster) -> None:
         done = []
@@ -137,6 +139,24 @@ def start_service(node: ClusterNode, service: ClusteredService, **settings: Any)
     settings.setdefault("error_handler", getattr(service, "errors", []).append)
     return ClusteredServiceContainer.launch(service, cluster_dir=node.cluster_dir, aeron_dir=node.aeron_dir,
                                             **settings)
+
+
+def restart_node(cluster: LocalCluster, node: ClusterNode, container: ClusteredServiceContainer,
+                 service: ClusteredService, *, kill: bool) -> ClusteredServiceContainer:
+    """Take ``node`` and its service down (SIGKILL, or an orderly SIGTERM after which
+    the service sees its consensus module go away), then start both again on the same
+    directories; returns the new container running ``service`` once the node leads."""
+    if kill:
+        node.kill()
+        container.close()
+    else:
+        node.stop()
+        assert container.wait_terminated(30), "the service did not notice its consensus module stop"
+        container.close()
+    node.start()
+    restarted = start_service(node, service)
+    cluster.leader()
+    return restarted
 
 
 def connect(cluster: LocalCluster, node: ClusterNode, collector: Collector, **settings: Any) -> AeronCluster:
