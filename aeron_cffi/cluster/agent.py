@@ -24,7 +24,7 @@ from aeron_cffi.archive import AeronArchive
 from aeron_cffi.client import Aeron
 from aeron_cffi.cluster import codecs
 from aeron_cffi.cluster.consensus_module_proxy import ConsensusModuleProxy
-from aeron_cffi.cluster.errors import ClusterError
+from aeron_cffi.cluster.errors import ClusterClosedError, ClusterError
 from aeron_cffi.cluster.log_adapter import BoundedLogAdapter
 from aeron_cffi.cluster.mark_file import ServiceMarkFile
 from aeron_cffi.cluster.service import MOCKED_OFFER, ClientSession, Cluster, ClusteredService
@@ -132,6 +132,7 @@ class ClusteredServiceAgent:
         self._commit_position_id = NULL_COUNTER_ID
         self._commit_position_registration_id = NULL_VALUE
         self._is_service_active = False
+        self._closed = False
         self._counters = aeron.counters_reader()
         self._proxy = ConsensusModuleProxy(
             aeron.add_publication(settings.control_channel, settings.consensus_module_stream_id))
@@ -147,6 +148,8 @@ class ClusteredServiceAgent:
                                f"(thread {self._thread_id}), not thread {threading.get_ident()}")
 
     def _check_may_send(self, what: str) -> None:
+        if self._closed:
+            raise ClusterClosedError(f"{what}: the service container has stopped")
         self.check_thread(what)
         if self._lifecycle is not None:
             raise ClusterError(f"{what} is not allowed from {self._lifecycle}")
@@ -568,6 +571,7 @@ class ClusteredServiceAgent:
         """Release everything; ``on_terminate`` runs if the service never got to it."""
         if terminated is None or not terminated.expected:
             self._run_on_terminate()
+        self._closed = True
         self._log_adapter.close()
         if not self.aeron.is_closed:
             self._disconnect_egress()
