@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from service_support import Collector, EchoService, await_egress, connect, offer, start_service
 
-from aeron_cffi.cluster import ClusterRole
+from aeron_cffi.cluster import CloseReason, ClusterRole
 from aeron_cffi.testing.cluster import LocalCluster
+from aeron_cffi.testing.waiting import wait_until
 
 
 def test_thousand_messages_echoed_in_order_including_above_the_mtu(aeron_cluster: LocalCluster) -> None:
@@ -50,3 +51,18 @@ def test_clustertool_describes_the_python_service_and_shutdown_terminates_it(aer
         assert container.termination is not None and container.termination.expected
         assert container.failure is None
         assert node.wait_exit(60) == 0
+
+
+def test_a_client_that_stops_keepalives_is_closed_with_the_timeout_reason(aeron_free_port) -> None:
+    with LocalCluster(1, ports=aeron_free_port, properties={"aeron.cluster.session.timeout": "2s"}) as cluster:
+        node = cluster.nodes[0]
+        service = EchoService()
+        with start_service(node, service):
+            cluster.leader()
+            collector = Collector()
+            with connect(cluster, node, collector) as client:
+                offer(client, b"hello")
+                await_egress(client, lambda: collector.messages == [b"hello"], "the echo")
+                # no keepalive, no message: the consensus module times the session out
+                wait_until(lambda: service.closed, "the session to time out")
+                assert service.closed == [(client.cluster_session_id, CloseReason.TIMEOUT)]
