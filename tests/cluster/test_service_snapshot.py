@@ -31,6 +31,7 @@ def test_restart_recovers_state_and_open_sessions(aeron_cluster: LocalCluster, s
         if snapshot:
             result = node.tool("snapshot")
             assert result.ok, result.output
+            assert "type=SNAPSHOT" in node.tool("recording-log").output
         after = [b"after-%d" % i for i in range(10)]
         _send(client, collector, after)
         session_id = client.cluster_session_id
@@ -50,3 +51,26 @@ def test_restart_recovers_state_and_open_sessions(aeron_cluster: LocalCluster, s
         client.close()
     finally:
         container.close()
+
+
+class FailingSnapshotService(EchoService):
+    def on_take_snapshot(self, publication) -> None:
+        raise RuntimeError("no room for the snapshot")
+
+
+def test_a_failed_snapshot_is_acked_so_the_cluster_carries_on(aeron_cluster: LocalCluster) -> None:
+    node = aeron_cluster.nodes[0]
+    service = FailingSnapshotService()
+    with start_service(node, service) as container:
+        aeron_cluster.leader()
+        result = node.tool("snapshot")  # returns once the consensus module is active again
+        assert result.ok, result.output
+        assert "type=SNAPSHOT" not in node.tool("recording-log").output
+        assert any("no room for the snapshot" in str(e) for e in service.errors)
+        # the error is in the service's mark file, where ClusterTool finds it
+        errors = node.tool("errors")
+        assert "no room for the snapshot" in errors.output, errors.output
+        collector = Collector()
+        with connect(aeron_cluster, node, collector) as client:
+            _send(client, collector, [b"still here"])
+        assert not container.is_terminated
