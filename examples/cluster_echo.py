@@ -16,7 +16,7 @@ import argparse
 import time
 
 from aeron_cffi.cluster import AeronCluster, ClientSession, ClusteredService, ClusteredServiceContainer, EgressListener
-from aeron_cffi.testing import LocalCluster
+from aeron_cffi.testing import LocalCluster, wait_until
 
 TIMEOUT = 30.0
 
@@ -49,15 +49,6 @@ class Printer(EgressListener):
         print(f"client: echoed {bytes(buffer).decode()}")
 
 
-def wait_until(condition, what: str, poll=lambda: None) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {what}")
-        poll()
-        time.sleep(0.001)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5)
@@ -76,8 +67,8 @@ def main() -> None:
                                       aeron_directory_name=str(node.aeron_dir), egress_listener=printer) as client:
                 for i in range(args.messages):
                     message = f"hello {i}".encode()
-                    wait_until(lambda: client.offer(message) > 0, f"offer {i}", client.poll_egress)
-                wait_until(lambda: len(printer.received) == args.messages, "the echoes", client.poll_egress)
+                    wait_until(lambda: client.offer(message) > 0, f"offer {i}", work=client.poll_egress)
+                wait_until(lambda: len(printer.received) == args.messages, "the echoes", work=client.poll_egress)
             result = node.tool("shutdown")
             print(f"ClusterTool shutdown: {'ok' if result.ok else result.output}")
             wait_until(lambda: container.is_terminated, "the service to terminate")
