@@ -157,8 +157,13 @@ class AsyncConnect:
                     break
             else:
                 return
-        elif not self._ingress.publication.is_connected:  # type: ignore[union-attr]
-            return
+        else:
+            leader = self._ingress  # named by a redirect: its publication may still be pending
+            leader.poll()
+            if leader.error is not None:
+                raise leader.error
+            if leader.publication is None or not leader.publication.is_connected:
+                return
         self._proxy = IngressProxy(self._ingress.publication)  # type: ignore[arg-type]
         self._correlation_id = self._aeron.next_correlation_id()
         info = versions.version_info()
