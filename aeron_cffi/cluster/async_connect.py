@@ -20,7 +20,7 @@ from aeron_cffi import versions
 from aeron_cffi.async_add import AsyncAdd
 from aeron_cffi.client import Aeron
 from aeron_cffi.cluster import codecs
-from aeron_cffi.cluster.client import AeronCluster, MemberIngress
+from aeron_cffi.cluster.client import FRAGMENT_LIMIT, AeronCluster, MemberIngress
 from aeron_cffi.cluster.client_context import AeronClusterContext, member_ingress_channel, parse_ingress_endpoints
 from aeron_cffi.cluster.codecs import NULL_INT64, EventCode
 from aeron_cffi.cluster.egress_adapter import EgressAdapter
@@ -36,8 +36,6 @@ from aeron_cffi.fragment_assembler import FragmentAssembler
 from aeron_cffi.header import Header
 
 __all__ = ["AsyncConnect"]
-
-FRAGMENT_LIMIT = 10
 
 
 class AsyncConnect:

@@ -75,16 +75,16 @@ def client_driver_dir(tmp_path_factory) -> pathlib.Path:
         yield aeron_dir
 
 
-def start_auction_cluster(size: int = 1, properties: dict[str, str] | None = None) -> LocalCluster:
-    """``size`` nodes, each with a Java ``BasicAuctionClusteredService``, once a leader is elected."""
-    cluster = LocalCluster(size, properties=properties).start()
-    try:
-        for node in cluster.nodes:
-            cluster.java_service(node, AUCTION_SERVICE)
-        cluster.leader()
-    except BaseException:
-        cluster.close()
-        raise
+def auction_cluster(size: int = 1, properties: dict[str, str] | None = None):
+    """A module fixture: ``size`` nodes, each with a Java ``BasicAuctionClusteredService``,
+    once a leader is elected; closed (every process stopped) after the module."""
+    @pytest.fixture(scope="module")
+    def cluster():
+        with LocalCluster(size, properties=properties) as running:
+            for node in running.nodes:
+                running.java_service(node, AUCTION_SERVICE)
+            running.leader()
+            yield running
     return cluster
 
 

@@ -10,23 +10,17 @@ import pytest
 from aeron_cffi.cluster import AuthenticationRejectedError
 from client_support import (  # noqa: F401  (client_driver_dir is a fixture)
     RecordingListener,
+    auction_cluster,
     bid,
     client_driver_dir,
     connect,
     result_of,
-    start_auction_cluster,
 )
 
 AUTHENTICATOR = {"aeron.cluster.authenticator.supplier": "io.aeron.samples.archive.SampleAuthenticatorSupplier"}
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    cluster = start_auction_cluster(1, properties=AUTHENTICATOR)
-    try:
-        yield cluster
-    finally:
-        cluster.close()
+cluster = auction_cluster(1, properties=AUTHENTICATOR)
 
 
 def test_credentials_accepted(cluster, client_driver_dir):

@@ -5,29 +5,20 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from client_support import (  # noqa: F401  (client_driver_dir is a fixture)
     RecordingListener,
+    auction_cluster,
     bid,
     client_driver_dir,
     connect,
     result_of,
-    start_auction_cluster,
-    wait_for,
 )
 
 # Leader heartbeat timeout, election, and the client noticing: generous for a loaded machine.
 FAILOVER_TIMEOUT = 60.0
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    cluster = start_auction_cluster(3)
-    try:
-        yield cluster
-    finally:
-        cluster.close()
+cluster = auction_cluster(3)
 
 
 def test_connect_through_a_follower_is_redirected_to_the_leader(cluster, client_driver_dir):

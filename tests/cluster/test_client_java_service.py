@@ -21,22 +21,16 @@ from client_support import (  # noqa: F401  (client_driver_dir is a fixture)
     BID,
     BidResult,
     RecordingListener,
+    auction_cluster,
     bid,
     client_driver_dir,
     connect,
     result_of,
-    start_auction_cluster,
     wait_for,
 )
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    cluster = start_auction_cluster(1)
-    try:
-        yield cluster
-    finally:
-        cluster.close()
+cluster = auction_cluster(1)
 
 
 def test_auction_as_javas_client_does(cluster, client_driver_dir):
