@@ -7,8 +7,10 @@ from aeron_cffi.cluster import codecs
 from aeron_cffi.cluster.async_connect import AsyncConnect
 from aeron_cffi.cluster.client import AeronCluster
 from aeron_cffi.cluster.client_context import AeronClusterContext
-from aeron_cffi.cluster.codecs import CloseReason, EventCode
+from aeron_cffi.cluster.codecs import CloseReason, ClusterRole, ClusterTimeUnit, EventCode
+from aeron_cffi.cluster.container import ClusteredServiceContainer, ServiceContext
 from aeron_cffi.cluster.egress_adapter import EgressListener
+from aeron_cffi.cluster.service import MOCKED_OFFER, ClientSession, Cluster, ClusteredService
 from aeron_cffi.cluster.errors import (
     AuthenticationRejectedError,
     ClusterClosedError,
@@ -23,7 +25,15 @@ __all__ = [
     "AeronCluster",
     "AeronClusterContext",
     "AsyncConnect",
+    "ClientSession",
     "CloseReason",
+    "Cluster",
+    "ClusterRole",
+    "ClusterTimeUnit",
+    "ClusteredService",
+    "ClusteredServiceContainer",
+    "MOCKED_OFFER",
+    "ServiceContext",
     "EgressListener",
     "EventCode",
     "AuthenticationRejectedError",

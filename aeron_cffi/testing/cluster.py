@@ -295,6 +295,8 @@ class ClusterNode:
         if self._killed:
             _mark_files_stale([self.cluster_dir, self.archive_dir])
             self._killed = False
+        # A killed driver's CnC file would pass for the new one's until it is replaced.
+        shutil.rmtree(self.aeron_dir, ignore_errors=True)
         self._process.launch()
 
     def wait_started(self) -> None:

@@ -27,19 +27,3 @@ def test_single_node_elects_itself_and_clustertool_drives_it(aeron_cluster: Loca
     assert shutdown.ok, shutdown.output
     assert node.wait_exit(60) == 0
     assert service.wait_exit(60) == 0
-
-
-def test_killed_node_restarts_on_its_directories(aeron_cluster: LocalCluster) -> None:
-    node = aeron_cluster.nodes[0]
-    service = aeron_cluster.java_service(node, AUCTION_SERVICE)
-    aeron_cluster.leader()
-    assert node.tool("snapshot").ok
-    node.kill()
-    service.kill()
-    assert not node.running
-
-    node.restart()  # a killed node's mark files would hold it back 10 s; the launcher marks them stale
-    aeron_cluster.java_service(node, AUCTION_SERVICE)
-    assert aeron_cluster.leader() is node
-    recording_log = node.tool("recording-log")
-    assert recording_log.ok and "SNAPSHOT" in recording_log.output.upper(), recording_log.output
