@@ -20,7 +20,7 @@ from aeron_cffi import versions
 from aeron_cffi.async_add import AsyncAdd
 from aeron_cffi.client import Aeron
 from aeron_cffi.cluster import codecs
-from aeron_cffi.cluster.client import AeronCluster, MemberIngress
+from aeron_cffi.cluster.client import FRAGMENT_LIMIT, AeronCluster, MemberIngress
 from aeron_cffi.cluster.client_context import AeronClusterContext, member_ingress_channel, parse_ingress_endpoints
 from aeron_cffi.cluster.codecs import NULL_INT64, EventCode
 from aeron_cffi.cluster.egress_adapter import EgressAdapter
@@ -36,8 +36,6 @@ from aeron_cffi.fragment_assembler import FragmentAssembler
 from aeron_cffi.header import Header
 
 __all__ = ["AsyncConnect"]
-
-FRAGMENT_LIMIT = 10
 
 
 class AsyncConnect:
@@ -157,8 +155,13 @@ class AsyncConnect:
                     break
             else:
                 return
-        elif not self._ingress.publication.is_connected:  # type: ignore[union-attr]
-            return
+        else:
+            leader = self._ingress  # named by a redirect: its publication may still be pending
+            leader.poll()
+            if leader.error is not None:
+                raise leader.error
+            if leader.publication is None or not leader.publication.is_connected:
+                return
         self._proxy = IngressProxy(self._ingress.publication)  # type: ignore[arg-type]
         self._correlation_id = self._aeron.next_correlation_id()
         info = versions.version_info()

@@ -4,7 +4,6 @@ time, never copied into the repository), and round trips of every message."""
 from __future__ import annotations
 
 import enum
-import re
 import struct
 import xml.etree.ElementTree as ElementTree
 import zipfile
