@@ -29,6 +29,8 @@ from aeron_cffi.testing.waiting import wait_until
 # Commands (first byte of a message); anything else is echoed and applied.
 SCHEDULE = b"S"  # + correlation id, delay in ms: schedule a timer
 CANCEL = b"X"  # + correlation id: cancel it
+OFFER = b"O"  # + payload: the service offers the payload to the cluster itself
+KICK = b"K"  # the service closes the sender's session
 TIMER = struct.Struct("<qq")
 CORRELATION = struct.Struct("<q")
 FIRED = b"F"  # egress to every session when a timer fires: + correlation id
@@ -45,6 +47,7 @@ class EchoService(ClusteredService):
         self.applied: list[bytes] = []
         self.fired: list[int] = []
         self.opened: list[int] = []
+        self.own_messages: list[bytes] = []
         self.closed: list[tuple[int, CloseReason]] = []
         self.loaded_from_snapshot = False
         self.sessions_at_start: list[int] = []
@@ -90,6 +93,13 @@ class EchoService(ClusteredService):
             _retry(lambda: self.cluster.schedule_timer(correlation_id, timestamp + delay_ms), self.cluster)
         elif command == CANCEL:
             _retry(lambda: self.cluster.cancel_timer(CORRELATION.unpack(buffer[1:])[0]), self.cluster)
+        elif command == OFFER:
+            _retry(lambda: self.cluster.offer(buffer[1:]) > 0, self.cluster)
+        elif command == KICK:
+            _retry(session.close, self.cluster)
+            return
+        elif session is None:
+            self.own_messages.append(buffer)
         else:
             self.applied.append(buffer)
         if session is not None:

@@ -3,7 +3,7 @@ reading its mark file, and shutdown through ClusterTool."""
 
 from __future__ import annotations
 
-from service_support import Collector, EchoService, await_egress, connect, offer, start_service
+from service_support import KICK, OFFER, Collector, EchoService, await_egress, connect, offer, start_service
 
 from aeron_cffi.cluster import CloseReason, ClusterRole
 from aeron_cffi.testing.cluster import LocalCluster
@@ -24,6 +24,14 @@ def test_thousand_messages_echoed_in_order_including_above_the_mtu(aeron_cluster
                 client.poll_egress()
             await_egress(client, lambda: len(collector.messages) >= len(sent), "1000 echoes")
             assert collector.messages == sent
+            # the service's own message comes back through the log without a session
+            offer(client, OFFER + b"from the service")
+            await_egress(client, lambda: service.own_messages, "the service's own message")
+            assert service.own_messages == [b"from the service"]
+            # the service closes the client's session
+            offer(client, KICK)
+            await_egress(client, lambda: client.is_closed, "the session closed by the service")
+        assert service.closed == [(service.opened[0], CloseReason.SERVICE_ACTION)]
         assert service.applied == sent
         assert container.cluster.role == ClusterRole.LEADER
         assert service.opened and service.errors == []
