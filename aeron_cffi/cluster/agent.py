@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from aeron_cffi.archive import AeronArchive
 from aeron_cffi.client import Aeron
@@ -61,7 +61,7 @@ class ServiceTerminated(Exception):
         self.expected = expected
 
 
-class AgentSettings:
+class AgentSettings(Protocol):
     """What the agent needs from the container's settings (``ServiceContext``)."""
 
     cluster_id: int
@@ -104,8 +104,6 @@ class ClusteredServiceAgent:
 
     def __init__(self, settings: AgentSettings, service: ClusteredService, aeron: Aeron,
                  idle_strategy: IdleStrategy, mark_file: ServiceMarkFile) -> None:
-        if not isinstance(service, ClusteredService):
-            raise TypeError(f"service must be a ClusteredService, not {type(service).__name__}")
         self.settings = settings
         self.service = service
         self.aeron = aeron
@@ -596,8 +594,9 @@ def _checked_length(buffers: Sequence[Any]) -> int:
 def _check_max_length(length: int, max_message_length: int, what: str) -> None:
     limit = max_message_length - codecs.SESSION_HEADER_LENGTH
     if length > limit:
-        raise InvalidArgumentError(f"{what}: message of {length} bytes exceeds the maximum of {limit} "
-                                   f"({max_message_length} less the {codecs.SESSION_HEADER_LENGTH}-byte session header)")
+        raise InvalidArgumentError(
+            f"{what}: message of {length} bytes exceeds the maximum of {limit} "
+            f"({max_message_length} less the {codecs.SESSION_HEADER_LENGTH}-byte session header)")
 
 
 def _check_int64(value: Any, name: str) -> None:
