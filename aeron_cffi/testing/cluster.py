@@ -22,8 +22,9 @@ import shutil
 import subprocess
 import tempfile
 import time
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
+from aeron_cffi.cluster import ClusteredService, ClusteredServiceContainer
 from aeron_cffi.cnc import CncFile
 from aeron_cffi.errors import AeronError
 from aeron_cffi.testing.archive_process import _JAVA_OPTIONS
@@ -385,7 +386,7 @@ class LocalCluster:
     temporary directories; ``close()`` stops them all and deletes everything.
 
     Clients reach it at ``ingress_endpoints`` (``"0=localhost:p0,1=..."``) over
-    ``ingress_channel``. ``properties`` are passed to every node (e.g. to change a
+    ``ingress_channel``; ``python_service`` and ``java_service`` run a node's service. ``properties`` are passed to every node (e.g. to change a
     timeout); ``service_count`` is how many services each node waits for.
     """
 
@@ -405,7 +406,7 @@ class LocalCluster:
                       for i, p in enumerate(member_ports)]
         self.ingress_endpoints = ",".join(f"{n.member_id}={n.ingress_endpoint}" for n in self.nodes)
         self.ingress_channel = "aeron:udp?term-length=256k"
-        self.containers: list[JavaServiceContainer] = []
+        self.containers: list[JavaServiceContainer | ClusteredServiceContainer] = []
 
     def start(self) -> "LocalCluster":
         try:
@@ -435,6 +436,15 @@ class LocalCluster:
                      properties: dict[str, str] | None = None) -> "JavaServiceContainer":
         """Start a ``JavaServiceContainer`` running ``service_class`` on ``node``."""
         container = JavaServiceContainer(node, service_class, service_id=service_id, properties=properties)
+        self.containers.append(container)
+        return container.start()
+
+    def python_service(self, node: ClusterNode, service: ClusteredService,
+                       **settings: Any) -> ClusteredServiceContainer:
+        """Run ``service`` beside ``node`` in a ``ClusteredServiceContainer`` on a thread of
+        its own (``settings`` are ``ServiceContext`` keywords); closed with the cluster."""
+        container = ClusteredServiceContainer(service, cluster_dir=node.cluster_dir, aeron_dir=node.aeron_dir,
+                                              **settings)
         self.containers.append(container)
         return container.start()
 

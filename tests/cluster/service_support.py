@@ -21,8 +21,8 @@ from aeron_cffi.cluster import (
     ClusteredServiceContainer,
     EgressListener,
 )
-from aeron_cffi.image import Image
 from aeron_cffi.fragment_assembler import ImageFragmentAssembler
+from aeron_cffi.image import Image
 from aeron_cffi.testing.cluster import ClusterNode, LocalCluster
 from aeron_cffi.testing.waiting import wait_until
 
@@ -144,15 +144,16 @@ class Collector(EgressListener):
             self.messages.append(data)
 
 
-def start_service(node: ClusterNode, service: ClusteredService, **settings: Any) -> ClusteredServiceContainer:
-    """A container running ``service`` on its own thread beside ``node``."""
-    settings.setdefault("error_handler", getattr(service, "errors", []).append)
-    return ClusteredServiceContainer.launch(service, cluster_dir=node.cluster_dir, aeron_dir=node.aeron_dir,
-                                            **settings)
+def start_service(cluster: LocalCluster, node: ClusterNode, service: EchoService,
+                  **settings: Any) -> ClusteredServiceContainer:
+    """A container running ``service`` on its own thread beside ``node`` (closed with
+    ``cluster``), reporting errors to ``service.errors``."""
+    settings.setdefault("error_handler", service.errors.append)
+    return cluster.python_service(node, service, **settings)
 
 
 def restart_node(cluster: LocalCluster, node: ClusterNode, container: ClusteredServiceContainer,
-                 service: ClusteredService, *, kill: bool) -> ClusteredServiceContainer:
+                 service: EchoService, *, kill: bool) -> ClusteredServiceContainer:
     """Take ``node`` and its service down (SIGKILL, or an orderly SIGTERM after which
     the service sees its consensus module go away), then start both again on the same
     directories; returns the new container running ``service`` once the node leads."""
@@ -164,7 +165,7 @@ def restart_node(cluster: LocalCluster, node: ClusterNode, container: ClusteredS
         assert container.wait_terminated(30), "the service did not notice its consensus module stop"
         container.close()
     node.start()
-    restarted = start_service(node, service)
+    restarted = start_service(cluster, node, service)
     cluster.leader()
     return restarted
 

@@ -13,7 +13,7 @@ from aeron_cffi.testing.waiting import wait_until
 def test_thousand_messages_echoed_in_order_including_above_the_mtu(aeron_cluster: LocalCluster) -> None:
     node = aeron_cluster.nodes[0]
     service = EchoService()
-    with start_service(node, service) as container:
+    with start_service(aeron_cluster, node, service) as container:
         assert aeron_cluster.leader() is node
         collector = Collector()
         with connect(aeron_cluster, node, collector) as client:
@@ -40,7 +40,7 @@ def test_thousand_messages_echoed_in_order_including_above_the_mtu(aeron_cluster
 def test_clustertool_describes_the_python_service_and_shutdown_terminates_it(aeron_cluster: LocalCluster) -> None:
     node = aeron_cluster.nodes[0]
     service = EchoService()
-    with start_service(node, service, service_name="python-echo") as container:
+    with start_service(aeron_cluster, node, service, service_name="python-echo") as container:
         aeron_cluster.leader()
         described = node.tool("describe")
         assert described.ok, described.output
@@ -65,7 +65,7 @@ def test_a_client_that_stops_keepalives_is_closed_with_the_timeout_reason(aeron_
     with LocalCluster(1, ports=aeron_free_port, properties={"aeron.cluster.session.timeout": "2s"}) as cluster:
         node = cluster.nodes[0]
         service = EchoService()
-        with start_service(node, service):
+        with start_service(cluster, node, service):
             cluster.leader()
             collector = Collector()
             with connect(cluster, node, collector) as client:
