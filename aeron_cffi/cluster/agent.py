@@ -52,9 +52,13 @@ _CLOSE_SESSION_ATTEMPTS = 3
 _TERMINATION_ACK_ATTEMPTS = 5
 
 
-class ServiceTerminated(Exception):
+class ServiceTerminated(BaseException):
     """The agent has stopped; ``expected`` is False when it stopped because the
-    consensus module or the driver went away rather than on the module's request."""
+    consensus module or the driver went away rather than on the module's request.
+
+    A ``BaseException`` (as ``KeyboardInterrupt``): raised from ``Cluster.idle_strategy``
+    inside a user's callback, it must reach the container through the user's
+    ``except Exception`` blocks."""
 
     def __init__(self, reason: str, expected: bool) -> None:
         super().__init__(reason)
@@ -361,7 +365,7 @@ class ClusteredServiceAgent:
         self._run_on_terminate()
         try:
             self._ack(self.log_position, NULL_VALUE, attempts=_TERMINATION_ACK_ATTEMPTS)
-        except Exception as exc:  # noqa: BLE001 - the consensus module may already be gone
+        except (Exception, ServiceTerminated) as exc:  # noqa: BLE001 - the consensus module may be gone already
             self.report(exc)
         self._termination_position = NULL_POSITION
         raise ServiceTerminated("the consensus module terminated the service", expected=expected)
