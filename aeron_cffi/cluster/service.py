@@ -41,7 +41,8 @@ class ClusteredService:
 
     def on_start(self, cluster: Cluster, snapshot_image: Image | None) -> None:
         """The service starts; ``snapshot_image`` is the service's part of the latest
-        snapshot (poll it until your own end marker) or None when there is none."""
+        snapshot (poll it until your own end marker; it is closed when ``on_start``
+        returns) or None when there is none."""
 
     def on_session_open(self, session: ClientSession, timestamp: int) -> None:
         """A client session opened."""
