@@ -526,7 +526,8 @@ class ClusteredServiceAgent:
             return OfferResult.NOT_CONNECTED
         _check_max_length(length, publication.max_message_length, "ClientSession.offer")
         header = codecs.session_header_bytes(self.leadership_term_id, session.id, self.cluster_time)
-        return publication.offerv([header, *buffers])
+        # one joined offer: cheaper than a gathered offerv of header and payload (see docs/benchmarks.md)
+        return publication.offer(b"".join((header, *buffers)))
 
     def offer_to_cluster(self, payload: Any) -> int:
         self._check_may_send("Cluster.offer")
