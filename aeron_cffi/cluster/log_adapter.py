@@ -3,7 +3,8 @@
 A bounded controlled poll of the log image up to the commit position (what a quorum
 has appended), ``fragment_limit`` fragments at a time, with messages above the MTU
 reassembled (in C, by ``ImageControlledFragmentAssembler``) before they are decoded.
-Each event goes to the agent with the log position after it.
+Each event goes to the agent with the log position after it; every fragment is
+consumed (the handler returns None: CONTINUE).
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from typing import Protocol
 
 from aeron_cffi.cluster import codecs
 from aeron_cffi.cluster.service_adapter import check_schema
-from aeron_cffi.fragment_assembler import ControlledPollAction, ImageControlledFragmentAssembler
+from aeron_cffi.fragment_assembler import ImageControlledFragmentAssembler
 from aeron_cffi.header import Header
 from aeron_cffi.image import Image
 from aeron_cffi.subscription import Subscription
 
 __all__ = ["BoundedLogAdapter", "LogListener"]
+
+
+_SESSION_MESSAGE = codecs.SESSION_MESSAGE_HEADER.template_id
 
 
 class LogListener(Protocol):
@@ -59,21 +63,20 @@ class BoundedLogAdapter:
         image = self.image
         return image.position >= self.max_log_position or image.is_end_of_stream or image.is_closed
 
-    def _on_message(self, data: bytes, header: Header) -> ControlledPollAction:
-        message_header = codecs.decode_header(data)
-        template_id = message_header.template_id
+    def _on_message(self, data: bytes, header: Header) -> None:
+        # The hot path, a session message, reads the SBE header without building a tuple.
+        block_length, template_id, schema_id, version = codecs.HEADER.unpack_from(data)
         listener = self._listener
-        if template_id == codecs.SESSION_MESSAGE_HEADER.template_id:
-            _, cluster_session_id, timestamp, payload_offset = codecs.decode_session_header(
-                data, 0, message_header.block_length)
+        if template_id == _SESSION_MESSAGE and schema_id == codecs.SCHEMA_ID:
+            _, cluster_session_id, timestamp, payload_offset = codecs.decode_session_header(data, 0, block_length)
             listener.on_session_message(header.position, cluster_session_id, timestamp, data[payload_offset:],
                                         header)
-            return ControlledPollAction.CONTINUE
+            return
+        message_header = codecs.decode_header(data)
         if not self._schema_checked:
             check_schema(message_header, "cluster log")
             self._schema_checked = True
-        body = codecs.HEADER_LENGTH
-        block_length, version, end = message_header.block_length, message_header.version, len(data)
+        body, end = codecs.HEADER_LENGTH, len(data)
         if template_id == codecs.TIMER_EVENT.template_id:
             event = codecs.TIMER_EVENT.decode_body(data, body, block_length, version, end)
             listener.on_timer_event(header.position, event.correlation_id, event.timestamp)
@@ -91,7 +94,6 @@ class BoundedLogAdapter:
                 header.position,
                 codecs.NEW_LEADERSHIP_TERM_EVENT.decode_body(data, body, block_length, version, end))
         # MembershipChangeEvent (dynamic join, removed from Aeron) and anything newer: not for services.
-        return ControlledPollAction.CONTINUE
 
     def leave(self) -> None:
         """Stop following the log: close its subscription."""
