@@ -49,6 +49,8 @@ _RECOVERY_SNAPSHOTS_OFFSET = 32
 _SLOW_TICK_NS = 1_000_000
 _MARK_FILE_UPDATE_MS = 1000
 _CLOSE_SESSION_ATTEMPTS = 3
+_LEADER = codecs.ClusterRole.LEADER
+_session_header = codecs.session_header_bytes
 _TERMINATION_ACK_ATTEMPTS = 5
 
 
@@ -517,15 +519,15 @@ class ClusteredServiceAgent:
         self._check_may_send("ClientSession.offer")
         buffers = list(payload) if gather else [payload]
         length = _checked_length(buffers)
-        if self.role != codecs.ClusterRole.LEADER:
+        if self.role is not _LEADER:
             return MOCKED_OFFER
         if session.id not in self._sessions:
             raise ClusterError(f"client session {session.id} is closed")
-        publication = self._session_publication(session)
+        publication = session._publication or self._session_publication(session)
         if publication is None:
             return OfferResult.NOT_CONNECTED
         _check_max_length(length, publication.max_message_length, "ClientSession.offer")
-        header = codecs.session_header_bytes(self.leadership_term_id, session.id, self.cluster_time)
+        header = _session_header(self.leadership_term_id, session.id, self.cluster_time)
         # one joined offer: cheaper than a gathered offerv of header and payload (see docs/benchmarks.md)
         return publication.offer(b"".join((header, *buffers)))
 
