@@ -273,6 +273,7 @@ class ClusteredServiceContainer:
             self.aeron.close()
         mark_file = getattr(self, "mark_file", None)
         if mark_file is not None:
+            mark_file.signal_terminated()  # not live: the next service with this id may start at once
             mark_file.close()
 
     def __enter__(self) -> "ClusteredServiceContainer":

@@ -19,6 +19,8 @@ import struct
 import time
 import traceback
 
+from aeron_cffi.cluster.errors import ClusterError
+
 __all__ = ["ServiceMarkFile"]
 
 _SCHEMA_ID = 110
@@ -42,7 +44,10 @@ _BODY_AFTER_VERSION = struct.Struct("<iqqqqiiiiiiiii")
 _BODY = 8
 _VERSION_OFFSET = _BODY + 0
 _ACTIVITY_OFFSET = _BODY + 8
+_PID_OFFSET = _BODY + 24
 _MEMBER_ID_OFFSET = _BODY + 56
+#: Java's ClusteredServiceContainer.Configuration.LIVENESS_TIMEOUT_MS: ten missed updates.
+LIVENESS_TIMEOUT_MS = 10_000
 _I32 = struct.Struct("<i")
 _I64 = struct.Struct("<q")
 
@@ -63,6 +68,7 @@ class ServiceMarkFile:
                              f"not {error_buffer_length}")
         self.path = pathlib.Path(directory) / f"cluster-mark-service-{service_id}.dat"
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _check_not_active(self.path)
         length = -(-(HEADER_LENGTH + error_buffer_length) // _PAGE) * _PAGE
         with open(self.path, "a+b") as f:
             f.truncate(0)  # a previous run's header and errors are not ours
@@ -100,7 +106,8 @@ class ServiceMarkFile:
         _I32.pack_into(self._map, _MEMBER_ID_OFFSET, member_id)
 
     def signal_terminated(self) -> None:
-        _I64.pack_into(self._map, _ACTIVITY_OFFSET, _NULL_VALUE)
+        if not self._map.closed:
+            _I64.pack_into(self._map, _ACTIVITY_OFFSET, _NULL_VALUE)
 
     def record_error(self, error: BaseException) -> None:
         """Record ``error`` in the distinct error log (``ClusterTool errors`` prints it);
@@ -132,6 +139,26 @@ class ServiceMarkFile:
         if not self._map.closed:
             self._map.flush()
             self._map.close()
+
+
+def _check_not_active(path: pathlib.Path) -> None:
+    """Refuse a mark file that a live service (Java or Python) updated within the
+    liveness timeout, as Java's ``MarkFile`` does: two services with one id would
+    corrupt the cluster's acks."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(_PID_OFFSET + 8)
+    except FileNotFoundError:
+        return
+    if len(header) < _PID_OFFSET + 8:
+        return
+    version = _I32.unpack_from(header, _VERSION_OFFSET)[0]
+    activity_ms = _I64.unpack_from(header, _ACTIVITY_OFFSET)[0]
+    age_ms = _now_ms() - activity_ms
+    if version > 0 and activity_ms > 0 and age_ms < LIVENESS_TIMEOUT_MS:
+        pid = _I64.unpack_from(header, _PID_OFFSET)[0]
+        raise ClusterError(f"{path} is in use by a live service (pid {pid}, active {age_ms} ms ago); a service "
+                           f"id runs once per cluster directory (or wait {LIVENESS_TIMEOUT_MS} ms after a crash)")
 
 
 def _now_ms() -> int:

@@ -162,6 +162,12 @@ def test_use_after_close(container) -> None:
     container.close()  # twice is fine
 
 
+def test_a_second_service_with_the_same_id_is_refused(container, aeron_driver, tmp_path) -> None:
+    with pytest.raises(ClusterError, match="in use by a live service"):
+        ClusteredServiceContainer(RecordingService(), cluster_dir=tmp_path, aeron_dir=aeron_driver.dir)
+    assert not container.is_terminated
+
+
 def test_settings_and_service_are_checked() -> None:
     with pytest.raises(TypeError, match="ClusteredService"):
         ClusteredServiceContainer(object(), cluster_dir="/tmp/unused")
