@@ -204,6 +204,7 @@ class ClusteredServiceContainer:
         self._check_open()
         if self._thread is not None:
             raise RuntimeError("the container runs on its own thread (start()); do not call do_work()")
+        self.agent.check_thread("ClusteredServiceContainer.do_work")  # refused without harm to the service
         work = self._do_work_guarded()
         if self.failure is not None:
             raise self.failure
@@ -222,7 +223,6 @@ class ClusteredServiceContainer:
                     self._started = True
                     self.agent.on_start()
                     return 1
-                self.agent.check_thread("ClusteredServiceContainer.do_work")
                 return self.agent.do_work()
             except ServiceTerminated as terminated:
                 self.termination = terminated

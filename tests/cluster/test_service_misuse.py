@@ -128,6 +128,8 @@ def test_calls_from_another_thread_are_refused(container) -> None:
     thread.join()
     assert len(raised) == 2
     assert all(isinstance(e, ClusterError) and "service's thread" in str(e) for e in raised)
+    assert not container.is_terminated
+    container.do_work()  # still fine from its own thread
 
 
 def test_a_consensus_module_of_another_schema_version_stops_the_service_naming_both(container, stand_in) -> None:
