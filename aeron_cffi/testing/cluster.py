@@ -145,6 +145,8 @@ class _JavaProcess:
     def launch(self) -> None:
         command = [self._java, *_TEST_JAVA_OPTIONS, *(f"-D{key}={value}" for key, value in self.properties.items()),
                    "-cp", str(aeron_all_jar()), self.main_class]
+        if self._log is not None:  # a killed process's log handle
+            self._log.close()
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL)
