@@ -17,6 +17,7 @@ from aeron_cffi.cluster import (
     ClusterTimeoutError,
     EventCode,
 )
+from aeron_cffi.cluster.codecs import AdminRequestType, AdminResponseCode
 from aeron_cffi.errors import InvalidArgumentError
 from aeron_cffi.testing import free_udp_port
 from client_support import (  # noqa: F401  (client_driver_dir is a fixture)
@@ -137,3 +138,17 @@ def test_session_closed_by_the_cluster_when_keepalives_stop(cluster, client_driv
             client.offer(b"late")
     finally:
         client.close()
+
+
+def test_admin_snapshot_request_is_answered(cluster, client_driver_dir):
+    # The consensus module's default authorisation service allows only backup and
+    # standby requests: an admin snapshot from a client is answered, and refused.
+    listener = RecordingListener()
+    with connect(cluster, client_driver_dir, listener) as client:
+        assert client.send_admin_request_to_take_a_snapshot(4242)
+        response = wait_for(lambda: listener.admin_responses, client, "the admin response")[0]
+        assert response[:4] == (client.cluster_session_id, 4242, AdminRequestType.SNAPSHOT,
+                                AdminResponseCode.UNAUTHORISED_ACCESS)
+        assert response[5] == b""
+        with pytest.raises(TypeError, match="correlation_id must be int"):
+            client.send_admin_request_to_take_a_snapshot("4242")
