@@ -10,7 +10,6 @@ from aeron_cffi.cluster.client_context import AeronClusterContext
 from aeron_cffi.cluster.codecs import CloseReason, ClusterRole, ClusterTimeUnit, EventCode
 from aeron_cffi.cluster.container import ClusteredServiceContainer, ServiceContext
 from aeron_cffi.cluster.egress_adapter import EgressListener
-from aeron_cffi.cluster.service import MOCKED_OFFER, ClientSession, Cluster, ClusteredService
 from aeron_cffi.cluster.errors import (
     AuthenticationRejectedError,
     ClusterClosedError,
@@ -20,6 +19,7 @@ from aeron_cffi.cluster.errors import (
     ConnectRejectedError,
     SchemaMismatchError,
 )
+from aeron_cffi.cluster.service import MOCKED_OFFER, ClientSession, Cluster, ClusteredService
 
 __all__ = [
     "AeronCluster",

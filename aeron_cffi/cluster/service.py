@@ -11,7 +11,6 @@ too, and raise ``ClusterError`` otherwise, as they do from ``on_start``,
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING, Any, Sequence
 
 from aeron_cffi.cluster.codecs import CloseReason, ClusterRole, ClusterTimeUnit
@@ -42,7 +41,8 @@ class ClusteredService:
 
     def on_start(self, cluster: Cluster, snapshot_image: Image | None) -> None:
         """The service starts; ``snapshot_image`` is the service's part of the latest
-        snapshot (poll it until your own end marker) or None when there is none."""
+        snapshot (poll it until your own end marker; it is closed when ``on_start``
+        returns) or None when there is none."""
 
     def on_session_open(self, session: ClientSession, timestamp: int) -> None:
         """A client session opened."""
@@ -196,12 +196,3 @@ class Cluster:
         """Append a message from the service itself to the log (through the consensus
         module): it comes back to ``on_session_message`` with no session, on every node."""
         return self._agent.offer_to_cluster(buffer)
-
-
-class ServiceState(enum.Enum):
-    """Where a container's agent is in its life."""
-
-    INIT = "init"
-    ACTIVE = "active"
-    TERMINATED = "terminated"
-    CLOSED = "closed"

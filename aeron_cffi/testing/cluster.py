@@ -22,8 +22,9 @@ import shutil
 import subprocess
 import tempfile
 import time
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
+from aeron_cffi.cluster import ClusteredService, ClusteredServiceContainer
 from aeron_cffi.cnc import CncFile
 from aeron_cffi.errors import AeronError
 from aeron_cffi.testing.archive_process import _JAVA_OPTIONS
@@ -194,6 +195,42 @@ def _mark_files_stale(directories: Iterable[pathlib.Path]) -> None:
                     f.write(zero)
 
 
+class _JavaComponent:
+    """A cluster component running in a ``_JavaProcess`` of its own."""
+
+    _process: _JavaProcess
+    _startup_timeout: float
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    @property
+    def running(self) -> bool:
+        return self._process.running
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode
+
+    def log_tail(self, lines: int = 40) -> str:
+        return self._process.log_tail(lines)
+
+    def wait_exit(self, timeout: float = 30.0) -> int:
+        """The exit status once the process ends by itself (after a ClusterTool shutdown)."""
+        return self._process.wait(timeout)
+
+    def _wait(self, condition: Callable[[], bool], what: str) -> None:
+        """Until ``condition()``; ``ClusterStartError`` if the process exits or the
+        start-up timeout passes first."""
+        deadline = time.monotonic() + self._startup_timeout
+        while not condition():
+            self._process.check_alive(what)
+            if time.monotonic() > deadline:
+                raise ClusterStartError(f"{what}: not ready after {self._startup_timeout}s:\n{self.log_tail()}")
+            time.sleep(0.05)
+
+
 @dataclasses.dataclass(frozen=True)
 class _MemberPorts:
     ingress: int
@@ -211,7 +248,7 @@ class _MemberPorts:
         return ",".join([str(member_id), *(f"localhost:{getattr(self, f.name)}" for f in dataclasses.fields(self))])
 
 
-class ClusterNode:
+class ClusterNode(_JavaComponent):
     """One cluster member: ``ClusteredMediaDriver`` with its Aeron, archive and cluster
     directories under ``root`` and ``shm_root``.
 
@@ -264,21 +301,6 @@ class ClusterNode:
     def properties(self) -> dict[str, str]:
         return self._process.properties
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
-
-    @property
-    def running(self) -> bool:
-        return self._process.running
-
-    @property
-    def returncode(self) -> int | None:
-        return self._process.returncode
-
-    def log_tail(self, lines: int = 40) -> str:
-        return self._process.log_tail(lines)
-
     def start(self) -> "ClusterNode":
         self.launch()
         try:
@@ -302,8 +324,8 @@ class ClusterNode:
     def wait_started(self) -> None:
         """Return once the consensus module is up (``ClusterStartError`` if the process
         exits or the start-up timeout passes)."""
-        self._wait(lambda: self.counter(_CONSENSUS_MODULE_STATE_TYPE_ID) is not None, "consensus module",
-                   self._startup_timeout)
+        self._wait(lambda: self.counter(_CONSENSUS_MODULE_STATE_TYPE_ID) is not None,
+                   f"cluster node {self.member_id}")
 
     def counter(self, type_id: int) -> int | None:
         """The value of this node's first counter of ``type_id`` (None if there is none,
@@ -333,14 +355,6 @@ class ClusterNode:
                 and self.counter(_ELECTION_STATE_TYPE_ID) == _ELECTION_CLOSED
                 and self.counter(_CONSENSUS_MODULE_STATE_TYPE_ID) == _CONSENSUS_MODULE_ACTIVE)
 
-    def _wait(self, condition, what: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            self._process.check_alive(f"cluster node {self.member_id}")
-            if time.monotonic() > deadline:
-                raise ClusterStartError(f"node {self.member_id}: no {what} after {timeout}s:\n{self.log_tail()}")
-            time.sleep(0.05)
-
     def tool(self, command: str, *args: str, timeout: float = 60.0) -> ClusterToolResult:
         """``ClusterTool`` on this node's cluster directory."""
         return cluster_tool(self.cluster_dir, command, *args, timeout=timeout)
@@ -354,10 +368,6 @@ class ClusterNode:
     def stop(self, timeout: float = 20.0) -> None:
         """An orderly stop (SIGTERM), keeping the directories."""
         self._process.stop(timeout)
-
-    def wait_exit(self, timeout: float = 30.0) -> int:
-        """The exit status once the node ends by itself (after a ClusterTool shutdown)."""
-        return self._process.wait(timeout)
 
     def restart(self) -> "ClusterNode":
         """Stop (if still running) and start again on the same directories."""
@@ -376,7 +386,7 @@ class LocalCluster:
     temporary directories; ``close()`` stops them all and deletes everything.
 
     Clients reach it at ``ingress_endpoints`` (``"0=localhost:p0,1=..."``) over
-    ``ingress_channel``. ``properties`` are passed to every node (e.g. to change a
+    ``ingress_channel``; ``python_service`` and ``java_service`` run a node's service. ``properties`` are passed to every node (e.g. to change a
     timeout); ``service_count`` is how many services each node waits for.
     """
 
@@ -396,7 +406,7 @@ class LocalCluster:
                       for i, p in enumerate(member_ports)]
         self.ingress_endpoints = ",".join(f"{n.member_id}={n.ingress_endpoint}" for n in self.nodes)
         self.ingress_channel = "aeron:udp?term-length=256k"
-        self.containers: list[JavaServiceContainer] = []
+        self.containers: list[JavaServiceContainer | ClusteredServiceContainer] = []
 
     def start(self) -> "LocalCluster":
         try:
@@ -429,6 +439,15 @@ class LocalCluster:
         self.containers.append(container)
         return container.start()
 
+    def python_service(self, node: ClusterNode, service: ClusteredService,
+                       **settings: Any) -> ClusteredServiceContainer:
+        """Run ``service`` beside ``node`` in a ``ClusteredServiceContainer`` on a thread of
+        its own (``settings`` are ``ServiceContext`` keywords); closed with the cluster."""
+        container = ClusteredServiceContainer(service, cluster_dir=node.cluster_dir, aeron_dir=node.aeron_dir,
+                                              **settings)
+        self.containers.append(container)
+        return container.start()
+
     def close(self) -> None:
         for container in self.containers:
             container.close()
@@ -444,7 +463,7 @@ class LocalCluster:
         self.close()
 
 
-class JavaServiceContainer:
+class JavaServiceContainer(_JavaComponent):
     """``io.aeron.cluster.service.ClusteredServiceContainer`` running ``service_class``
     (e.g. ``io.aeron.samples.cluster.tutorial.BasicAuctionClusteredService``) as
     service ``service_id`` of ``node``. ``start()`` returns once its mark file is
@@ -467,27 +486,11 @@ class JavaServiceContainer:
         self._process = _JavaProcess(_CONTAINER_CLASS, properties,
                                      node.root / f"service-{service_id}.log", java)
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
-
-    @property
-    def running(self) -> bool:
-        return self._process.running
-
-    @property
-    def returncode(self) -> int | None:
-        return self._process.returncode
-
-    def log_tail(self, lines: int = 40) -> str:
-        return self._process.log_tail(lines)
-
     def start(self) -> "JavaServiceContainer":
         mark_file = self.node.cluster_dir / f"cluster-mark-service-{self.service_id}.dat"
         launched_ms = time.time() * 1000
 
         def ready() -> bool:
-            self._process.check_alive(f"service container {self.service_id}")
             try:
                 with open(mark_file, "rb") as f:
                     f.seek(_MARK_FILE_ACTIVITY_OFFSET)
@@ -496,13 +499,8 @@ class JavaServiceContainer:
                 return False
 
         self._process.launch()
-        deadline = time.monotonic() + self._startup_timeout
         try:
-            while not ready():
-                if time.monotonic() > deadline:
-                    raise ClusterStartError(f"service container not ready after {self._startup_timeout}s:\n"
-                                            f"{self.log_tail()}")
-                time.sleep(0.05)
+            self._wait(ready, f"service container {self.service_id}")
         except BaseException:
             self.close()
             raise
@@ -510,9 +508,6 @@ class JavaServiceContainer:
 
     def kill(self) -> None:
         self._process.kill()
-
-    def wait_exit(self, timeout: float = 30.0) -> int:
-        return self._process.wait(timeout)
 
     def close(self) -> None:
         self._process.stop()

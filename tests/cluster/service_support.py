@@ -21,14 +21,16 @@ from aeron_cffi.cluster import (
     ClusteredServiceContainer,
     EgressListener,
 )
-from aeron_cffi.image import Image
 from aeron_cffi.fragment_assembler import ImageFragmentAssembler
+from aeron_cffi.image import Image
 from aeron_cffi.testing.cluster import ClusterNode, LocalCluster
 from aeron_cffi.testing.waiting import wait_until
 
 # Commands (first byte of a message); anything else is echoed and applied.
 SCHEDULE = b"S"  # + correlation id, delay in ms: schedule a timer
 CANCEL = b"X"  # + correlation id: cancel it
+OFFER = b"O"  # + payload: the service offers the payload to the cluster itself
+KICK = b"K"  # the service closes the sender's session
 TIMER = struct.Struct("<qq")
 CORRELATION = struct.Struct("<q")
 FIRED = b"F"  # egress to every session when a timer fires: + correlation id
@@ -45,6 +47,7 @@ class EchoService(ClusteredService):
         self.applied: list[bytes] = []
         self.fired: list[int] = []
         self.opened: list[int] = []
+        self.own_messages: list[bytes] = []
         self.closed: list[tuple[int, CloseReason]] = []
         self.loaded_from_snapshot = False
         self.sessions_at_start: list[int] = []
@@ -90,6 +93,13 @@ class EchoService(ClusteredService):
             _retry(lambda: self.cluster.schedule_timer(correlation_id, timestamp + delay_ms), self.cluster)
         elif command == CANCEL:
             _retry(lambda: self.cluster.cancel_timer(CORRELATION.unpack(buffer[1:])[0]), self.cluster)
+        elif command == OFFER:
+            _retry(lambda: self.cluster.offer(buffer[1:]) > 0, self.cluster)
+        elif command == KICK:
+            _retry(session.close, self.cluster)
+            return
+        elif session is None:
+            self.own_messages.append(buffer)
         else:
             self.applied.append(buffer)
         if session is not None:
@@ -134,15 +144,16 @@ class Collector(EgressListener):
             self.messages.append(data)
 
 
-def start_service(node: ClusterNode, service: ClusteredService, **settings: Any) -> ClusteredServiceContainer:
-    """A container running ``service`` on its own thread beside ``node``."""
-    settings.setdefault("error_handler", getattr(service, "errors", []).append)
-    return ClusteredServiceContainer.launch(service, cluster_dir=node.cluster_dir, aeron_dir=node.aeron_dir,
-                                            **settings)
+def start_service(cluster: LocalCluster, node: ClusterNode, service: EchoService,
+                  **settings: Any) -> ClusteredServiceContainer:
+    """A container running ``service`` on its own thread beside ``node`` (closed with
+    ``cluster``), reporting errors to ``service.errors``."""
+    settings.setdefault("error_handler", service.errors.append)
+    return cluster.python_service(node, service, **settings)
 
 
 def restart_node(cluster: LocalCluster, node: ClusterNode, container: ClusteredServiceContainer,
-                 service: ClusteredService, *, kill: bool) -> ClusteredServiceContainer:
+                 service: EchoService, *, kill: bool) -> ClusteredServiceContainer:
     """Take ``node`` and its service down (SIGKILL, or an orderly SIGTERM after which
     the service sees its consensus module go away), then start both again on the same
     directories; returns the new container running ``service`` once the node leads."""
@@ -154,7 +165,7 @@ def restart_node(cluster: LocalCluster, node: ClusterNode, container: ClusteredS
         assert container.wait_terminated(30), "the service did not notice its consensus module stop"
         container.close()
     node.start()
-    restarted = start_service(node, service)
+    restarted = start_service(cluster, node, service)
     cluster.leader()
     return restarted
 

@@ -3,16 +3,17 @@ reading its mark file, and shutdown through ClusterTool."""
 
 from __future__ import annotations
 
-from service_support import Collector, EchoService, await_egress, connect, offer, start_service
+from service_support import KICK, OFFER, Collector, EchoService, await_egress, connect, offer, start_service
 
-from aeron_cffi.cluster import ClusterRole
+from aeron_cffi.cluster import CloseReason, ClusterRole
 from aeron_cffi.testing.cluster import LocalCluster
+from aeron_cffi.testing.waiting import wait_until
 
 
 def test_thousand_messages_echoed_in_order_including_above_the_mtu(aeron_cluster: LocalCluster) -> None:
     node = aeron_cluster.nodes[0]
     service = EchoService()
-    with start_service(node, service) as container:
+    with start_service(aeron_cluster, node, service) as container:
         assert aeron_cluster.leader() is node
         collector = Collector()
         with connect(aeron_cluster, node, collector) as client:
@@ -23,6 +24,14 @@ def test_thousand_messages_echoed_in_order_including_above_the_mtu(aeron_cluster
                 client.poll_egress()
             await_egress(client, lambda: len(collector.messages) >= len(sent), "1000 echoes")
             assert collector.messages == sent
+            # the service's own message comes back through the log without a session
+            offer(client, OFFER + b"from the service")
+            await_egress(client, lambda: service.own_messages, "the service's own message")
+            assert service.own_messages == [b"from the service"]
+            # the service closes the client's session
+            offer(client, KICK)
+            await_egress(client, lambda: client.is_closed, "the session closed by the service")
+        assert service.closed == [(service.opened[0], CloseReason.SERVICE_ACTION)]
         assert service.applied == sent
         assert container.cluster.role == ClusterRole.LEADER
         assert service.opened and service.errors == []
@@ -31,7 +40,7 @@ def test_thousand_messages_echoed_in_order_including_above_the_mtu(aeron_cluster
 def test_clustertool_describes_the_python_service_and_shutdown_terminates_it(aeron_cluster: LocalCluster) -> None:
     node = aeron_cluster.nodes[0]
     service = EchoService()
-    with start_service(node, service, service_name="python-echo") as container:
+    with start_service(aeron_cluster, node, service, service_name="python-echo") as container:
         aeron_cluster.leader()
         described = node.tool("describe")
         assert described.ok, described.output
@@ -50,3 +59,18 @@ def test_clustertool_describes_the_python_service_and_shutdown_terminates_it(aer
         assert container.termination is not None and container.termination.expected
         assert container.failure is None
         assert node.wait_exit(60) == 0
+
+
+def test_a_client_that_stops_keepalives_is_closed_with_the_timeout_reason(aeron_free_port) -> None:
+    with LocalCluster(1, ports=aeron_free_port, properties={"aeron.cluster.session.timeout": "2s"}) as cluster:
+        node = cluster.nodes[0]
+        service = EchoService()
+        with start_service(cluster, node, service):
+            cluster.leader()
+            collector = Collector()
+            with connect(cluster, node, collector) as client:
+                offer(client, b"hello")
+                await_egress(client, lambda: collector.messages == [b"hello"], "the echo")
+                # no keepalive, no message: the consensus module times the session out
+                wait_until(lambda: service.closed, "the session to time out")
+                assert service.closed == [(client.cluster_session_id, CloseReason.TIMEOUT)]

@@ -169,3 +169,15 @@ def test_settings_and_service_are_checked() -> None:
         ClusteredServiceContainer(ClusteredService(), cluster_dir="/tmp/unused", service_id="0")
     with pytest.raises(ValueError, match="service_id"):
         ClusteredServiceContainer(ClusteredService(), cluster_dir="/tmp/unused", service_id=200)
+
+
+@pytest.mark.parametrize("aeron_driver", ["process"], indirect=True)
+def test_the_service_terminates_when_its_driver_dies(aeron_driver, stand_in, tmp_path) -> None:
+    service = RecordingService()
+    with ClusteredServiceContainer(service, cluster_dir=tmp_path, aeron_dir=aeron_driver.dir,
+                                   driver_timeout_ms=1000) as container:
+        container.do_work()
+        aeron_driver.handle.process.kill()  # as kill -9 of a node takes its driver with it
+        wait_until(lambda: container.is_terminated, "the service to notice", work=container.do_work)
+        assert not container.termination.expected and "driver" in str(container.termination)
+        assert service.terminated == 1
