@@ -97,8 +97,8 @@ class AeronCluster:
     SESSION_HEADER_LENGTH = SESSION_HEADER_LENGTH
 
     def __init__(self, context: AeronClusterContext, aeron: Aeron, owns_aeron: bool, publication: PublicationBase,
-                 subscription: Subscription, egress_image: Image, cluster_session_id: int, leadership_term_id: int, leader_member_id: int,
-                 leader_heartbeat_timeout_ns: int | None) -> None:
+                 subscription: Subscription, egress_image: Image, cluster_session_id: int, leadership_term_id: int,
+                 leader_member_id: int, leader_heartbeat_timeout_ns: int | None) -> None:
         """Made by ``AsyncConnect`` once the cluster accepted the session."""
         self._context = context
         self._aeron = aeron
