@@ -25,7 +25,8 @@ __all__ = ["ExitCode", "main"]
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
-        prog="aeron-cffi", description="Tools for people who run Aeron: a media driver, its stats, archive operations.",
+        prog="aeron-cffi",
+        description="Tools for people who run Aeron: a media driver, its stats, archive operations, cluster nodes.",
         epilog="exit status: " + ", ".join(f"{code.value} {code.name.lower()}" for code in ExitCode))
     subparsers = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (driver, stats, archive, cluster):

@@ -234,7 +234,7 @@ class AsyncConnect:
         if heartbeat_timeout_ns == NULL_INT64:
             heartbeat_timeout_ns = None
         cluster = AeronCluster(
-            self.context, self._aeron, self._owns_aeron, leader.publication, self._subscription,  # type: ignore[union-attr]
+            self.context, self._aeron, self._owns_aeron, leader.publication, self._subscription,  # type: ignore
             image, ok.cluster_session_id, ok.leadership_term_id, ok.leader_member_id, heartbeat_timeout_ns)
         for member in self._members.values():
             if member is not leader:

@@ -97,8 +97,8 @@ class AeronCluster:
     SESSION_HEADER_LENGTH = SESSION_HEADER_LENGTH
 
     def __init__(self, context: AeronClusterContext, aeron: Aeron, owns_aeron: bool, publication: PublicationBase,
-                 subscription: Subscription, egress_image: Image, cluster_session_id: int, leadership_term_id: int, leader_member_id: int,
-                 leader_heartbeat_timeout_ns: int | None) -> None:
+                 subscription: Subscription, egress_image: Image, cluster_session_id: int, leadership_term_id: int,
+                 leader_member_id: int, leader_heartbeat_timeout_ns: int | None) -> None:
         """Made by ``AsyncConnect`` once the cluster accepted the session."""
         self._context = context
         self._aeron = aeron
@@ -235,7 +235,16 @@ class AeronCluster:
         (up to three tries)."""
         return self._send_with_retries(self._proxy.send_keep_alive)
 
-    def _send_with_retries(self, send: Any) -> bool:
+    def send_admin_request_to_take_a_snapshot(self, correlation_id: int) -> bool:
+        """Ask the cluster to take a snapshot; the answer comes to the listener's
+        ``on_admin_response`` with ``correlation_id`` (the consensus module's authorisation
+        service decides: by default it refuses, ``UNAUTHORISED_ACCESS``). True if sent."""
+        if not isinstance(correlation_id, int) or isinstance(correlation_id, bool):
+            raise TypeError(f"correlation_id must be int, not {type(correlation_id).__name__}")
+        return self._send_with_retries(self._proxy.send_admin_request, correlation_id,
+                                       codecs.AdminRequestType.SNAPSHOT)
+
+    def _send_with_retries(self, send: Any, *request: Any) -> bool:
         self._check_open()
         idle = self._context.idle_strategy
         idle.reset()
@@ -243,7 +252,7 @@ class AeronCluster:
             if self._state is not _State.CONNECTED and self._state is not _State.AWAIT_NEW_LEADER_CONNECTION:
                 return False
             try:
-                result = send(self._leadership_term_id, self._cluster_session_id)
+                result = send(self._leadership_term_id, self._cluster_session_id, *request)
             except PublicationClosedError:
                 self._on_disconnected()
                 return False

@@ -317,7 +317,8 @@ class MessageCodec(Generic[M]):
                     raise TypeError(f"{self.name}.{_snake(spec.name)} must be bytes-like, not {type(value).__name__}")
                 data = bytes(value)
             if len(data) > _MAX_VAR_LENGTH:
-                raise ClusterCodecError(f"{self.name}.{_snake(spec.name)} is {len(data)} bytes, above {_MAX_VAR_LENGTH}")
+                raise ClusterCodecError(
+                    f"{self.name}.{_snake(spec.name)} is {len(data)} bytes, above {_MAX_VAR_LENGTH}")
             values.append(data)
         return values
 
@@ -367,7 +368,8 @@ class MessageCodec(Generic[M]):
                 f"{self.name}: expected schemaId={SCHEMA_ID} version={SCHEMA_VERSION}, "
                 f"got schemaId={schema_id} version={version}")
         if template_id != self.template_id:
-            raise ClusterCodecError(f"expected {self.name} (templateId={self.template_id}), got templateId={template_id}")
+            raise ClusterCodecError(
+                f"expected {self.name} (templateId={self.template_id}), got templateId={template_id}")
         return self.decode_body(buffer, offset + HEADER_LENGTH, block_length, version, end)
 
     def decode_body(self, buffer: Any, offset: int, block_length: int, version: int, end: int) -> M:

@@ -63,6 +63,11 @@ class IngressProxy:
         return self.publication.offer(codecs.SESSION_KEEP_ALIVE.encode(
             codecs.SessionKeepAlive(leadership_term_id, cluster_session_id)))
 
+    def send_admin_request(self, leadership_term_id: int, cluster_session_id: int, correlation_id: int,
+                           request_type: codecs.AdminRequestType) -> int:
+        return self.publication.offer(codecs.ADMIN_REQUEST.encode(
+            codecs.AdminRequest(leadership_term_id, cluster_session_id, correlation_id, request_type, b"")))
+
     def send_close_request(self, leadership_term_id: int, cluster_session_id: int) -> int:
         return self.publication.offer(codecs.SESSION_CLOSE_REQUEST.encode(
             codecs.SessionCloseRequest(leadership_term_id, cluster_session_id)))

@@ -18,6 +18,7 @@ from typing import Any, Callable
 import pytest
 
 from aeron_cffi.cluster import AeronCluster, EgressListener, EventCode
+from aeron_cffi.cluster.codecs import AdminRequestType, AdminResponseCode
 from aeron_cffi.driver_process import DriverProcess
 from aeron_cffi.testing.cluster import LocalCluster
 
@@ -50,6 +51,7 @@ class RecordingListener(EgressListener):
         self.session_ids: list[int] = []
         self.session_events: list[tuple[int, int, int, int, EventCode, str]] = []
         self.new_leaders: list[tuple[int, int, int, str]] = []
+        self.admin_responses: list[tuple[int, int, AdminRequestType, AdminResponseCode, str, bytes]] = []
 
     def on_message(self, cluster_session_id, timestamp, buffer, header) -> None:
         assert len(buffer) == BID_RESULT.size
@@ -64,6 +66,11 @@ class RecordingListener(EgressListener):
 
     def on_new_leader(self, cluster_session_id, leadership_term_id, leader_member_id, ingress_endpoints) -> None:
         self.new_leaders.append((cluster_session_id, leadership_term_id, leader_member_id, ingress_endpoints))
+
+    def on_admin_response(self, cluster_session_id, correlation_id, request_type, response_code, message,
+                          payload) -> None:
+        self.admin_responses.append((cluster_session_id, correlation_id, request_type, response_code, message,
+                                     payload))
 
 
 @pytest.fixture(scope="session")

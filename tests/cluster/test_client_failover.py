@@ -34,7 +34,9 @@ def test_connect_through_a_follower_is_redirected_to_the_leader(cluster, client_
 
 def test_failover_when_the_leader_is_killed(cluster, client_driver_dir):
     listener = RecordingListener()
-    with connect(cluster, client_driver_dir, listener) as client:
+    # Waiting for the new leader is bounded by new_leader_timeout_ns (default: twice the
+    # leader heartbeat timeout); a loaded machine may elect more slowly than that.
+    with connect(cluster, client_driver_dir, listener, new_leader_timeout_ns=int(FAILOVER_TIMEOUT * 1e9)) as client:
         old_leader = cluster.leader()
         assert client.leader_member_id == old_leader.member_id
         price = 1 << 40
