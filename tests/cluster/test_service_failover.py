@@ -24,9 +24,11 @@ def test_leader_killed_mid_stream_client_fails_over_and_nothing_acknowledged_is_
     containers = {node.member_id: start_service(cluster, node, services[node.member_id]) for node in cluster.nodes}
     leader = cluster.leader()
     collector = Collector()
-    # the client's own C driver: it outlives the node that is killed
+    # the client's own C driver: it outlives the node that is killed; and it waits for the
+    # new leader as long as the test does (an election on a loaded machine can be slow)
     with AeronCluster.connect(ingress_endpoints=cluster.ingress_endpoints, ingress_channel=cluster.ingress_channel,
-                              aeron_directory_name=str(aeron_driver.dir), egress_listener=collector) as client:
+                              aeron_directory_name=str(aeron_driver.dir), egress_listener=collector,
+                              new_leader_timeout_ns=60_000_000_000) as client:
         for i in range(MESSAGES):
             if i == KILL_AT:
                 wait_until(lambda: len(collector.messages) >= KILL_AT // 2, "echoes before the kill",
