@@ -113,7 +113,10 @@ class ClientSession:
         return self._agent.offer_to_session(self, buffers, gather=True)
 
     def close(self) -> bool:
-        """Ask the consensus module to close this session (``Cluster.close_client_session``)."""
+        """Ask the consensus module to close this session (``Cluster.close_client_session``);
+        False, and nothing sent, once the session has closed."""
+        if self._agent.get_client_session(self.id) is not self:
+            return False
         return self._agent.close_client_session(self.id)
 
     def __repr__(self) -> str:
