@@ -158,13 +158,18 @@ _define("session", "_session")
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """A failed test's report also shows what its drivers and archives reported."""
+    """A failed test's report also shows what its drivers, archives and cluster nodes reported."""
     report = yield
     if report.failed:
         for name in ("aeron_testbed", "aeron_testbed_session"):
             bed = getattr(item, "funcargs", {}).get(name)
             if bed is not None:
                 report.sections += list(bed.diagnostics().items())
+        for name in ("aeron_cluster", "aeron_cluster_three"):
+            cluster = getattr(item, "funcargs", {}).get(name)
+            if cluster is not None:
+                report.sections += [(f"aeron cluster node {node.member_id} log", node.log_tail())
+                                    for node in cluster.nodes]
     return report
 
 
