@@ -168,8 +168,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         for name in ("aeron_cluster", "aeron_cluster_three"):
             cluster = getattr(item, "funcargs", {}).get(name)
             if cluster is not None:
-                report.sections += [(f"aeron cluster node {node.member_id} log", node.log_tail())
-                                    for node in cluster.nodes]
+                report.sections += [(f"aeron cluster node {node.member_id} log", tail)
+                                    for node in cluster.nodes if (tail := node.log_tail()).strip()]
     return report
 
 
