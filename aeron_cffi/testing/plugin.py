@@ -16,6 +16,9 @@ plain name is per test, ``<name>_session`` is shared by the whole session.
 * ``aeron_archive``: an ``AeronArchive`` connected to ``aeron_java_archive``.
 * ``aeron_free_port``: a callable returning a free localhost UDP port, never the same
   one twice in a session.
+* ``aeron_cluster`` / ``aeron_cluster_three``: a started ``LocalCluster`` of one or
+  three ``ClusteredMediaDriver`` nodes (``aeron_cffi.testing.cluster``), each waiting
+  for one service; per test.
 
 The Java archive needs ``java`` and the ``io.aeron:aeron-all`` jar of the compiled-in
 Aeron version (``AERON_ALL_JAR``, or Maven's local repository, fetched with ``mvn``).
@@ -33,6 +36,7 @@ from typing import Any
 
 import pytest
 
+from aeron_cffi.testing.cluster import LocalCluster
 from aeron_cffi.testing.ports import PortAllocator
 from aeron_cffi.testing.testbed import DRIVER_KINDS, AeronTestbed
 
@@ -154,13 +158,18 @@ _define("session", "_session")
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """A failed test's report also shows what its drivers and archives reported."""
+    """A failed test's report also shows what its drivers, archives and cluster nodes reported."""
     report = yield
     if report.failed:
         for name in ("aeron_testbed", "aeron_testbed_session"):
             bed = getattr(item, "funcargs", {}).get(name)
             if bed is not None:
                 report.sections += list(bed.diagnostics().items())
+        for name in ("aeron_cluster", "aeron_cluster_three"):
+            cluster = getattr(item, "funcargs", {}).get(name)
+            if cluster is not None:
+                report.sections += [(f"aeron cluster node {node.member_id} log", tail)
+                                    for node in cluster.nodes if (tail := node.log_tail()).strip()]
     return report
 
 
@@ -168,3 +177,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def aeron_free_port() -> PortAllocator:
     """``aeron_free_port()``: a free localhost UDP port, distinct within the session."""
     return PortAllocator()
+
+
+def _cluster(request: pytest.FixtureRequest, ports: PortAllocator, size: int):
+    config = request.config
+    cluster = LocalCluster(size, ports=ports, tmp_root=_option(config, "aeron_tmp_root"),
+                           shm_root=_option(config, "aeron_shm_root"))
+    request.addfinalizer(cluster.close)
+    return cluster.start()
+
+
+@pytest.fixture
+def aeron_cluster(request: pytest.FixtureRequest, aeron_free_port: PortAllocator) -> LocalCluster:
+    """A one-node ``LocalCluster``, started; its consensus module waits for a service."""
+    return _cluster(request, aeron_free_port, 1)
+
+
+@pytest.fixture
+def aeron_cluster_three(request: pytest.FixtureRequest, aeron_free_port: PortAllocator) -> LocalCluster:
+    """A three-node ``LocalCluster``, started; each consensus module waits for a service."""
+    return _cluster(request, aeron_free_port, 3)
