@@ -152,3 +152,20 @@ def test_admin_snapshot_request_is_answered(cluster, client_driver_dir):
         assert response[5] == b""
         with pytest.raises(TypeError, match="correlation_id must be int"):
             client.send_admin_request_to_take_a_snapshot("4242")
+
+
+def test_close_from_inside_the_listener(cluster, client_driver_dir):
+    # The listener may close the client it is called from: the poll in flight finishes,
+    # then everything is released, and later calls raise instead of touching freed memory.
+    class ClosingListener(RecordingListener):
+        def on_message(self, cluster_session_id, timestamp, buffer, header) -> None:
+            super().on_message(cluster_session_id, timestamp, buffer, header)
+            client.close()
+
+    listener = ClosingListener()
+    client = connect(cluster, client_driver_dir, listener)
+    correlation_id = bid(client, 70, 1 << 58)
+    wait_for(lambda: client.is_closed or (client.poll_egress() < 0), None, "the listener to close the client")
+    assert [r.correlation_id for r in listener.results] == [correlation_id]
+    with pytest.raises(ClusterClosedError):
+        client.poll_egress()
