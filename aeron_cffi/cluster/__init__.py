@@ -9,7 +9,7 @@ from aeron_cffi.cluster.client import AeronCluster
 from aeron_cffi.cluster.client_context import AeronClusterContext
 from aeron_cffi.cluster.codecs import CloseReason, ClusterRole, ClusterTimeUnit, EventCode
 from aeron_cffi.cluster.container import ClusteredServiceContainer, ServiceContext
-from aeron_cffi.cluster.egress_adapter import EgressListener
+from aeron_cffi.cluster.egress_adapter import ControlledEgressListener, EgressListener
 from aeron_cffi.cluster.errors import (
     AuthenticationRejectedError,
     ClusterClosedError,
@@ -26,6 +26,7 @@ __all__ = [
     "AeronClusterContext",
     "AsyncConnect",
     "ClientSession",
+    "ControlledEgressListener",
     "CloseReason",
     "Cluster",
     "ClusterRole",

@@ -35,11 +35,11 @@ from aeron_cffi.cluster.client_context import (
     parse_ingress_endpoints,
 )
 from aeron_cffi.cluster.codecs import SESSION_HEADER_LENGTH, EventCode
-from aeron_cffi.cluster.egress_adapter import EgressAdapter, EgressListener
+from aeron_cffi.cluster.egress_adapter import ControlledEgressListener, EgressAdapter, EgressListener
 from aeron_cffi.cluster.errors import ClusterClosedError, ClusterError
 from aeron_cffi.cluster.ingress_proxy import IngressProxy
 from aeron_cffi.errors import AeronError, MaxPositionExceededError, OfferResult, PublicationClosedError
-from aeron_cffi.fragment_assembler import FragmentAssembler
+from aeron_cffi.fragment_assembler import ControlledFragmentAssembler, FragmentAssembler
 from aeron_cffi.header import Header
 
 if TYPE_CHECKING:
@@ -110,9 +110,15 @@ class AeronCluster:
         self._leader_member_id = leader_member_id
         self._proxy = IngressProxy(publication)
         self._proxy.session(leadership_term_id, cluster_session_id)
-        self._listener = context.egress_listener if context.egress_listener is not None else EgressListener()
-        self._adapter = EgressAdapter(self._listener.on_message, self, cluster_session_id)
-        self._assembler = FragmentAssembler(self._adapter.on_fragment)
+        self._listener = EgressListener() if context.egress_listener is None else context.egress_listener
+        self._controlled_listener = ControlledEgressListener() if context.controlled_egress_listener is None \
+            else context.controlled_egress_listener
+        # One adapter per kind of poll, each telling its own listener (Java's two assemblers).
+        self._assembler = FragmentAssembler(EgressAdapter(
+            self._listener.on_message, _EgressEvents(self, self._listener), cluster_session_id).on_fragment)
+        self._controlled_assembler = ControlledFragmentAssembler(EgressAdapter(
+            self._controlled_listener.on_message, _EgressEvents(self, self._controlled_listener),
+            cluster_session_id).on_fragment)
         self._new_leader_timeout_ns = context.new_leader_timeout_ns or 2 * (
             leader_heartbeat_timeout_ns or LEADER_HEARTBEAT_TIMEOUT_NS_DEFAULT)
         self._state = _State.CONNECTED
@@ -268,11 +274,20 @@ class AeronCluster:
     # -- receiving ---------------------------------------------------------------------
 
     def poll_egress(self) -> int:
-        """Deliver up to 10 egress fragments to the listener and act on leader changes and
-        session closes; returns the work done. Call it often (it is also how the client
-        notices a new leader)."""
+        """Deliver up to 10 egress fragments to the ``egress_listener`` and act on leader
+        changes and session closes; returns the work done. Call it often (it is also how
+        the client notices a new leader)."""
         self._check_open()
-        work = self._subscription.poll(self._assembler, FRAGMENT_LIMIT)
+        return self._after_poll(self._subscription.poll(self._assembler, FRAGMENT_LIMIT))
+
+    def controlled_poll_egress(self) -> int:
+        """As ``poll_egress``, delivering to the ``controlled_egress_listener``, whose
+        ``on_message`` returns a ``ControlledPollAction`` (``ABORT`` to have the message
+        again on the next poll, ``BREAK``, ``COMMIT``; ``None`` is ``CONTINUE``)."""
+        self._check_open()
+        return self._after_poll(self._subscription.controlled_poll(self._controlled_assembler, FRAGMENT_LIMIT))
+
+    def _after_poll(self, work: int) -> int:
         if (self._state is _State.CONNECTED or self._state is _State.AWAIT_NEW_LEADER_CONNECTION) and \
                 self._egress_image.is_closed:
             self._on_disconnected()
@@ -291,15 +306,13 @@ class AeronCluster:
             return 1
         return 0
 
-    # EgressEvents: called by the adapter during poll_egress.
+    # Egress events, from either adapter (through _EgressEvents).
 
-    def on_session_event(self, event: codecs.SessionEvent, header: Header) -> None:
+    def _on_session_event(self, event: codecs.SessionEvent) -> None:
         if event.code == EventCode.CLOSED:
             self._set_state(_State.PENDING_CLOSE, 0, f"the cluster closed the session ({event.detail or 'CLOSED'})")
-        self._listener.on_session_event(event.correlation_id, event.cluster_session_id, event.leadership_term_id,
-                                        event.leader_member_id, event.code, event.detail)
 
-    def on_new_leader(self, event: codecs.NewLeaderEvent, header: Header) -> None:
+    def _on_new_leader(self, event: codecs.NewLeaderEvent, header: Header) -> None:
         image = self._subscription.image_by_session_id(header.session_id)
         if image is not None:
             self._egress_image.close()
@@ -318,8 +331,9 @@ class AeronCluster:
                                    f"{event.ingress_endpoints!r}")
             channel = member_ingress_channel(channel, endpoints[event.leader_member_id])  # type: ignore[arg-type]
         self._proxy.use(self._add_ingress_publication(channel))  # type: ignore[arg-type]
-        self._listener.on_new_leader(event.cluster_session_id, event.leadership_term_id, event.leader_member_id,
-                                     event.ingress_endpoints)
+        for listener in (self._listener, self._controlled_listener):  # both, as Java tells both
+            listener.on_new_leader(event.cluster_session_id, event.leadership_term_id, event.leader_member_id,
+                                   event.ingress_endpoints)
 
     def _add_ingress_publication(self, channel: str) -> PublicationBase:
         timeout = self._context.message_timeout_ns / 1e9
@@ -331,13 +345,6 @@ class AeronCluster:
             raise ClusterError(f"failed to add the new leader's ingress publication (leader="
                                f"{self._leader_member_id} term={self._leadership_term_id} channel={channel}): "
                                f"{exc}") from exc
-
-    def on_challenge(self, challenge: codecs.Challenge, header: Header) -> None:
-        """Challenges only come during connect."""
-
-    def on_admin_response(self, response: codecs.AdminResponse, header: Header) -> None:
-        self._listener.on_admin_response(response.cluster_session_id, response.correlation_id, response.request_type,
-                                         response.response_code, response.message, response.payload)
 
     def _on_disconnected(self) -> None:
         with contextlib.suppress(AeronError):
@@ -367,7 +374,8 @@ class AeronCluster:
         if self._state is _State.CONNECTED and not publication.is_closed and publication.is_connected:
             self._send_with_retries(self._proxy.send_close_request)
         self._state = _State.CLOSED
-        for resource in (publication, self._egress_image, self._assembler, self._subscription):
+        for resource in (publication, self._egress_image, self._assembler, self._controlled_assembler,
+                         self._subscription):
             with contextlib.suppress(AeronError):  # best effort: close the rest whatever one says
                 resource.close()
         if self._owns_aeron:
@@ -382,3 +390,28 @@ class AeronCluster:
     def __repr__(self) -> str:
         return (f"AeronCluster(cluster_session_id={self._cluster_session_id}, leader_member_id="
                 f"{self._leader_member_id}, leadership_term_id={self._leadership_term_id}, state={self._state.value})")
+
+
+class _EgressEvents:
+    """The events one adapter decodes: the client acts on them, then tells ``listener``."""
+
+    __slots__ = ("_cluster", "_listener")
+
+    def __init__(self, cluster: AeronCluster, listener: EgressListener) -> None:
+        self._cluster = cluster
+        self._listener = listener
+
+    def on_session_event(self, event: codecs.SessionEvent, header: Header) -> None:
+        self._cluster._on_session_event(event)
+        self._listener.on_session_event(event.correlation_id, event.cluster_session_id, event.leadership_term_id,
+                                        event.leader_member_id, event.code, event.detail)
+
+    def on_new_leader(self, event: codecs.NewLeaderEvent, header: Header) -> None:
+        self._cluster._on_new_leader(event, header)
+
+    def on_challenge(self, challenge: codecs.Challenge, header: Header) -> None:
+        """Challenges only come during connect."""
+
+    def on_admin_response(self, response: codecs.AdminResponse, header: Header) -> None:
+        self._listener.on_admin_response(response.cluster_session_id, response.correlation_id, response.request_type,
+                                         response.response_code, response.message, response.payload)

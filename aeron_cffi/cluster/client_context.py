@@ -15,7 +15,7 @@ from aeron_cffi.idle_strategy import IdleStrategy, SleepingIdleStrategy
 
 if TYPE_CHECKING:
     from aeron_cffi.client import Aeron
-    from aeron_cffi.cluster.egress_adapter import EgressListener
+    from aeron_cffi.cluster.egress_adapter import ControlledEgressListener, EgressListener
 
 __all__ = ["AeronClusterContext", "format_ingress_endpoints", "member_ingress_channel", "parse_ingress_endpoints"]
 
@@ -75,6 +75,8 @@ class AeronClusterContext:
       how long the client waits for a new leader after losing the old one.
     * ``encoded_credentials`` (bytes, or a callable returning bytes) and
       ``on_challenge(challenge: bytes) -> bytes`` for an authenticating cluster.
+    * ``egress_listener`` gets what ``poll_egress`` delivers, ``controlled_egress_listener``
+      what ``controlled_poll_egress`` does.
     * ``aeron``: an existing ``Aeron`` client (not closed by the cluster client); else a
       client is started on ``aeron_directory_name`` and closed with the cluster client.
     """
@@ -90,6 +92,7 @@ class AeronClusterContext:
     on_challenge: Callable[[bytes], bytes] | None = None
     client_name: str = ""
     egress_listener: EgressListener | None = None
+    controlled_egress_listener: ControlledEgressListener | None = None
     aeron: Aeron | None = None
     aeron_directory_name: str | None = None
     idle_strategy: IdleStrategy = dataclasses.field(default_factory=lambda: SleepingIdleStrategy(1_000_000))

@@ -16,9 +16,10 @@ from typing import Any, Callable, Protocol
 from aeron_cffi.cluster import codecs
 from aeron_cffi.cluster.codecs import HEADER, SCHEMA_ID, SCHEMA_VERSION, EventCode
 from aeron_cffi.cluster.errors import SchemaMismatchError
+from aeron_cffi.fragment_assembler import ControlledPollAction
 from aeron_cffi.header import Header
 
-__all__ = ["EgressAdapter", "EgressEvents", "EgressListener"]
+__all__ = ["ControlledEgressListener", "EgressAdapter", "EgressEvents", "EgressListener"]
 
 _SESSION_MESSAGE = codecs.SESSION_MESSAGE_HEADER.template_id
 _SESSION_EVENT = codecs.SESSION_EVENT.template_id
@@ -49,6 +50,17 @@ class EgressListener:
         """The answer to an admin request."""
 
 
+class ControlledEgressListener(EgressListener):
+    """Callbacks of ``AeronCluster.controlled_poll_egress`` (Java's ``ControlledEgressListener``):
+    as ``EgressListener``, but ``on_message`` returns a ``ControlledPollAction``."""
+
+    def on_message(self, cluster_session_id: int, timestamp: int, buffer: memoryview,
+                   header: Header) -> ControlledPollAction | None:
+        """As ``EgressListener.on_message``; return ``ABORT`` to get this message again on
+        the next poll, ``BREAK`` to stop this poll after it, ``None``/``CONTINUE`` to go on."""
+        return None
+
+
 class EgressEvents(Protocol):
     """The receiver of egress events other than application messages."""
 
@@ -71,13 +83,15 @@ class EgressAdapter:
 
     __slots__ = ("cluster_session_id", "_on_message", "_events")
 
-    def __init__(self, on_message: Callable[[int, int, memoryview, Header], object], events: EgressEvents,
+    def __init__(self, on_message: Callable[[int, int, memoryview, Header], Any], events: EgressEvents,
                  cluster_session_id: int | None = None) -> None:
         self.cluster_session_id = cluster_session_id
         self._on_message = on_message
         self._events = events
 
-    def on_fragment(self, data: bytes, header: Header) -> None:
+    def on_fragment(self, data: bytes, header: Header) -> ControlledPollAction | None:
+        """Decode and dispatch one message; returns what ``on_message`` returned (the
+        action, for a controlled poll), else ``None`` (continue)."""
         block_length, template_id, schema_id, version = HEADER.unpack_from(data, 0)
         if schema_id != SCHEMA_ID:
             raise SchemaMismatchError(
@@ -86,15 +100,15 @@ class EgressAdapter:
         if template_id == _SESSION_MESSAGE:
             _, cluster_session_id, timestamp, payload = codecs.decode_session_header(data, 0, block_length)
             if cluster_session_id == self.cluster_session_id or self.cluster_session_id is None:
-                self._on_message(cluster_session_id, timestamp, memoryview(data)[payload:], header)
-            return
+                return self._on_message(cluster_session_id, timestamp, memoryview(data)[payload:], header)
+            return None
         codec = _EVENT_CODECS.get(template_id)
         if codec is None:
-            return  # a message for other kinds of egress listener (Java ignores them too)
+            return None  # a message for other kinds of egress listener (Java ignores them too)
         event: Any = codec.decode_body(data, codecs.HEADER_LENGTH, block_length, version, len(data))
-        if self.cluster_session_id is not None and event.cluster_session_id != self.cluster_session_id:
-            return
-        getattr(self._events, _EVENT_METHODS[template_id])(event, header)
+        if self.cluster_session_id is None or event.cluster_session_id == self.cluster_session_id:
+            getattr(self._events, _EVENT_METHODS[template_id])(event, header)
+        return None
 
 
 _EVENT_CODECS = {_SESSION_EVENT: codecs.SESSION_EVENT, _NEW_LEADER_EVENT: codecs.NEW_LEADER_EVENT,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from aeron_cffi.cluster.codecs import ClusterRole
 from client_support import (  # noqa: F401  (client_driver_dir is a fixture)
     RecordingListener,
     auction_cluster,
@@ -12,6 +13,7 @@ from client_support import (  # noqa: F401  (client_driver_dir is a fixture)
     client_driver_dir,
     connect,
     result_of,
+    wait_for,
 )
 
 # Leader heartbeat timeout, election, and the client noticing: generous for a loaded machine.
@@ -24,6 +26,10 @@ cluster = auction_cluster(3)
 def test_connect_through_a_follower_is_redirected_to_the_leader(cluster, client_driver_dir):
     leader = cluster.leader()
     follower = next(node for node in cluster.nodes if node is not leader)
+    # The codecs' ClusterRole is what the nodes' role counters hold (once the followers
+    # have left their side of the election too).
+    roles = [ClusterRole.FOLLOWER, ClusterRole.FOLLOWER, ClusterRole.LEADER]
+    wait_for(lambda: sorted(ClusterRole(node.role) for node in cluster.nodes) == roles, None, f"roles {roles}")
     listener = RecordingListener()
     with connect(cluster, client_driver_dir, listener, ingress_endpoints=None,
                  ingress_channel=f"aeron:udp?term-length=256k|endpoint={follower.ingress_endpoint}") as client:

@@ -15,13 +15,16 @@ from aeron_cffi.cluster import (
     AeronCluster,
     ClusterClosedError,
     ClusterTimeoutError,
+    ControlledEgressListener,
     EventCode,
 )
 from aeron_cffi.cluster.codecs import AdminRequestType, AdminResponseCode
 from aeron_cffi.errors import InvalidArgumentError
+from aeron_cffi.fragment_assembler import ControlledPollAction
 from aeron_cffi.testing import free_udp_port
 from client_support import (  # noqa: F401  (client_driver_dir is a fixture)
     BID,
+    BID_RESULT,
     BidResult,
     RecordingListener,
     auction_cluster,
@@ -152,3 +155,50 @@ def test_admin_snapshot_request_is_answered(cluster, client_driver_dir):
         assert response[5] == b""
         with pytest.raises(TypeError, match="correlation_id must be int"):
             client.send_admin_request_to_take_a_snapshot("4242")
+
+
+def test_close_from_inside_the_listener(cluster, client_driver_dir):
+    # The listener may close the client it is called from: the poll in flight finishes,
+    # then everything is released, and later calls raise instead of touching freed memory.
+    class ClosingListener(RecordingListener):
+        def on_message(self, cluster_session_id, timestamp, buffer, header) -> None:
+            super().on_message(cluster_session_id, timestamp, buffer, header)
+            client.close()
+
+    listener = ClosingListener()
+    client = connect(cluster, client_driver_dir, listener)
+    correlation_id = bid(client, 70, 1 << 58)
+    wait_for(lambda: client.is_closed or (client.poll_egress() < 0), None, "the listener to close the client")
+    assert [r.correlation_id for r in listener.results] == [correlation_id]
+    with pytest.raises(ClusterClosedError):
+        client.poll_egress()
+
+
+def test_controlled_poll_egress_redelivers_an_aborted_message(cluster, client_driver_dir):
+    class AbortOnce(ControlledEgressListener):
+        def __init__(self) -> None:
+            self.deliveries: list[tuple[int, ControlledPollAction]] = []
+
+        def on_message(self, cluster_session_id, timestamp, buffer, header):
+            correlation_id = BidResult(*BID_RESULT.unpack(buffer)).correlation_id
+            seen = any(c == correlation_id for c, _ in self.deliveries)
+            action = ControlledPollAction.CONTINUE if seen else ControlledPollAction.ABORT
+            self.deliveries.append((correlation_id, action))
+            return action
+
+    controlled = AbortOnce()
+    with connect(cluster, client_driver_dir, controlled_egress_listener=controlled) as client:
+        bids = [880_001, 880_002, 880_003]
+        for i, correlation_id in enumerate(bids):
+            message = BID.pack(correlation_id, 80, (1 << 59) + i)
+            # Not bid(): it polls with poll_egress, which would take the answers away.
+            wait_for(lambda: client.offer(message) > 0, None, f"the bid {correlation_id} to be offered")
+
+        def polled_all() -> bool:
+            client.controlled_poll_egress()
+            return len(controlled.deliveries) >= 2 * len(bids)
+
+        wait_for(polled_all, None, "every answer delivered twice")
+        # Each answer came, was aborted, and came again, in order.
+        assert controlled.deliveries == [(b, action) for b in bids
+                                         for action in (ControlledPollAction.ABORT, ControlledPollAction.CONTINUE)]
