@@ -88,6 +88,16 @@ class Player:
             self.done.set()
 
 
+def _replay_image(subscription, timeout: float):
+    """The one image of a replay subscription (``replay`` returns it connected)."""
+    deadline = time.monotonic() + timeout
+    while (image := subscription.image_at_index(0)) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the replay's image did not appear")
+        time.sleep(_PAUSE_S)
+    return image
+
+
 class _Playback:
     def __init__(self, hints: FSMHints, dir: str, archive: AeronArchive, replay_channel: str,
                  replay_stream_id: int | None, progress: Callable[[int, int], object] | None, timeout: float) -> None:
@@ -177,16 +187,20 @@ class _Playback:
             stream_id = self.archive.list_recording(self.log).stream_id
         with self.archive.replay(self.log, self.replay_channel, stream_id, position=self.offset,
                                  length=end - self.offset) as subscription:
-            deadline = time.monotonic() + self.timeout
-            while self.offset < end:
-                if subscription.poll(self._on_message, _FRAGMENT_LIMIT):
-                    deadline = time.monotonic() + self.timeout
-                    if self.progress is not None:
-                        self.progress(self.offset, end)
-                elif time.monotonic() > deadline:
-                    raise TimeoutError(f"replay of recording {self.log} stalled at {self.offset} before {end}")
-                else:
-                    time.sleep(_PAUSE_S)
+            with _replay_image(subscription, self.timeout) as image:
+                deadline = time.monotonic() + self.timeout
+                while self.offset < end:
+                    fragments = image.poll(self._on_message, _FRAGMENT_LIMIT)
+                    # The image's position also counts the padding at a term's end, never delivered.
+                    self.offset = max(self.offset, image.position)
+                    if fragments:
+                        deadline = time.monotonic() + self.timeout
+                        if self.progress is not None:
+                            self.progress(self.offset, end)
+                    elif time.monotonic() > deadline:
+                        raise TimeoutError(f"replay of recording {self.log} stalled at {self.offset} before {end}")
+                    else:
+                        time.sleep(_PAUSE_S)
 
     def _on_message(self, data: bytes, header) -> None:
         end = header.position
