@@ -27,7 +27,7 @@ from aeron_cffi.recoverylog import fencing
 from aeron_cffi.recoverylog.appender import COMMIT_TIMEOUT_S, LogAppender, message_start
 from aeron_cffi.recoverylog.fsm import FSM, FnodeNotTrackedError, FSMError, NotHintedAuthorError, WrongSeqNoError
 from aeron_cffi.recoverylog.hints import FSMHints
-from aeron_cffi.recoverylog.ops import RecordedOp, FrameError, decode_message, encode_frame
+from aeron_cffi.recoverylog.ops import FRAME_HEADER_LENGTH, FrameError, RecordedOp, decode_message, encode_frame
 
 __all__ = ["FNODE_STAGING_DIR", "DataLossError", "Player"]
 
@@ -260,8 +260,8 @@ class _Playback:
         frame = encode_frame(op)
         end = appender.append(frame)
         appender.sync(end)
-        op.first_offset, op.last_offset = message_start(end, len(frame)), end
-        self.fsm.apply(op, op.SerializeToString(deterministic=True))
+        op.first_offset, op.last_offset = message_start(end, len(frame)), end  # meta-fields, not in the frame
+        self.fsm.apply(op, frame[FRAME_HEADER_LENGTH:])
         self.offset = end
 
     def _make_live(self) -> None:

@@ -52,6 +52,10 @@ class RecordedFile:
         writer.record_write_at(view, offset)
         return written
 
+    def record_write_at(self, data: bytes | memoryview, offset: int) -> None:
+        """Record a write of ``data`` at ``offset`` made through another handle of the file."""
+        self._writer().record_write_at(data, offset)
+
     def write(self, data: bytes | memoryview) -> int:
         """Write at the file's offset (as ``os.write``) and record it."""
         offset = os.lseek(self._open_fd(), 0, os.SEEK_CUR)
