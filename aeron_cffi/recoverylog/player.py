@@ -33,7 +33,8 @@ __all__ = ["FNODE_STAGING_DIR", "DataLossError", "Player"]
 
 FNODE_STAGING_DIR = ".fnodes"
 _log = logging.getLogger(__name__)
-_PAUSE_S = 0.001
+# A replay runs at most a term's half ahead of its reader: an idle reader pauses briefly.
+_PAUSE_S = 0.0001
 _FRAGMENT_LIMIT = 256
 _FINISH_AT_HEAD = 0  # the handoff "author" that means: finish at the write head
 
