@@ -67,8 +67,8 @@ def run_play(args) -> None:
 
         try:
             player.play(hints, args.dir, archive, progress=progress, timeout=args.timeout)
-        except DataLossError as error:
-            raise CliError(ExitCode.FAILURE, str(error)) from None
+        except (DataLossError, HintsError) as error:
+            raise CliError(ExitCode.FAILURE, f"{args.hints}: {error}") from None
         except TimeoutError as error:
             raise CliError(ExitCode.TIMEOUT, str(error)) from None
     if args.json:

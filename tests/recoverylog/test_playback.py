@@ -177,3 +177,15 @@ def test_a_log_is_played_from_its_hints_and_taken_over_again(log_archive, tmp_pa
     play(log_archive, hints, tmp_path / "third")
     assert (tmp_path / "third" / "counter").read_bytes() == b"12"
     assert new_log(log_archive) != hints.log
+
+
+def test_cli_play_fails_in_one_line_on_data_loss(log_archive_process, tmp_path):
+    (tmp_path / "hints.json").write_text(FSMHints(log=10**6).dumps())
+    result = cli("recoverylog", "play", str(tmp_path / "hints.json"), str(tmp_path / "played"),
+                 *archive_options(log_archive_process))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "possible data loss" in result.stderr
+    assert not (tmp_path / "played").exists()
+    (tmp_path / "bad.json").write_text('{"log": 1, "live_nodes": [{"fnode": 1}]}')
+    described = cli("recoverylog", "describe", str(tmp_path / "bad.json"))
+    assert described.returncode == 1 and "first seq_no" in described.stderr
