@@ -13,18 +13,15 @@ offered after a handoff never reach the log.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from aeron_cffi.archive import AeronArchive, recording_pos
 from aeron_cffi.errors import OfferResult
+from aeron_cffi.recoverylog import waiting
 
 __all__ = ["COMMIT_TIMEOUT_S", "Fenced", "LogAppender", "RecoveryLogClosedError", "message_start"]
 
 COMMIT_TIMEOUT_S = 30.0
-# Waits poll shared-memory counters; a short sleep keeps a waiting writer off a core
-# that the archive needs to make progress.
-_PAUSE_S = 0.0002
 
 
 class Fenced(Exception):
@@ -78,29 +75,24 @@ class LogAppender:
         """Offer one message (retrying back pressure until the commit timeout); returns
         the position it ends at. ``Fenced`` if this author may no longer extend the log."""
         self._check_fence()
-        deadline = None
-        while True:
+
+        def offered() -> int | None:
             result = self.publication.offer(message)
             if result > 0:
-                self.position = result
                 return result
             if result == OfferResult.NOT_CONNECTED:  # the archive no longer subscribes
                 self._check_fence()
-            deadline = deadline or time.monotonic() + self._timeout
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"recording {self.recording_id} did not accept a message within "
-                                   f"{self._timeout}s ({OfferResult(result).name})")
-            time.sleep(_PAUSE_S)
+            return None
+
+        self.position = waiting.until(offered, f"recording {self.recording_id} to accept a message", self._timeout)
+        return self.position
 
     def sync(self, position: int | None = None) -> None:
         """Wait until everything offered (up to ``position``) is recorded; ``Fenced`` if
         the recording stopped first, ``TimeoutError`` after the commit timeout."""
         target = self.position if position is None else position
-        deadline = time.monotonic() + self._timeout
-        while self.recorded_position < target:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"recording {self.recording_id} did not reach {target} within {self._timeout}s")
-            time.sleep(_PAUSE_S)
+        waiting.until(lambda: self.recorded_position >= target,
+                      f"recording {self.recording_id} to reach {target}", self._timeout)
 
     def close(self) -> None:
         """Close the publication; the archive then stops the recording (auto-stop)."""

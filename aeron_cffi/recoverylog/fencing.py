@@ -12,10 +12,9 @@ recording"), so exactly one claim wins and the other raises ``HandoffConflictErr
 
 from __future__ import annotations
 
-import time
-
 from aeron_cffi.archive import NULL_POSITION, AeronArchive, ArchiveError, recording_pos
 from aeron_cffi.channel_uri import ChannelUri
+from aeron_cffi.recoverylog import waiting
 from aeron_cffi.recoverylog.appender import COMMIT_TIMEOUT_S, LogAppender
 
 __all__ = ["DEFAULT_CHANNEL", "HandoffConflictError", "claim", "create_log", "stop_author"]
@@ -23,21 +22,11 @@ __all__ = ["DEFAULT_CHANNEL", "HandoffConflictError", "claim", "create_log", "st
 #: A log on IPC: a term of 1 MiB, and an MTU that carries a 4 KiB page write (SQLite's
 #: default page) and its op in one frame.
 DEFAULT_CHANNEL = "aeron:ipc?term-length=1m|mtu=8k"
-_PAUSE_S = 0.001
 
 
 class HandoffConflictError(Exception):
     """Another author extended the log first: this handoff lost, and nothing it offered
     is in the log. Play the log again to take it over from the winner."""
-
-
-def _wait(condition, what: str, timeout: float):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(_PAUSE_S)
-    return value
 
 
 def _own_counter(archive: AeronArchive, session_id: int, recording_id: int | None) -> int | None:
@@ -60,7 +49,7 @@ def stop_author(archive: AeronArchive, recording_id: int, timeout: float = COMMI
     """Stop whatever author records into ``recording_id`` (if one does) and return the
     recording's stop position, once the archive has settled it."""
     archive.try_stop_recording_by_identity(recording_id)
-    return _wait(lambda: [p for p in [archive.get_stop_position(recording_id)] if p != NULL_POSITION],
+    return waiting.until(lambda: [p for p in [archive.get_stop_position(recording_id)] if p != NULL_POSITION],
                  f"recording {recording_id} to stop", timeout)[0]
 
 
@@ -71,7 +60,7 @@ def create_log(archive: AeronArchive, stream_id: int, channel: str = DEFAULT_CHA
     with archive.add_exclusive_publication(channel, stream_id) as publication:
         recorded = _with_session(channel, publication.session_id)
         archive.start_recording(recorded, stream_id, auto_stop=True)
-        counter_id = _wait(lambda: [c for c in [_own_counter(archive, publication.session_id, None)] if c is not None],
+        counter_id = waiting.until(lambda: [c for c in [_own_counter(archive, publication.session_id, None)] if c is not None],
                            "the new log's recording", timeout)[0]
         recording_id = recording_pos.get_recording_id(archive, counter_id)
     stop_author(archive, recording_id, timeout)
@@ -116,19 +105,21 @@ def _await_own_recording(archive: AeronArchive, recording_id: int, position: int
                          timeout: float) -> int:
     """Our recording counter once the archive records our session; a conflict if it
     records another session, or the recording moved on from ``position``."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def own_counter() -> list[int] | None:  # a list: counter id 0 is an id too
         # The recording's counter first: if ours appears in between, the second look finds it.
         active = recording_pos.find_counter_id_by_recording_id(archive, recording_id)
         own = _own_counter(archive, session_id, recording_id)
         if own is not None:
-            return own
+            return [own]
         if active != recording_pos.NULL_COUNTER_ID:
             raise HandoffConflictError(f"recording {recording_id} is being extended by another author")
         stop = archive.get_stop_position(recording_id)
         if stop != position and stop != NULL_POSITION:
             raise HandoffConflictError(f"recording {recording_id} moved on to {stop} from {position}")
-        if time.monotonic() > deadline:
-            raise HandoffConflictError(f"the archive did not record the claim of recording {recording_id} "
-                                       f"within {timeout}s")
-        time.sleep(_PAUSE_S)
+        return None
+
+    try:
+        return waiting.until(own_counter, f"the archive to record the claim of recording {recording_id}",
+                             timeout, pause=0.001)[0]
+    except TimeoutError as error:
+        raise HandoffConflictError(str(error)) from error

@@ -23,7 +23,7 @@ import time
 from typing import Callable
 
 from aeron_cffi.archive import AeronArchive
-from aeron_cffi.recoverylog import fencing
+from aeron_cffi.recoverylog import fencing, waiting
 from aeron_cffi.recoverylog.appender import COMMIT_TIMEOUT_S, LogAppender, message_start
 from aeron_cffi.recoverylog.fsm import FSM, FnodeNotTrackedError, FSMError, NotHintedAuthorError, WrongSeqNoError
 from aeron_cffi.recoverylog.hints import FSMHints
@@ -91,12 +91,7 @@ class Player:
 
 def _replay_image(subscription, timeout: float):
     """The one image of a replay subscription (``replay`` returns it connected)."""
-    deadline = time.monotonic() + timeout
-    while (image := subscription.image_at_index(0)) is None:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the replay's image did not appear")
-        time.sleep(_PAUSE_S)
-    return image
+    return waiting.until(lambda: subscription.image_at_index(0), "the replay's image", timeout)
 
 
 class _Playback:
@@ -269,7 +264,7 @@ class _Playback:
         for fnode, node in self.fsm.live_nodes.items():
             staged = self._staged(fnode)
             for link in node.links:
-                target = os.path.join(self.dir, link.lstrip("/"))
+                target = self._local(link)
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 os.link(staged, target)
             os.close(self.files.pop(fnode))
@@ -278,10 +273,18 @@ class _Playback:
             raise AssertionError(f"staged fnodes {sorted(self.files)} are not live in the FSM")
         os.rmdir(os.path.join(self.dir, FNODE_STAGING_DIR))
         for path, content in self.fsm.properties.items():
-            target = os.path.join(self.dir, path.lstrip("/"))
+            target = self._local(path)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "x", encoding="utf-8") as file:
                 file.write(content)
+
+    def _local(self, path: str) -> str:
+        """Where a path of the log goes under the directory; a log that names a path
+        outside it (written by something other than a Recorder) is refused."""
+        target = os.path.normpath(os.path.join(self.dir, path.lstrip("/")))
+        if not target.startswith(self.dir + os.sep):
+            raise ValueError(f"the log names path {path!r}, outside the directory {self.dir}")
+        return target
 
     def _abort(self) -> None:
         for fd in self.files.values():
