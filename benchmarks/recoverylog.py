@@ -6,7 +6,7 @@
   plain SQLite with ``synchronous=OFF`` (what the VFS does on the local disk: it syncs
   the log instead). Each transaction inserts a row and updates another of an indexed table.
 * Playback MB/s (``Player.play`` into a new directory) beside a raw archive replay of
-  the same recording (messages polled and dropped).
+  the same recording (messages copied out in batches and dropped), both from the page cache.
 
 The C media driver (aeronmd) and the Java archive run with their defaults (archive file
 sync level 0) in ``SHARED`` threading modes. Figures are medians over repetitions.
@@ -116,24 +116,29 @@ class Bench:
         hints = recorder.build_hints()
         recorder.close()
         size = self.archive.get_max_recorded_position(hints.log)
+        self.raw_replay(hints.log, size)  # once untimed: both timed reads find the recording in the page cache
 
         player = Player()
         player.finish_at_write_head()
         started = time.perf_counter()
         player.play(hints, self.directory("played"), self.archive)
         played = size / (time.perf_counter() - started) / 1e6
-
         started = time.perf_counter()
-        stream_id = self.archive.list_recording(hints.log).stream_id
-        with self.archive.replay(hints.log, "aeron:ipc", stream_id, position=0, length=REPLAY_ALL_AND_STOP) as replay:
+        self.raw_replay(hints.log, size)
+        raw = size / (time.perf_counter() - started) / 1e6
+        return played, raw
+
+    def raw_replay(self, recording_id: int, size: int) -> None:
+        """Replay the recording and drop its messages, copied out in batches (no
+        Python call per message): the fastest a Python reader of it can be."""
+        stream_id = self.archive.list_recording(recording_id).stream_id
+        with self.archive.replay(recording_id, "aeron:ipc", stream_id, position=0, length=REPLAY_ALL_AND_STOP) as replay:
             while (image := replay.image_at_index(0)) is None:
                 time.sleep(0.0001)
             with image:
                 while image.position < size:
-                    if not image.poll(lambda data, header: None, 256):
+                    if not len(replay.poll_batch()):
                         time.sleep(0.0001)
-        raw = size / (time.perf_counter() - started) / 1e6
-        return played, raw
 
 
 def main() -> None:
