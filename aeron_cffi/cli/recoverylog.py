@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import sys
 
-from tqdm import tqdm
-
 from aeron_cffi.cli._common import CliError, ExitCode, add_json, print_fields, print_json
 from aeron_cffi.cli.archive import _common_options, _connect
-from aeron_cffi.recoverylog import DataLossError, FSMHints, HintsError, Player
+
+# The recovery log's own dependencies (protobuf, google-crc32c, tqdm: the package's
+# "recoverylog" extra) are imported when one of its commands runs, so that the other
+# commands work without them.
 
 
-def _hints(path: str) -> FSMHints:
+def _hints(path: str):
+    from aeron_cffi.recoverylog import FSMHints, HintsError
+
     try:
         text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
         return FSMHints.loads(text)
@@ -24,7 +27,7 @@ def _hints(path: str) -> FSMHints:
         raise CliError(ExitCode.FAILURE, f"{path}: {error}") from None
 
 
-def describe(hints: FSMHints) -> dict:
+def describe(hints) -> dict:
     """The authors, segments and extent of the log that ``hints`` describe."""
     fnodes, segments = hints.live_log_segments()
     first = min((s.first_offset for s in segments), default=0)
@@ -42,6 +45,8 @@ def describe(hints: FSMHints) -> dict:
 
 
 def run_describe(args) -> None:
+    from aeron_cffi.recoverylog import HintsError
+
     try:
         summary = describe(_hints(args.hints))
     except HintsError as error:
@@ -54,6 +59,10 @@ def run_describe(args) -> None:
 
 
 def run_play(args) -> None:
+    from tqdm import tqdm
+
+    from aeron_cffi.recoverylog import DataLossError, HintsError, Player
+
     hints = _hints(args.hints)
     if hints.log is None:
         raise CliError(ExitCode.FAILURE, f"{args.hints}: the hints name no log")
