@@ -3,6 +3,7 @@
 import json
 import os
 import random
+import threading
 
 import pytest
 from recoverylog_support import archive_options, cli, new_log, new_recorded_fs, play, take_over, tree
@@ -10,6 +11,7 @@ from recoverylog_support import archive_options, cli, new_log, new_recorded_fs, 
 from aeron_cffi.recoverylog import (
     DataLossError,
     FSMHints,
+    Player,
     RecordedOp,
     RecorderMisuseError,
     RecoveryLogClosedError,
@@ -189,3 +191,23 @@ def test_cli_play_fails_in_one_line_on_data_loss(log_archive_process, tmp_path):
     (tmp_path / "bad.json").write_text('{"log": 1, "live_nodes": [{"fnode": 1}]}')
     described = cli("recoverylog", "describe", str(tmp_path / "bad.json"))
     assert described.returncode == 1 and "first seq_no" in described.stderr
+
+
+def test_a_player_tails_the_log_until_told_to_finish(log_archive, tmp_path):
+    fs = new_recorded_fs(log_archive, tmp_path / "source")
+    with fs.create("log.txt") as file:
+        file.write(b"before;")
+        hints = fs.recorder.build_hints()
+        player = Player()
+        follower = threading.Thread(target=player.play, args=(hints, tmp_path / "follower", log_archive))
+        follower.start()
+        try:
+            assert player.tailing.wait(30)
+            file.write(b"while tailing;")
+            fs.sync()
+        finally:
+            player.finish_at_write_head()
+            follower.join(timeout=30)
+    assert player.done.is_set() and player.fsm is not None
+    assert (tmp_path / "follower" / "log.txt").read_bytes() == b"before;while tailing;"
+    fs.recorder.close()
