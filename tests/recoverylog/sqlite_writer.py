@@ -26,7 +26,7 @@ def main(aeron_dir: str, control_channel: str, recording_id: str, directory: str
     vfs = RecordingVFS("recorded", RecordedFS(Recorder(player.fsm, author, directory, player.appender)))
     db = apsw.Connection(f"{directory}/store.db", vfs=vfs.name)
     # Small pages keep the log small; a small cache makes big transactions spill pages before COMMIT.
-    db.execute("PRAGMA page_size = 1024; PRAGMA cache_size = -64")
+    db.execute("PRAGMA page_size = 512; PRAGMA cache_size = -32")
     with db:
         db.execute(SCHEMA)
     for i in range(1, int(transactions) + 1):

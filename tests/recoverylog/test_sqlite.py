@@ -84,6 +84,7 @@ def test_kill_9_mid_transaction_keeps_exactly_the_reported_commits(log_archive, 
 
     played = play(log_archive, FSMHints(log=recording_id), tmp_path / "played")
     assert sorted(played.fsm.links) == ["/store.db", "/store.db-journal"]  # a hot journal: SQLite rolls back
+    assert (tmp_path / "played" / "store.db-journal").stat().st_size > 64 * 512  # pages spilled before the kill
     db = apsw.Connection(str(tmp_path / "played" / "store.db"))
     assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert contents(db) == reference(reported)
