@@ -1,8 +1,8 @@
 """``Player``: plays a recovery log back into a directory (Gazette's ``Player``).
 
 Playback reads the log's recording with bounded archive replays, from the first hinted
-segment (or the recording's start) up to the recording's end, and feeds every op to an
-FSM built from the hints. Files are staged as ``<dir>/.fnodes/<fnode>``; writes of
+segment (or the recording's start) up to the recording's end, jumping over long dead
+stretches between hinted segments, and feeds every op to an FSM built from the hints. Files are staged as ``<dir>/.fnodes/<fnode>``; writes of
 fnodes the hints say are dead later are skipped; ops the FSM refuses (a wrong sequence
 number or checksum, a dead branch of another author) are ignored. At the end the staged
 files are hard-linked to each of their paths and the property files written; on any
@@ -36,6 +36,9 @@ _log = logging.getLogger(__name__)
 # A replay runs at most a term's half ahead of its reader: an idle reader pauses briefly.
 _PAUSE_S = 0.0001
 _FRAGMENT_LIMIT = 256
+# A gap before the next hinted segment worth a new replay (a replay costs an archive
+# round trip; reading a few hundred KiB costs about as much).
+_SKIP_AHEAD = 256 * 1024
 _FINISH_AT_HEAD = 0  # the handoff "author" that means: finish at the write head
 
 
@@ -175,12 +178,23 @@ class _Playback:
     # -- reading -------------------------------------------------------------------------
 
     def _read_to(self, end: int) -> None:
-        """Read and play the ops in ``[offset, end)`` with one bounded replay."""
-        if self.offset >= end:
-            return
+        """Read and play the ops in ``[offset, end)``, with bounded replays: one, or a
+        new one from the next hinted segment when it starts far ahead (the ops in
+        between are of fnodes the hints say are dead)."""
         stream_id = self.replay_stream_id
         if stream_id is None:
             stream_id = self.archive.list_recording(self.log).stream_id
+        while self.offset < end:
+            self._replay(stream_id, end)
+
+    def _skip_to(self) -> int | None:
+        """The next hinted segment's first offset, if it is worth a new replay to jump there."""
+        segments = self.fsm.hinted_segments
+        if segments and segments[0].first_offset >= self.offset + _SKIP_AHEAD:
+            return segments[0].first_offset
+        return None
+
+    def _replay(self, stream_id: int, end: int) -> None:
         with self.archive.replay(self.log, self.replay_channel, stream_id, position=self.offset,
                                  length=end - self.offset) as subscription:
             with _replay_image(subscription, self.timeout) as image:
@@ -193,6 +207,9 @@ class _Playback:
                         deadline = time.monotonic() + self.timeout
                         if self.progress is not None:
                             self.progress(self.offset, end)
+                        if (skip := self._skip_to()) is not None:
+                            self.offset = skip
+                            return
                     elif time.monotonic() > deadline:
                         raise TimeoutError(f"replay of recording {self.log} stalled at {self.offset} before {end}")
                     else:

@@ -211,3 +211,24 @@ def test_a_player_tails_the_log_until_told_to_finish(log_archive, tmp_path):
     assert player.done.is_set() and player.fsm is not None
     assert (tmp_path / "follower" / "log.txt").read_bytes() == b"before;while tailing;"
     fs.recorder.close()
+
+
+def test_playback_jumps_over_a_long_dead_stretch_between_hinted_segments(log_archive, tmp_path):
+    fs = new_recorded_fs(log_archive, tmp_path / "source")
+    with fs.create("first") as first:
+        first.write(b"live before the gap")
+    with fs.create("dead.bin") as dead:
+        dead.write(random.Random(4).randbytes(600_000))  # more than the player's skip-ahead gap
+    fs.remove("dead.bin")
+    with fs.create("second") as second:
+        second.write(b"live after the gap")
+    hints = fs.recorder.build_hints()
+    fs.recorder.close()
+    assert [len(node.segments) for node in hints.live_nodes] == [1, 1]
+    assert hints.live_nodes[1].segments[0].first_offset - hints.live_nodes[0].segments[0].last_offset > 600_000
+
+    played = play(log_archive, hints, tmp_path / "played")
+    assert (tmp_path / "played" / "first").read_bytes() == b"live before the gap"
+    assert (tmp_path / "played" / "second").read_bytes() == b"live after the gap"
+    assert sorted(os.listdir(tmp_path / "played")) == ["first", "second"]
+    assert played.fsm.next_checksum == fs.recorder.fsm.next_checksum
