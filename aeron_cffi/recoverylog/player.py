@@ -156,6 +156,9 @@ class _Playback:
             raise DataLossError(f"recording {self.log} of the hinted log does not exist; possible data loss")
         start = descriptor.start_position
         head = self.archive.get_max_recorded_position(self.log)
+        if not self.fsm.hinted_segments and start > 0:
+            raise DataLossError(f"the hints name no segment, so the log must be read from its first op, but its "
+                                f"start was purged to {start}; possible data loss")
         for segment in self.fsm.hinted_segments:
             if segment.first_offset < start:
                 raise DataLossError(f"hinted segment {segment} starts below the log's start {start} "

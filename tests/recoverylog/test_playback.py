@@ -105,8 +105,11 @@ def test_a_purged_hinted_segment_is_data_loss_and_removes_the_directory(log_arch
     log_archive.purge_segments(hints.log, 128 * 1024)
 
     target = tmp_path / "played"
-    with pytest.raises(DataLossError, match="possible data loss"):
+    with pytest.raises(DataLossError, match="below the log's start"):
         play(log_archive, hints, target)
+    assert not target.exists()
+    with pytest.raises(DataLossError, match="must be read from its first op"):
+        play(log_archive, FSMHints(log=hints.log), target)
     assert not target.exists()
 
 
