@@ -131,6 +131,8 @@ class Recorder:
                 content = read_content().decode()
             except UnicodeDecodeError as error:
                 raise RecorderMisuseError(f"property {target!r} must be UTF-8 text: {error}") from error
+            if self.fsm.properties.get(target, content) != content:
+                raise RecorderMisuseError(f"property {target!r} exists with other content: a property is written once")
             ops.append(_op(property=(target, content)))
         else:
             ops.append(_op(link=(fnode, target)))

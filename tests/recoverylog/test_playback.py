@@ -146,6 +146,19 @@ def test_misuse_raises_and_records_nothing(log_archive, tmp_path):
     assert recorder.fsm.next_seq_no == before
     assert (source / "unrecorded.txt").exists() and not (tmp_path / "outside.txt").exists()
 
+    with fs.create("IDENTITY.tmp") as identity:
+        identity.write(b"first identity")
+    fs.rename("IDENTITY.tmp", "IDENTITY")
+    with fs.create("IDENTITY.tmp") as identity:
+        identity.write(b"another identity")
+    before = recorder.fsm.next_seq_no
+    with pytest.raises(RecorderMisuseError, match="other content"):  # a property is written once
+        fs.rename("IDENTITY.tmp", "IDENTITY")
+    assert recorder.fsm.next_seq_no == before
+    assert (source / "IDENTITY.tmp").exists() and (source / "IDENTITY").read_bytes() == b"first identity"
+    fs.remove("IDENTITY.tmp")
+    before = recorder.fsm.next_seq_no
+
     large = random.Random(3).randbytes(100_000)  # about 12 messages of an 8 KiB MTU
     with fs.create("large.bin") as file:
         file.write(large)
@@ -161,7 +174,7 @@ def test_misuse_raises_and_records_nothing(log_archive, tmp_path):
         recorder.barrier()
     play(log_archive, hints, tmp_path / "played")
     assert (tmp_path / "played" / "large.bin").read_bytes() == large
-    assert sorted(os.listdir(tmp_path / "played")) == ["large.bin"]
+    assert sorted(os.listdir(tmp_path / "played")) == ["IDENTITY", "large.bin"]
 
 
 def test_a_log_is_played_from_its_hints_and_taken_over_again(log_archive, tmp_path):
