@@ -9,7 +9,7 @@ usage: sqlite_writer.py AERON_DIR CONTROL_CHANNEL RECORDING_ID DIR TRANSACTIONS
 import sys
 
 import apsw
-from sqlite_workload import SCHEMA, transaction
+from recoverylog_workload import SCHEMA, transaction
 
 from aeron_cffi.archive import AeronArchive
 from aeron_cffi.recoverylog import FSMHints, Player, RecordedFS, Recorder, new_random_author

@@ -9,7 +9,7 @@ import sys
 import apsw
 import pytest
 from recoverylog_support import new_log, new_recorded_fs, play
-from sqlite_workload import SCHEMA, contents, transaction
+from recoverylog_workload import SCHEMA, contents, transaction
 
 from aeron_cffi.recoverylog import FSMHints
 from aeron_cffi.recoverylog.sqlite_vfs import RecordingVFS
