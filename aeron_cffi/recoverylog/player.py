@@ -23,11 +23,13 @@ import time
 from typing import Callable
 
 from aeron_cffi.archive import AeronArchive
+from aeron_cffi.image import Image
 from aeron_cffi.recoverylog import fencing, waiting
 from aeron_cffi.recoverylog.appender import COMMIT_TIMEOUT_S, LogAppender, message_start
 from aeron_cffi.recoverylog.fsm import FSM, FnodeNotTrackedError, FSMError, NotHintedAuthorError, WrongSeqNoError
 from aeron_cffi.recoverylog.hints import FSMHints
 from aeron_cffi.recoverylog.ops import FRAME_HEADER_LENGTH, FrameError, RecordedOp, decode_message, encode_frame
+from aeron_cffi.subscription import Subscription
 
 __all__ = ["FNODE_STAGING_DIR", "DataLossError", "Player"]
 
@@ -92,7 +94,7 @@ class Player:
             self.done.set()
 
 
-def _replay_image(subscription, timeout: float):
+def _replay_image(subscription: Subscription, timeout: float) -> Image:
     """The one image of a replay subscription (``replay`` returns it connected)."""
     return waiting.until(lambda: subscription.image_at_index(0), "the replay's image", timeout)
 
@@ -111,7 +113,8 @@ class _Playback:
         self.files: dict[int, int] = {}  # live fnode -> fd of its staged file
         self.offset = 0
 
-    def run(self, signalled: threading.Event, tailing: threading.Event, handoff: Callable[[], int | None]):
+    def run(self, signalled: threading.Event, tailing: threading.Event,
+            handoff: Callable[[], int | None]) -> LogAppender | None:
         try:
             self._prepare()
             head = self._check_hints()
