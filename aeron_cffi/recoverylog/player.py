@@ -25,7 +25,7 @@ from typing import Callable
 from aeron_cffi.archive import AeronArchive
 from aeron_cffi.image import Image
 from aeron_cffi.recoverylog import fencing, waiting
-from aeron_cffi.recoverylog.appender import COMMIT_TIMEOUT_S, LogAppender, message_start
+from aeron_cffi.recoverylog.appender import COMMIT_TIMEOUT_S, Fenced, LogAppender, message_start
 from aeron_cffi.recoverylog.fsm import FSM, FnodeNotTrackedError, FSMError, NotHintedAuthorError, WrongSeqNoError
 from aeron_cffi.recoverylog.hints import FSMHints
 from aeron_cffi.recoverylog.ops import FRAME_HEADER_LENGTH, FrameError, RecordedOp, decode_message, encode_frame
@@ -136,6 +136,10 @@ class _Playback:
                 appender = fencing.claim(self.archive, self.log, stop, self.timeout)
                 try:
                     self._record_handoff(appender, author)
+                except Fenced as error:
+                    appender.close()
+                    raise fencing.HandoffConflictError(f"another handoff took recording {self.log} over before "
+                                                       f"this one's no-op was recorded") from error
                 except BaseException:
                     appender.close()
                     raise

@@ -103,3 +103,42 @@ def test_a_claim_at_a_stale_position_loses(log_archive, tmp_path):
     with pytest.raises(HandoffConflictError, match="not at"):
         claim(log_archive, hints.log, position - 64)
     fs.recorder.close()
+
+
+def test_of_two_concurrent_handoffs_exactly_one_author_ends_up_writing(log_archive, tmp_path):
+    fs = new_recorded_fs(log_archive, tmp_path / "source")
+    fs.create("a").close()
+    hints = fs.recorder.build_hints()
+    for round_ in range(3):
+        start = threading.Barrier(2)
+        outcomes: dict[int, str] = {}
+
+        def hand_off(index: int) -> None:
+            directory = tmp_path / f"round-{round_}-player-{index}"
+            start.wait()
+            try:
+                recorder = take_over(log_archive, hints, directory)
+            except HandoffConflictError:
+                outcomes[index] = "lost the handoff"
+                return
+            try:
+                recorder.record_create(directory / f"written-by-{index}")
+                recorder.barrier()
+            except Fenced:  # it won, then the other handoff (a little later) took the log over
+                outcomes[index] = "fenced"
+                recorder.close()
+                return
+            outcomes[index] = "writes"
+            winners.append(recorder)
+
+        winners: list = []
+        threads = [threading.Thread(target=hand_off, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes.values()) in (["fenced", "writes"], ["lost the handoff", "writes"]), outcomes
+        winner = winners[0]
+        hints = winner.build_hints()
+        winner.close()
+    fs.recorder.close()
