@@ -5,6 +5,7 @@ nothing it reported committed and keeps nothing else."""
 import signal
 import subprocess
 import sys
+import threading
 
 import apsw
 import pytest
@@ -15,6 +16,7 @@ from aeron_cffi.recoverylog import FSMHints
 from aeron_cffi.recoverylog.sqlite_vfs import RecordingVFS
 
 TRANSACTIONS = 2000
+WRITER_DEADLINE_S = 240
 
 
 def reference(transactions: int) -> list[tuple]:
@@ -70,6 +72,8 @@ def test_kill_9_mid_transaction_keeps_exactly_the_reported_commits(log_archive, 
          str(TRANSACTIONS)],
         cwd=__file__.rsplit("/", 1)[0], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     reported = 0
+    watchdog = threading.Timer(WRITER_DEADLINE_S, writer.kill)  # a stuck writer ends the loop below
+    watchdog.start()
     try:
         for line in writer.stdout:
             if line.startswith("committed "):
@@ -78,6 +82,7 @@ def test_kill_9_mid_transaction_keeps_exactly_the_reported_commits(log_archive, 
                 break
         writer.send_signal(signal.SIGKILL)
     finally:
+        watchdog.cancel()
         writer.kill()
         writer.wait(timeout=30)
     assert reported == TRANSACTIONS and writer.returncode == -signal.SIGKILL
