@@ -1,5 +1,6 @@
 """Record files through RecordedFS into a real archive, play them back elsewhere."""
 
+import io
 import json
 import os
 import random
@@ -10,6 +11,7 @@ from recoverylog_support import archive_options, cli, new_log, new_recorded_fs, 
 
 from aeron_cffi.recoverylog import (
     DataLossError,
+    FileRecorder,
     FSMHints,
     Player,
     RecordedOp,
@@ -248,3 +250,23 @@ def test_playback_jumps_over_a_long_dead_stretch_between_hinted_segments(log_arc
     assert (tmp_path / "played" / "second").read_bytes() == b"live after the gap"
     assert sorted(os.listdir(tmp_path / "played")) == ["first", "second"]
     assert played.fsm.next_checksum == fs.recorder.fsm.next_checksum
+
+
+def test_growing_truncate_and_file_recorder_writes_play_back(log_archive, tmp_path):
+    fs = new_recorded_fs(log_archive, tmp_path / "source")
+    with fs.create("grown") as file:
+        file.write(b"head")
+        file.truncate(100_000)  # recorded as writes of zeros
+        with pytest.raises(io.UnsupportedOperation, match="shrinking"):
+            file.truncate(10)
+        assert file.size() == 100_000
+        writer = FileRecorder(fs.recorder, file.fnode, offset=100_000)
+    with open(tmp_path / "source" / "grown", "ab") as local:
+        local.write(b"tail-1tail-2")
+    writer.record_write(b"tail-1")
+    writer.record_write(b"tail-2")
+    hints = fs.recorder.build_hints()
+    fs.recorder.close()
+    play(log_archive, hints, tmp_path / "played")
+    assert (tmp_path / "played" / "grown").read_bytes() == (tmp_path / "source" / "grown").read_bytes()
+    assert writer.offset == 100_012
