@@ -11,7 +11,7 @@ import io
 import os
 import pathlib
 
-from aeron_cffi.recoverylog.recorder import FileRecorder, Recorder
+from aeron_cffi.recoverylog.recorder import FileRecorder, Recorder, RecorderMisuseError
 
 __all__ = ["RecordedFS", "RecordedFile"]
 
@@ -134,6 +134,10 @@ class RecordedFS:
         recorder = self.recorder
         with recorder.lock:
             normalized, ops = recorder.plan_open_file(path, flags)
+            if normalized not in recorder.fsm.links and not flags & os.O_TRUNC and os.path.exists(local):
+                # Its content is in no op: the log would play it back empty.
+                raise RecorderMisuseError(f"{normalized!r} exists, but the log does not know it: open it with "
+                                          f"O_TRUNC or create it through this file system")
             os.makedirs(os.path.dirname(local), exist_ok=True)
             fd = os.open(local, flags, mode)
             try:

@@ -142,7 +142,7 @@ def test_misuse_raises_and_records_nothing(log_archive, tmp_path):
                    lambda: fs.remove("unrecorded.txt"), lambda: fs.rename("unrecorded.txt", "x"),
                    lambda: fs.link("unrecorded.txt", "y"), lambda: fs.create("IDENTITY"),
                    lambda: recorder.record_write_at(12345, b"data", 0),
-                   lambda: fs.open("never-created", os.O_RDWR)):
+                   lambda: fs.open("never-created", os.O_RDWR), lambda: fs.open("unrecorded.txt")):
         with pytest.raises(RecorderMisuseError):
             misuse()
     assert recorder.fsm.next_seq_no == before
