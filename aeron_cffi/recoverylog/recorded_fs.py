@@ -15,8 +15,6 @@ from aeron_cffi.recoverylog.recorder import FileRecorder, Recorder, RecorderMisu
 
 __all__ = ["RecordedFS", "RecordedFile"]
 
-_ZEROS = bytes(1 << 16)
-
 
 class RecordedFile:
     """A file opened through ``RecordedFS``: ``write``/``pwrite`` are recorded, ``sync``
@@ -82,16 +80,24 @@ class RecordedFile:
         return os.fstat(self._open_fd()).st_size
 
     def truncate(self, size: int) -> None:
-        """Grow the file to ``size`` (recorded as a write of zeros). The log's ops cannot
-        shrink a file in place, so shrinking raises ``io.UnsupportedOperation``."""
-        writer = self._writer()
+        """Truncate (or extend) the file to ``size`` bytes, and record it."""
         current = self.size()
-        if size < current:
-            raise io.UnsupportedOperation(f"cannot record shrinking {self.path!r} from {current} to {size} bytes: "
-                                          f"reopen it with O_TRUNC and rewrite it")
+        self.check_truncate(current, size)
         os.ftruncate(self._fd, size)
-        for start in range(current, size, len(_ZEROS)):
-            writer.record_write_at(_ZEROS[:min(len(_ZEROS), size - start)], start)
+        self.record_truncate(current, size)
+
+    def check_truncate(self, old_size: int, new_size: int) -> None:
+        """``RecorderMisuseError`` if this truncation could not be recorded."""
+        writer = self._writer()
+        writer.recorder.check_truncate(writer.fnode, old_size, new_size)
+
+    def record_truncate(self, old_size: int, new_size: int) -> None:
+        """Record a truncation from ``old_size`` to ``new_size`` made through another
+        handle. A shrink gives the file a new fnode (see ``Recorder.record_truncate``):
+        other handles open on the old one can no longer record writes."""
+        writer = self._writer()
+        writer.fnode = writer.recorder.record_truncate(
+            writer.fnode, old_size, new_size, lambda offset, length: os.pread(self._fd, length, offset))
 
     def sync(self) -> None:
         """fsync the local file and wait until everything recorded is in the log."""

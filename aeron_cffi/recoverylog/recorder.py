@@ -31,6 +31,8 @@ DEFAULT_PROPERTY_PATHS = frozenset({"/IDENTITY"})
 # The largest write op frame: header, then tags and varints of seq_no, checksum,
 # author and the write's fnode, offset and length at their widest.
 _WRITE_FRAME_BOUND = FRAME_HEADER_LENGTH + 11 + 5 + 5 + 2 + 3 * 11
+_ZEROS = bytes(1 << 16)
+_REWRITE_CHUNK = 1 << 20
 
 
 class RecorderMisuseError(ValueError):
@@ -182,6 +184,35 @@ class Recorder:
             for start in range(0, len(view), self._max_write) if len(view) else ():
                 chunk = view[start:start + self._max_write]
                 self._process(_op(write=(fnode, offset + start, len(chunk))), chunk)
+
+    def check_truncate(self, fnode: int, old_size: int, new_size: int) -> None:
+        """``RecorderMisuseError`` if ``record_truncate`` could not record this truncation."""
+        node = self.fsm.live_nodes.get(fnode)
+        if node is None:
+            raise RecorderMisuseError(f"truncate of fnode {fnode}, which is not live")
+        if new_size < old_size and len(node.links) != 1:
+            raise RecorderMisuseError(f"cannot record shrinking fnode {fnode}, linked at {sorted(node.links)}: "
+                                      f"its new fnode could not keep every link")
+
+    def record_truncate(self, fnode: int, old_size: int, new_size: int,
+                        read_at: Callable[[int, int], bytes]) -> int:
+        """Record that ``fnode`` (one link) was truncated from ``old_size`` to ``new_size``;
+        returns the fnode that now holds the file. The ops cannot shrink a file, so a
+        shrink is recorded as a truncating reopen of its path and a rewrite of the bytes
+        kept (``read_at(offset, length)`` reads them from the local file); growing is a
+        write of zeros."""
+        with self.lock:
+            self.check_truncate(fnode, old_size, new_size)
+            if new_size >= old_size:
+                for start in range(old_size, new_size, len(_ZEROS)):
+                    self.record_write_at(fnode, _ZEROS[:min(len(_ZEROS), new_size - start)], start)
+                return fnode
+            (path,) = self.fsm.live_nodes[fnode].links
+            self.record([_op(unlink=(fnode, path)), _op(create=path)])
+            renewed = self.fsm.links[path]
+            for start in range(0, new_size, _REWRITE_CHUNK):
+                self.record_write_at(renewed, read_at(start, min(_REWRITE_CHUNK, new_size - start)), start)
+            return renewed
 
     def record_remove(self, path: str | os.PathLike) -> None:
         """Record the removal of ``path``."""

@@ -2,15 +2,17 @@
 
 ``RecordingVFS(name, fs)`` registers a VFS that does all I/O through SQLite's default
 VFS and records every change to a file under the ``RecordedFS``'s directory: opening
-for writing, each ``xWrite``, growing ``xTruncate``, and ``xDelete`` (the rollback
-journal's end). An unmodified SQL workload on ``apsw.Connection(path, vfs=name)`` is
-recorded; a played-back directory opens as the same database with any SQLite.
+for writing, each ``xWrite``, ``xTruncate`` (a shrink, e.g. rolling a hot journal back,
+is recorded as a rewrite of the bytes kept: the log's ops cannot shrink a file), and
+``xDelete`` (the rollback journal's end). An unmodified SQL workload on
+``apsw.Connection(path, vfs=name)`` is recorded; a played-back directory opens as the
+same database with any SQLite.
 
 Durability: ``xSync`` and ``xDelete`` wait until the log has everything recorded, so a
 transaction SQLite reports committed (with the default rollback journal, the journal's
 deletion) is in the log. The log keeps the order of the writes, so any prefix of it is
-the files as they were at one instant: what SQLite recovers from after a crash. Use ``journal_mode=DELETE`` (the default): the log's ops can
-not shrink a file, so the modes that truncate the journal or the WAL are refused.
+the files as they were at one instant: what SQLite recovers from after a crash. WAL mode
+is not supported (its shared memory is not recorded); the rollback journal modes are.
 """
 
 from __future__ import annotations
@@ -39,11 +41,9 @@ class RecordingVFSFile(apsw.VFSFile):
 
     def xTruncate(self, newsize: int) -> None:
         size = self.xFileSize()
-        if newsize < size:
-            raise apsw.IOError(f"recording VFS cannot shrink {self._file.path} from {size} to {newsize} bytes; "
-                               f"use journal_mode=DELETE")
+        self._file.check_truncate(size, newsize)
         super().xTruncate(newsize)
-        self._file.truncate(newsize)
+        self._file.record_truncate(size, newsize)
 
     def xSync(self, flags: int) -> None:
         if self._local_sync:

@@ -1,6 +1,5 @@
 """Record files through RecordedFS into a real archive, play them back elsewhere."""
 
-import io
 import json
 import os
 import random
@@ -252,15 +251,22 @@ def test_playback_jumps_over_a_long_dead_stretch_between_hinted_segments(log_arc
     assert played.fsm.next_checksum == fs.recorder.fsm.next_checksum
 
 
-def test_growing_truncate_and_file_recorder_writes_play_back(log_archive, tmp_path):
+def test_truncates_and_file_recorder_writes_play_back(log_archive, tmp_path):
     fs = new_recorded_fs(log_archive, tmp_path / "source")
+    with fs.create("shrunk") as file:
+        file.write(random.Random(5).randbytes(50_000))
+        old_fnode = file.fnode
+        file.truncate(20_000)  # a new fnode, rewritten with the bytes kept
+        assert file.fnode != old_fnode and file.size() == 20_000
+        file.write(b"after the shrink")
     with fs.create("grown") as file:
         file.write(b"head")
         file.truncate(100_000)  # recorded as writes of zeros
-        with pytest.raises(io.UnsupportedOperation, match="shrinking"):
-            file.truncate(10)
         assert file.size() == 100_000
         writer = FileRecorder(fs.recorder, file.fnode, offset=100_000)
+    fs.link("shrunk", "shrunk-link")
+    with fs.open("shrunk") as file, pytest.raises(RecorderMisuseError, match="could not keep every link"):
+        file.truncate(10)  # two links: a new fnode would leave one behind
     with open(tmp_path / "source" / "grown", "ab") as local:
         local.write(b"tail-1tail-2")
     writer.record_write(b"tail-1")
@@ -268,5 +274,6 @@ def test_growing_truncate_and_file_recorder_writes_play_back(log_archive, tmp_pa
     hints = fs.recorder.build_hints()
     fs.recorder.close()
     play(log_archive, hints, tmp_path / "played")
-    assert (tmp_path / "played" / "grown").read_bytes() == (tmp_path / "source" / "grown").read_bytes()
+    for name in ("grown", "shrunk", "shrunk-link"):
+        assert (tmp_path / "played" / name).read_bytes() == (tmp_path / "source" / name).read_bytes()
     assert writer.offset == 100_012

@@ -8,11 +8,10 @@ import sys
 import threading
 
 import apsw
-import pytest
-from recoverylog_support import new_log, new_recorded_fs, play
+from recoverylog_support import new_log, new_recorded_fs, play, take_over
 from recoverylog_workload import SCHEMA, contents, transaction
 
-from aeron_cffi.recoverylog import FSMHints
+from aeron_cffi.recoverylog import FSMHints, RecordedFS
 from aeron_cffi.recoverylog.sqlite_vfs import RecordingVFS
 
 TRANSACTIONS = 2000
@@ -51,17 +50,24 @@ def test_a_recorded_database_plays_back_as_the_same_database(log_archive, tmp_pa
     assert contents(copy) == original == reference(300)
 
 
-def test_a_shrinking_journal_mode_is_refused(log_archive, tmp_path):
+def test_a_truncating_journal_mode_plays_back(log_archive, tmp_path):
+    # journal_mode=TRUNCATE ends each transaction by shrinking the journal to 0 bytes.
     fs = new_recorded_fs(log_archive, tmp_path / "source")
     vfs = RecordingVFS("recorded-truncate", fs)
     db = apsw.Connection(str(tmp_path / "source" / "store.db"), vfs=vfs.name)
     db.execute("PRAGMA journal_mode = TRUNCATE")
-    with pytest.raises(apsw.IOError):
+    with db:
+        db.execute(SCHEMA)
+    for i in range(1, 51):
         with db:
-            db.execute(SCHEMA)
+            transaction(db, i)
     db.close()
+    hints = fs.recorder.build_hints()
     fs.recorder.close()
     vfs.unregister()
+    play(log_archive, hints, tmp_path / "played")
+    assert (tmp_path / "played" / "store.db-journal").stat().st_size == 0
+    assert contents(apsw.Connection(str(tmp_path / "played" / "store.db"))) == reference(50)
 
 
 def test_kill_9_mid_transaction_keeps_exactly_the_reported_commits(log_archive, log_archive_process, tmp_path):
@@ -92,4 +98,18 @@ def test_kill_9_mid_transaction_keeps_exactly_the_reported_commits(log_archive, 
     assert (tmp_path / "played" / "store.db-journal").stat().st_size > 64 * 512  # pages spilled before the kill
     db = apsw.Connection(str(tmp_path / "played" / "store.db"))
     assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    assert contents(db) == reference(reported)
+    expected = reference(reported)
+    assert contents(db) == expected
+    db.close()
+
+    # A new host takes over and opens the database through the VFS: SQLite rolls the hot
+    # journal back, and that is recorded too.
+    recorder = take_over(log_archive, played.fsm.build_hints(), tmp_path / "new-host")
+    vfs = RecordingVFS("recorded-new-host", RecordedFS(recorder))
+    db = apsw.Connection(str(tmp_path / "new-host" / "store.db"), vfs=vfs.name)
+    assert contents(db) == expected
+    db.close()
+    hints = recorder.build_hints()
+    recorder.close()
+    vfs.unregister()
+    assert sorted(play(log_archive, hints, tmp_path / "again").fsm.links) == ["/store.db"]
