@@ -20,6 +20,10 @@ plain name is per test, ``<name>_session`` is shared by the whole session.
   three ``ClusteredMediaDriver`` nodes (``aeron_cffi.testing.cluster``), each waiting
   for one service; per test.
 
+``--aeron-backend docker`` (ini ``aeron_backend``) runs the out-of-process drivers and the
+Java archives in containers built from local files (``docs/tools/containers.md``); the
+``aeron_driver`` fixtures then default to such a driver (kind ``process``).
+
 The Java archive needs ``java`` and the ``io.aeron:aeron-all`` jar of the compiled-in
 Aeron version (``AERON_ALL_JAR``, or Maven's local repository, fetched with ``mvn``).
 A failing test, a KeyboardInterrupt, SIGTERM or a crashed archive still tears everything down:
@@ -38,7 +42,9 @@ import pytest
 
 from aeron_cffi.testing.cluster import LocalCluster
 from aeron_cffi.testing.ports import PortAllocator
-from aeron_cffi.testing.testbed import DRIVER_KINDS, AeronTestbed
+from aeron_cffi.testing.containers import DockerUnavailableError
+from aeron_cffi.testing.images import ImageBuildError
+from aeron_cffi.testing.testbed import BACKENDS, DRIVER_KINDS, AeronTestbed
 
 
 _PREVIOUS_SIGTERM = pytest.StashKey[Any]()
@@ -49,8 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--aeron-driver-kind", choices=DRIVER_KINDS, default=None,
                     help="media driver of the aeron_driver fixtures: embedded in the test process, or aeronmd "
                          "as a child process (default: ini aeron_driver_kind, else embedded)")
-    parser.addini("aeron_driver_kind", "default kind of the aeron_driver fixtures (embedded or process)",
-                  default="embedded")
+    parser.addini("aeron_driver_kind", "default kind of the aeron_driver fixtures (embedded or process)")
+    group.addoption("--aeron-backend", choices=BACKENDS, default=None,
+                    help="where out-of-process drivers and Java archives run: host processes or docker "
+                         "containers (default: ini aeron_backend, else host)")
+    parser.addini("aeron_backend", "where out-of-process drivers and Java archives run (host or docker)",
+                  default="host")
     for name, what in (("shm_root", "Aeron directories (default: /dev/shm, else the temporary directory)"),
                        ("tmp_root", "archives, logs and properties files (default: the temporary directory)")):
         group.addoption(f"--aeron-{name.replace('_', '-')}", default=None, metavar="DIR",
@@ -79,8 +89,17 @@ def _option(config: pytest.Config, name: str) -> str | None:
     return config.getoption(name) or config.getini(name) or None
 
 
+def backend(config: pytest.Config) -> str:
+    """The configured backend (``host`` or ``docker``)."""
+    chosen = _option(config, "aeron_backend") or "host"
+    if chosen not in BACKENDS:
+        raise pytest.UsageError(f"aeron_backend must be one of {BACKENDS}, not {chosen!r}")
+    return chosen
+
+
 def _driver_kind(config: pytest.Config) -> str:
-    kind = _option(config, "aeron_driver_kind")
+    # A container backend is for drivers out of this process: theirs is the default kind.
+    kind = _option(config, "aeron_driver_kind") or ("process" if backend(config) == "docker" else "embedded")
     if kind not in DRIVER_KINDS:
         raise pytest.UsageError(f"aeron_driver_kind must be one of {DRIVER_KINDS}, not {kind!r}")
     return kind
@@ -111,7 +130,11 @@ def _define(scope: str, suffix: str) -> None:
         parts = list(inspect.signature(function).parameters)
 
         def call(**fixtures: Any):
-            return function(*(fixtures[fixture_name(part)] for part in parts))
+            try:
+                return function(*(fixtures[fixture_name(part)] for part in parts))
+            except (DockerUnavailableError, ImageBuildError) as exc:  # one line says what is missing
+                reason = f"{type(exc).__name__}: {exc}"
+            pytest.fail(reason, pytrace=False)  # (outside the except: no chained traceback)
 
         call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             [inspect.Parameter(fixture_name(part), inspect.Parameter.KEYWORD_ONLY) for part in parts])
@@ -122,7 +145,7 @@ def _define(scope: str, suffix: str) -> None:
     def testbed(request):
         """An ``AeronTestbed``: starts drivers, archives and clients, and stops them all."""
         config = request.config
-        bed = AeronTestbed(_driver_kind(config), shm_root=_option(config, "aeron_shm_root"),
+        bed = AeronTestbed(_driver_kind(config), backend=backend(config), shm_root=_option(config, "aeron_shm_root"),
                            tmp_root=_option(config, "aeron_tmp_root"))
         request.addfinalizer(bed.close)
         return bed
