@@ -27,7 +27,10 @@ from typing import Any, Callable, Iterable
 from aeron_cffi.cluster import ClusteredService, ClusteredServiceContainer
 from aeron_cffi.cnc import CncFile
 from aeron_cffi.errors import AeronError
+from aeron_cffi.driver_process import DriverProcess, popen_logged
+from aeron_cffi.testing import images
 from aeron_cffi.testing.archive_process import _JAVA_OPTIONS
+from aeron_cffi.testing.containers import ContainerLauncher
 from aeron_cffi.testing.jar import aeron_all_jar
 from aeron_cffi.testing.ports import PortAllocator
 
@@ -119,15 +122,27 @@ def cluster_tool(cluster_dir: str | os.PathLike, command: str, *args: str, timeo
     return ClusterToolResult(command, completed.returncode, output, ok, mark_files)
 
 
+@dataclasses.dataclass
+class _Runtime:
+    """Where a cluster's Java processes run: host processes (the defaults), or containers of
+    the Java image (``launch`` a ``ContainerLauncher``; ``java`` and ``jar`` its paths)."""
+
+    launch: Callable[[list[str], Any], Any] = popen_logged
+    java: str | None = None
+    jar: str | None = None
+
+
 class _JavaProcess:
     """One Java main class with ``-D`` properties, logging to a file, stoppable and killable."""
 
-    def __init__(self, main_class: str, properties: dict[str, str], log_path: pathlib.Path, java: str) -> None:
+    def __init__(self, main_class: str, properties: dict[str, str], log_path: pathlib.Path, java: str,
+                 runtime: _Runtime | None = None) -> None:
         self.main_class = main_class
         self.properties = properties
         self.log_path = log_path
         self._java = java
-        self.process: subprocess.Popen | None = None
+        self._runtime = runtime or _Runtime()
+        self.process: Any = None  # a subprocess.Popen, or what the runtime's launch returned
         self._log = None
 
     @property
@@ -143,13 +158,14 @@ class _JavaProcess:
         return None if self.process is None else self.process.poll()
 
     def launch(self) -> None:
-        command = [self._java, *_TEST_JAVA_OPTIONS, *(f"-D{key}={value}" for key, value in self.properties.items()),
-                   "-cp", str(aeron_all_jar()), self.main_class]
+        runtime = self._runtime
+        command = [runtime.java or self._java, *_TEST_JAVA_OPTIONS,
+                   *(f"-D{key}={value}" for key, value in self.properties.items()),
+                   "-cp", runtime.jar or str(aeron_all_jar()), self.main_class]
         if self._log is not None:  # a killed process's log handle
             self._log.close()
         self._log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL)
+        self.process = runtime.launch(command, self._log)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -261,8 +277,9 @@ class ClusterNode(_JavaComponent):
 
     def __init__(self, member_id: int, members: str, ports: _MemberPorts, *, root: pathlib.Path,
                  shm_root: pathlib.Path, service_count: int = 1, properties: dict[str, str] | None = None,
-                 startup_timeout: float = 90.0, java: str = "java") -> None:
+                 startup_timeout: float = 90.0, java: str = "java", runtime: _Runtime | None = None) -> None:
         self.member_id = member_id
+        self.runtime = runtime or _Runtime()
         self.ports = ports
         self.root = root / f"node-{member_id}"
         self.aeron_dir = shm_root / f"node-{member_id}-driver"
@@ -296,7 +313,7 @@ class ClusterNode(_JavaComponent):
             **TEST_TIMEOUTS,
             **(properties or {}),
         }
-        self._process = _JavaProcess(_MAIN_CLASS, properties, root / f"node-{member_id}.log", java)
+        self._process = _JavaProcess(_MAIN_CLASS, properties, root / f"node-{member_id}.log", java, self.runtime)
         self._killed = False
 
     @property
@@ -394,17 +411,32 @@ class LocalCluster:
 
     def __init__(self, size: int = 1, *, service_count: int = 1, properties: dict[str, str] | None = None,
                  ports: PortAllocator | None = None, tmp_root: str | os.PathLike | None = None,
-                 shm_root: str | os.PathLike | None = None) -> None:
+                 shm_root: str | os.PathLike | None = None, backend: str = "host") -> None:
         if size < 1:
             raise ValueError(f"a cluster has at least one node, not {size}")
+        if backend not in ("host", "docker"):
+            raise ValueError(f"backend must be host or docker, not {backend!r}")
         ports = ports or PortAllocator()
         self.root = pathlib.Path(tempfile.mkdtemp(prefix="aeron-cluster-", dir=tmp_root))
         shm_parent = shm_root or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
         self.shm_root = pathlib.Path(tempfile.mkdtemp(prefix="aeron-cluster-", dir=shm_parent))
         member_ports = [_MemberPorts.allocate(ports) for _ in range(size)]
         members = "|".join(p.member(i) for i, p in enumerate(member_ports))
+        # On the docker backend every node (and Java service) runs in a container of the Java
+        # image; they share the loopback of one more container, which holds the network
+        # namespace for them (an idle aeronmd: a node's container may be killed in a test).
+        self._network_holder: DriverProcess | None = None
+        runtime = _Runtime()
+        if backend == "docker":
+            launcher = ContainerLauncher(images.java_image, [self.root, self.shm_root])
+            runtime = _Runtime(launcher, images.IN_IMAGE_JAVA, images.IN_IMAGE_JAR)
+            self._network_holder = DriverProcess(
+                self.shm_root / "network", log_path=self.root / "network.log", executable=images.IN_IMAGE_AERONMD,
+                launch=ContainerLauncher(images.driver_image, [self.root, self.shm_root]), threading_mode="SHARED",
+                shared_idle_strategy="sleep-ns", dir_delete_on_shutdown=True)
+        self._runtime = runtime
         self.nodes = [ClusterNode(i, members, p, root=self.root, shm_root=self.shm_root,
-                                  service_count=service_count, properties=properties)
+                                  service_count=service_count, properties=properties, runtime=runtime)
                       for i, p in enumerate(member_ports)]
         self.ingress_endpoints = ",".join(f"{n.member_id}={n.ingress_endpoint}" for n in self.nodes)
         self.ingress_channel = "aeron:udp?term-length=256k"
@@ -412,6 +444,9 @@ class LocalCluster:
 
     def start(self) -> "LocalCluster":
         try:
+            if self._network_holder is not None:
+                holder = self._network_holder.start().process
+                self._runtime.launch.network_mode = f"container:{holder.container.id}"  # type: ignore[attr-defined]
             for node in self.nodes:
                 node.launch()
             for node in self.nodes:
@@ -455,6 +490,8 @@ class LocalCluster:
             container.close()
         for node in self.nodes:
             node.close()
+        if self._network_holder is not None:
+            self._network_holder.stop()
         shutil.rmtree(self.root, ignore_errors=True)
         shutil.rmtree(self.shm_root, ignore_errors=True)
 
@@ -486,7 +523,7 @@ class JavaServiceContainer(_JavaComponent):
             **(properties or {}),
         }
         self._process = _JavaProcess(_CONTAINER_CLASS, properties,
-                                     node.root / f"service-{service_id}.log", java)
+                                     node.root / f"service-{service_id}.log", java, node.runtime)
 
     def start(self) -> "JavaServiceContainer":
         mark_file = self.node.cluster_dir / f"cluster-mark-service-{self.service_id}.dat"

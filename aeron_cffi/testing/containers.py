@@ -138,10 +138,13 @@ class ContainerLauncher:
     the folders ``binds`` bound at the same path, and returns a ``ContainerProcess``."""
 
     def __init__(self, image: Callable[[Any], str], binds: Sequence[str | os.PathLike[str]] = (),
-                 name: str | None = None) -> None:
+                 name: str | None = None, network_mode: str = "none") -> None:
         self._image = image
         self.binds = [pathlib.Path(b) for b in binds]
         self.name = name
+        # "none" (a loopback of its own), or "container:ID" to share another container's
+        # loopback (the members of a cluster reach each other there)
+        self.network_mode = network_mode
 
     def __call__(self, command: Sequence[str], log: IO[bytes] | None) -> ContainerProcess:
         client = docker_client()
@@ -150,7 +153,7 @@ class ContainerLauncher:
         # Folders under /dev/shm are shared through --ipc=host; the others are bound.
         volumes = {str(b): {"bind": str(b), "mode": "rw"} for b in self.binds if _SHM not in b.parents}
         container = client.containers.run(
-            image, list(command[1:]), detach=True, name=self.name, ipc_mode="host", network_mode="none",
+            image, list(command[1:]), detach=True, name=self.name, ipc_mode="host", network_mode=self.network_mode,
             init=True, volumes=volumes,
             labels={OWNER_LABEL: str(os.getpid()), CLEANUP_LABEL: os.pathsep.join(str(b) for b in self.binds)})
         # (the caller may close its log file once this returns, as it may after a Popen)

@@ -205,7 +205,7 @@ def aeron_free_port() -> PortAllocator:
 def _cluster(request: pytest.FixtureRequest, ports: PortAllocator, size: int):
     config = request.config
     cluster = LocalCluster(size, ports=ports, tmp_root=_option(config, "aeron_tmp_root"),
-                           shm_root=_option(config, "aeron_shm_root"))
+                           shm_root=_option(config, "aeron_shm_root"), backend=backend(config))
     request.addfinalizer(cluster.close)
     return cluster.start()
 
