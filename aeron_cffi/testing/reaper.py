@@ -30,11 +30,16 @@ def _alive(pid: int) -> bool:
 
 def reap(pid: int) -> int:
     """Remove PID's containers and their folders; returns how many containers were removed."""
+    import docker.errors
+
     client = docker_client()
-    containers = client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={pid}"})
+    containers = client.containers.list(all=True, sparse=True, filters={"label": f"{OWNER_LABEL}={pid}"})
     for container in containers:
-        folders = container.labels.get(CLEANUP_LABEL, "")
-        container.remove(force=True)
+        folders = (container.attrs.get("Labels") or {}).get(CLEANUP_LABEL, "")  # (a sparse object: no .labels)
+        try:
+            container.remove(force=True)
+        except docker.errors.NotFound:  # removed meanwhile (e.g. by its part's own teardown)
+            pass
         for folder in filter(None, folders.split(os.pathsep)):
             shutil.rmtree(folder, ignore_errors=True)
     return len(containers)
