@@ -46,6 +46,7 @@ from aeron_cffi.idle_strategy import (
     YieldingIdleStrategy,
 )
 from aeron_cffi.image import Image
+from aeron_cffi.message import Message
 from aeron_cffi.media_driver import InferableBoolean, MediaDriver, ThreadingMode
 from aeron_cffi.publication import Publication
 from aeron_cffi.subscription import Subscription

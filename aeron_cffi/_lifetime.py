@@ -229,6 +229,28 @@ class Resource:
     def _close_native(self) -> None:
         """Free the C resource (only called while every ancestor is open)."""
 
+    # -- repr ------------------------------------------------------------------------
+
+    def _repr_fields(self) -> dict[str, object]:
+        """What ``repr`` shows of an open object: its identity and state. Called only
+        while it is open; C state is read through calls in flight (``CGetter``,
+        ``@in_flight``), so a close from another thread meanwhile raises
+        ``ResourceClosedError``, which ``repr`` shows as closed."""
+        return {}
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        if self._closed or not self._ancestors_open():
+            return f"<{name} closed>"
+        try:
+            fields = self._repr_fields()
+        except ResourceClosedError:  # closed by another thread, or by C, while reading
+            return f"<{name} closed>"
+        except Exception as error:  # noqa: BLE001  (a repr must not raise: show what failed)
+            return f"<{name} open (state unreadable: {type(error).__name__}: {error})>"
+        shown = "".join(f" {key}={value!r}" for key, value in fields.items())
+        return f"<{name} open{shown}>"
+
     def _release_handles(self) -> None:
         self._handles = []
 

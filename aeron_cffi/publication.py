@@ -354,6 +354,11 @@ class PublicationBase(Resource):
     def _close_native(self) -> None:
         check(self._c("close")(self._ptr, ffi.NULL, ffi.NULL), self.C_PREFIX + "close")
 
+    def _repr_fields(self) -> dict[str, object]:
+        constants = self.constants
+        return {"channel": constants.channel, "stream_id": constants.stream_id,
+                "session_id": constants.session_id, "position": self.position, "connected": self.is_connected}
+
 
 def _wrap(cls: type[PublicationBase]) -> Callable[[Any, Any, list[Any]], PublicationBase]:
     def make(operation: Any, ptr: Any, handles: list[Any]) -> PublicationBase:
