@@ -7,7 +7,18 @@ constant of ``aeronc.h``, ``aeronmd.h`` and ``aeron_archive.h``.
 
 from aeron_cffi._aeron import ffi, lib
 
-__all__ = ["ffi", "lib", "c_string", "c_text", "aeron_version"]
+__all__ = ["ffi", "lib", "bytes_view", "c_string", "c_text", "aeron_version", "release_views"]
+
+BYTES_LIKE = "a bytes-like object (bytes, bytearray, memoryview, array.array, ...)"
+
+
+def bytes_view(data: object, what: str, c_type: str = "char[]"):
+    """``ffi.from_buffer(c_type, data)``, or a ``TypeError`` that names the method (``what``)
+    and what it accepts, instead of cffi's wording about its own function."""
+    try:
+        return ffi.from_buffer(c_type, data)
+    except TypeError:
+        raise TypeError(f"{what}: data must be {BYTES_LIKE}, not {type(data).__name__}") from None
 
 
 def c_string(pointer) -> str:

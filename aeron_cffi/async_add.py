@@ -52,6 +52,9 @@ class AsyncAdd(Resource, Generic[T]):
             raise AttributeError(f"{self.description} has no registration id")
         return self._kind.registration_id(self._ptr)
 
+    def _repr_fields(self) -> dict[str, object]:
+        return {"of": self.description}
+
     def poll(self) -> T | None:
         """One non-blocking check (``aeron_async_*_poll``): the result, or ``None`` if pending.
 

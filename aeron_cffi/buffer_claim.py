@@ -6,7 +6,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from aeron_cffi._lifetime import Resource
-from aeron_cffi._native import ffi, lib, release_views
+from aeron_cffi._native import bytes_view, ffi, lib, release_views
 from aeron_cffi.errors import AeronError, InvalidArgumentError, ResourceClosedError, check
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ class BufferClaim:
     def put(self, data: Any, offset: int = 0) -> None:
         """Copy ``data`` (bytes-like) into the claim at ``offset``."""
         publication = self._live("put")
-        source = data if type(data) is bytes else ffi.from_buffer(data)
+        source = data if type(data) is bytes else bytes_view(data, "BufferClaim.put")
         if offset < 0 or offset + len(source) > self._claim.length:
             release_views(data, source)
             raise InvalidArgumentError(
@@ -183,6 +183,13 @@ class BufferClaim:
     def abort(self) -> None:
         """Turn the claim into padding: nothing is delivered (``aeron_buffer_claim_abort``)."""
         self._end(lib.aeron_buffer_claim_abort, "abort")
+
+    def __repr__(self) -> str:
+        # Reads only the holder's own (Python-owned) claim struct, never the term buffer.
+        publication = self._publication
+        if publication is None or publication._closed:
+            return "<BufferClaim empty>"
+        return f"<BufferClaim claimed length={self._claim.length} of {type(publication).__name__}>"
 
     def __enter__(self) -> BufferClaim:
         return self

@@ -217,6 +217,9 @@ class Aeron(Resource):
         """The client id the driver knows this client by (``aeron_client_id``)."""
         return lib.aeron_client_id(self._ptr)
 
+    def _repr_fields(self) -> dict[str, object]:
+        return {"client_id": self.client_id, "dir": self.context.dir}
+
     @in_flight
     def next_correlation_id(self) -> int:
         """A new id unique to the driver (``aeron_next_correlation_id``)."""

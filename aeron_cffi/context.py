@@ -179,5 +179,8 @@ class Context(Resource):
             raise AeronError("Context.close: the context is in use by an open Aeron client; close the client")
         super().close()
 
+    def _repr_fields(self) -> dict[str, object]:
+        return {"dir": self.dir, "in_use": self._in_use}
+
     def _close_native(self) -> None:
         lib.aeron_context_close(self._ptr)

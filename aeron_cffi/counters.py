@@ -66,6 +66,9 @@ class CountersReader(Resource):
     def __iter__(self) -> Iterator[CounterInfo]:
         return iter(self.counters())
 
+    def _repr_fields(self) -> dict[str, object]:
+        return {"max_counter_id": self.max_counter_id}
+
     @property
     @in_flight
     def max_counter_id(self) -> int:
@@ -190,6 +193,9 @@ class Counter(Resource):
     def is_closed(self) -> bool:
         """(``aeron_counter_is_closed``)"""
         return self._is_closed_in_c(lib.aeron_counter_is_closed)
+
+    def _repr_fields(self) -> dict[str, object]:
+        return {"counter_id": self.counter_id, "registration_id": self.registration_id, "value": self.value}
 
     def _close_native(self) -> None:
         check(lib.aeron_counter_close(self._ptr, ffi.NULL, ffi.NULL), "aeron_counter_close")

@@ -89,6 +89,10 @@ class Image(Poller, Resource):
         """True once closed here or by the client (``aeron_image_is_closed``)."""
         return self._is_closed_in_c(lib.aeron_image_is_closed)
 
+    def _repr_fields(self) -> dict[str, object]:
+        return {"session_id": self.session_id, "source_identity": self.source_identity,
+                "position": self.position, "end_of_stream": self.is_end_of_stream}
+
     def reject(self, reason: str) -> None:
         """Ask the publisher to stop sending to this image (``aeron_image_reject``, through
         the subscription). Raises ``ResourceClosedError`` once the image has gone (its

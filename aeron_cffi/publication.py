@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from aeron_cffi import async_add as _async
 from aeron_cffi._lifetime import CGetter, Constants, Resource, in_flight
-from aeron_cffi._native import c_string, ffi, lib, release_views
+from aeron_cffi._native import bytes_view, c_string, ffi, lib, release_views
 from aeron_cffi.buffer_claim import BufferClaim
 from aeron_cffi.client import check_channel
 from aeron_cffi.errors import RETRYABLE_OFFER_RESULTS, InvalidArgumentError, OfferResult, check, offer_error
@@ -174,7 +174,7 @@ class PublicationBase(Resource):
             # bytes go to C as they are (cffi passes a pointer to their storage); other
             # bytes-like objects need a buffer view, which costs about 100 ns more.
             if type(data) is not bytes:
-                buffer = ffi.from_buffer(data)
+                buffer = bytes_view(data, self._name("offer"))
             length = len(buffer)
             if length > self._max_message_length:
                 raise InvalidArgumentError(
@@ -232,7 +232,7 @@ class PublicationBase(Resource):
         """
         if self._closed:
             self._check_open()
-        views = [ffi.from_buffer("uint8_t[]", b) for b in buffers]  # keep the memory for this call
+        views = [bytes_view(b, self._name("offerv"), "uint8_t[]") for b in buffers]  # kept for this call
         count = len(views)
         # The iovec array is reused from call to call, taken out of the publication while in
         # use so that concurrent calls (a Publication is thread-safe) or a nested one (from

@@ -774,6 +774,5 @@ class AeronArchive(Resource):
                 return False
             raise
 
-    def __repr__(self) -> str:
-        state = "closed" if self.is_closed else f"archive_id={self.archive_id} session={self.control_session_id}"
-        return f"<AeronArchive {state}>"
+    def _repr_fields(self) -> dict[str, object]:
+        return {"archive_id": self.archive_id, "control_session_id": self.control_session_id}

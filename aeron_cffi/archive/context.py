@@ -271,6 +271,11 @@ class ArchiveContext(Resource):
         a context shares some of its memory (the default idle strategy's state)."""
         lib.aeron_archive_context_close(self._ctx)
 
+    def _repr_fields(self) -> dict[str, object]:
+        return {"control_request_channel": self.control_request_channel,  # type: ignore[attr-defined]
+                "control_response_channel": self.control_response_channel,  # type: ignore[attr-defined]
+                "aeron_directory_name": self.aeron_directory_name}  # type: ignore[attr-defined]
+
     def _release_handles(self) -> None:
         """Archives connected from this context use duplicates of it that call the
         same callbacks: the handles stay until the last of them is closed."""

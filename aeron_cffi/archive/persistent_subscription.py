@@ -214,6 +214,11 @@ class PersistentSubscription(Poller, Resource):
     def start_position(self) -> int:
         return self._get("start_position")
 
+    def _repr_fields(self) -> dict[str, object]:
+        return {"recording_id": self.recording_id, "live_channel": self.live_channel,
+                "live_stream_id": self.live_stream_id, "live": self.is_live, "replaying": self.is_replaying,
+                "failed": self.has_failed}
+
     def counter_id(self, name: str) -> int | None:
         """The id of the ``state_counter``/``join_difference_counter``/
         ``live_left_counter``/``live_joined_counter`` in use, None if none

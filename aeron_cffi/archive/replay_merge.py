@@ -71,6 +71,9 @@ class ReplayMerge(Poller, Resource):
         self._check_open()
         return self._ptr
 
+    def _repr_fields(self) -> dict[str, object]:
+        return {"merged": self.is_merged, "live_added": self.is_live_added, "failed": self.has_failed}
+
     def do_work(self) -> int:
         """Advance the merge without polling messages; returns the work count
         (``aeron_archive_replay_merge_do_work``)."""

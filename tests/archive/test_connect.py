@@ -55,8 +55,15 @@ def test_connect_reports_archive_id_and_session(driver_dir, archive_process):
         assert archive.archive_id == archive_process.archive_id
         assert archive.control_session_id > 0
         assert archive.aeron_t != archive.control_response_subscription_t
-        assert repr(archive).startswith("<AeronArchive archive_id=")
+        assert repr(archive) == (f"<AeronArchive open archive_id={archive.archive_id} "
+                                 f"control_session_id={archive.control_session_id}>")
+        context = archive.context  # (its channels as the C client completed them)
+        assert repr(context) == (
+            f"<ArchiveContext open control_request_channel={context.control_request_channel!r} "
+            f"control_response_channel={context.control_response_channel!r} "
+            f"aeron_directory_name={str(driver_dir)!r}>")
     assert archive.is_closed
+    assert repr(archive) == "<AeronArchive closed>"
     with pytest.raises(ResourceClosedError):
         archive.list_recordings()
     archive.close()  # idempotent
