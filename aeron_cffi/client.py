@@ -12,7 +12,15 @@ from aeron_cffi._native import ffi, lib
 from aeron_cffi.channel_uri import ChannelUri
 from aeron_cffi.callbacks import ConductorTarget, log_sink
 from aeron_cffi.context import Context
-from aeron_cffi.errors import AeronError, InvalidArgumentError, InvalidStateError, ResourceClosedError, check
+from aeron_cffi.errors import (
+    AeronError,
+    DriverTimeoutError,
+    InvalidArgumentError,
+    InvalidStateError,
+    ResourceClosedError,
+    check,
+    no_driver_error,
+)
 
 AsyncAdd = _async.AsyncAdd
 
@@ -112,7 +120,10 @@ class Aeron(Resource):
         self._started = False
         out = ffi.new("aeron_t **")
         try:
-            check(lib.aeron_init(out, context._ptr), "aeron_init")
+            try:
+                check(lib.aeron_init(out, context._ptr), "aeron_init")
+            except DriverTimeoutError as error:
+                raise no_driver_error(context.dir, context.get("driver_timeout_ms"), error.errmsg) from None
         except AeronError:
             self._closed = True
             context._in_use = False

@@ -27,7 +27,8 @@ from aeron_cffi.archive.descriptors import (
 from aeron_cffi.archive.errors import ArchiveError, ArchiveErrorCode, archive_check, archive_error
 from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.client import Aeron, check_channel
-from aeron_cffi.errors import AeronTimeoutError, InvalidArgumentError, RegistrationError
+from aeron_cffi.cnc import default_path, wait_for_driver
+from aeron_cffi.errors import AeronTimeoutError, InvalidArgumentError, RegistrationError, no_driver_error
 
 __all__ = ["AeronArchive", "AsyncConnect", "add_session_id_to_channel", "replay_session_id_to_session_id", "NULL_POSITION", "NULL_VALUE", "REPLAY_ALL_AND_FOLLOW", "REPLAY_ALL_AND_STOP"]
 
@@ -216,13 +217,23 @@ class _ClientFor:
 
     def __init__(self, context: ArchiveContext) -> None:
         self.context = context
+        context._default_response_channel()
+        self.request_channel = context.control_request_channel  # as given (C completes the context's copy)
         self.owned = context.aeron is None
+        if self.owned:
+            # Aeron's driver timeout (10 s) is also the client's liveness limit for its
+            # whole life, so it stays; a connect waits for a driver only as long as it
+            # would for the archive, before it starts the client.
+            directory = context.aeron_directory_name or default_path()
+            timeout_ms = context.message_timeout_ns / 1e6
+            if not wait_for_driver(directory, timeout_ms / 1000):
+                raise no_driver_error(directory, timeout_ms)
         self.aeron = Aeron(dir=context.aeron_directory_name) if self.owned else context.aeron
         # (again for a given client: ResourceClosedError if it was closed meanwhile)
         context.lend_aeron(self.aeron)
 
     def call(self, function: Callable[..., int], *args: Any,
-             error: Callable[[], Exception] = lambda: _connect_error()) -> tuple[int, Exception | None]:
+             error: Callable[[], Exception] | None = None) -> tuple[int, Exception | None]:
         """``function(*args)`` (a connect step, which uses the client) as a call in flight
         on the client, so that closing it from another thread or a credentials callback
         waits; returns the result and, for a failure, the error read at once (before a
@@ -230,7 +241,9 @@ class _ClientFor:
 
         def request() -> tuple[int, Exception | None]:
             result = function(*args)
-            return result, error() if result < 0 else None
+            if result >= 0:
+                return result, None
+            return result, error() if error is not None else _connect_error(self.context, self.request_channel)
 
         return self.aeron._in_flight(request)  # type: ignore[no-any-return]
 
@@ -265,10 +278,13 @@ def _raise_pending_or_close(context: ArchiveContext, archive) -> None:
 _AUTHENTICATION_REJECTED = "] authentication rejected\n"
 
 
-def _connect_error():
+def _connect_error(context: ArchiveContext, channel: str) -> Exception:
     error = archive_error("aeron_archive_connect")
-    if "connect timeout" in error.errmsg and not isinstance(error, TimeoutError):
-        return AeronTimeoutError(error.errmsg, error.errcode)
+    if "connect timeout" in error.errmsg:
+        # (Aeron's own first line reads "invalid channel": say what happened instead)
+        return AeronTimeoutError(
+            f"no archive answered on {channel} stream {context.control_request_stream_id} "
+            f"within {context.message_timeout_ns / 1e9:g} s\n{error.errmsg}", error.errcode)
     if _AUTHENTICATION_REJECTED in error.errmsg:
         return ArchiveError(error.errmsg, error.errcode, archive_code=ArchiveErrorCode.AUTHENTICATION_REJECTED,
                             archive_message="authentication rejected")

@@ -89,6 +89,10 @@ def _text(value: str | os.PathLike) -> bytes:
 
 
 # keyword -> (setter suffix, C value from Python value); getters share the name.
+# What a connect uses when no control response channel is set (the C context has none):
+# an ephemeral UDP port on this host, as Java's AeronArchive and the CLI default to.
+DEFAULT_CONTROL_RESPONSE_CHANNEL = "aeron:udp?endpoint=localhost:0"
+
 _SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "aeron_directory_name": ("aeron_directory_name", _text),
     "control_request_channel": ("control_request_channel", _text),
@@ -189,6 +193,12 @@ class ArchiveContext(Resource):
         except (TypeError, ValueError) as exc:
             raise InvalidArgumentError(f"{name}: {exc}") from None
         check(getattr(lib, setter)(self._ctx, c_value), setter)
+
+    @in_flight
+    def _default_response_channel(self) -> None:
+        """Set ``DEFAULT_CONTROL_RESPONSE_CHANNEL`` unless a response channel is set (a connect does this)."""
+        if not c_string(lib.aeron_archive_context_get_control_response_channel(self._ctx)):
+            self._set("control_response_channel", DEFAULT_CONTROL_RESPONSE_CHANNEL)
 
     def _install_callbacks(self, credentials, signals, errors, idle, invoker) -> None:
         if credentials is not None:

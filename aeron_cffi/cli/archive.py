@@ -12,6 +12,7 @@ import dataclasses
 import math
 import struct
 import sys
+import time
 from typing import Any, BinaryIO, Iterator
 
 from aeron_cffi.archive import (
@@ -22,6 +23,8 @@ from aeron_cffi.archive import (
     RecordingSignalCode,
     SourceLocation,
 )
+from aeron_cffi.archive.context import DEFAULT_CONTROL_RESPONSE_CHANNEL
+from aeron_cffi.archive.errors import ArchiveError, ArchiveErrorCode
 from aeron_cffi.archive.recording_events import RecordingEvent, RecordingEventsAdapter
 from aeron_cffi.cli._common import (
     CliError,
@@ -30,6 +33,7 @@ from aeron_cffi.cli._common import (
     add_aeron_dir,
     add_json,
     format_timestamp,
+    latest_driver_error,
     print_fields,
     print_json,
     print_table,
@@ -37,12 +41,11 @@ from aeron_cffi.cli._common import (
     wait_until,
 )
 from aeron_cffi.client import Aeron
-from aeron_cffi.errors import AeronTimeoutError
+from aeron_cffi.errors import AeronTimeoutError, DriverTimeoutError
 from aeron_cffi.fragment_assembler import FragmentAssembler
 from aeron_cffi.testing.ports import free_udp_port
 
 DEFAULT_CONTROL_CHANNEL = "aeron:udp?endpoint=localhost:8010"
-DEFAULT_RESPONSE_CHANNEL = "aeron:udp?endpoint=localhost:0"
 CONTROL_STREAM_ID = 10
 DEFAULT_EVENTS_CHANNEL = "aeron:udp?control-mode=dynamic|control=localhost:8030"
 EVENTS_STREAM_ID = 30
@@ -66,9 +69,36 @@ def _connect(args, control_channel: str | None = None, control_stream_id: int | 
             message_timeout_ns=int(args.timeout * 1e9),
             **settings,
         )
+    except DriverTimeoutError as error:  # (the driver went between require_driver and the connect)
+        raise CliError(ExitCode.NO_DRIVER, error.errmsg) from None
     except AeronTimeoutError:
         raise CliError(ExitCode.ARCHIVE_UNREACHABLE,
                        f"no archive answered on {channel} within {args.timeout:g}s") from None
+
+
+def _with_driver_cause(run):
+    """``run(args)``, with the driver's own cause added to a generic archive error.
+
+    When the driver refuses what the archive asked of it (e.g. a channel with a port
+    out of range), the archive relays only the first line of the driver's error,
+    "(22) Invalid argument"; the cause is in the driver's error log. So it is read
+    from there: the newest error the driver logged since this command started."""
+    def run_explained(args) -> Any:
+        started_ms = int(time.time() * 1000)
+        try:
+            return run(args)
+        except ArchiveError as error:
+            if error.archive_code != ArchiveErrorCode.GENERIC:
+                raise
+            cause = latest_driver_error(args.aeron_dir, started_ms)
+            if cause is None:
+                raise
+            raise ArchiveError(error.errmsg, error.errcode, archive_code=error.archive_code,
+                               archive_message=f"{cause} (the driver's error; the archive said: "
+                                               f"{error.archive_message})",
+                               correlation_id=error.correlation_id) from error
+
+    return run_explained
 
 
 def _descriptor(archive: AeronArchive, recording_id: int) -> RecordingDescriptor:
@@ -166,12 +196,13 @@ def run_replay(args) -> None:
     with _connect(args) as archive:
         descriptor = _descriptor(archive, args.recording_id)
         start = descriptor.start_position if args.position is None else args.position
-        if args.length is not None:
-            end = start + args.length
-        elif descriptor.stop_position != NULL_POSITION:
-            end = descriptor.stop_position
+        if descriptor.stop_position != NULL_POSITION:
+            recorded_end = descriptor.stop_position
         else:
-            end = archive.get_recording_position(args.recording_id)
+            recorded_end = archive.get_recording_position(args.recording_id)
+        if not descriptor.start_position <= start <= recorded_end:
+            _outside_recording(args, descriptor, start, recorded_end)
+        end = recorded_end if args.length is None else start + args.length
         channel = args.replay_channel or f"aeron:udp?endpoint=localhost:{free_udp_port()}"
         state = {"position": start, "messages": 0, "bytes": 0}
         with _output(args.output) as out:
@@ -182,6 +213,18 @@ def run_replay(args) -> None:
     if args.output not in (None, "-"):
         _report(args, summary, f"replayed {state['messages']} messages ({state['bytes']} bytes) "
                                f"of recording {args.recording_id} into {args.output}")
+
+
+def _outside_recording(args, descriptor: RecordingDescriptor, position: int, end: int) -> None:
+    """A replay from a position the recording does not hold: say so (and, with --json,
+    print the summary a replay prints), exit ``ARCHIVE_ERROR``."""
+    message = (f"position {position} is outside recording {args.recording_id}, which holds positions "
+               f"{descriptor.start_position} to {end}: nothing to replay")
+    if args.json:
+        print_json({"recording_id": args.recording_id, "start_position": position, "end_position": position,
+                    "messages": 0, "bytes": 0, "recording_start_position": descriptor.start_position,
+                    "recording_end_position": end, "error": message})
+    raise CliError(ExitCode.ARCHIVE_ERROR, message)
 
 
 def _replay_into(archive: AeronArchive, args, channel: str, start: int, end: int, out: BinaryIO,
@@ -315,7 +358,7 @@ def _common_options():
                         help="the archive's control request channel (default: %(default)s)")
     common.add_argument("--control-stream-id", type=int, default=CONTROL_STREAM_ID,
                         help="(default: %(default)s)")
-    common.add_argument("--response-channel", default=DEFAULT_RESPONSE_CHANNEL,
+    common.add_argument("--response-channel", default=DEFAULT_CONTROL_RESPONSE_CHANNEL,
                         help="this client's control response channel (default: %(default)s)")
     common.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                         help="for the archive to answer, and for a replay or replication to make progress "
@@ -332,7 +375,7 @@ def register(subparsers) -> None:
 
     def command(name: str, run, help: str):
         sub = commands.add_parser(name, parents=[common], help=help, description=help)
-        sub.set_defaults(run=run)
+        sub.set_defaults(run=_with_driver_cause(run))
         return sub
 
     listing = command("list", run_list, "list recordings, optionally filtered")

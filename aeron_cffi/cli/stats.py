@@ -11,8 +11,18 @@ import time
 from typing import Any, Callable
 
 from aeron_cffi._native import lib
-from aeron_cffi.cli._common import add_aeron_dir, add_json, add_watch, format_timestamp, open_cnc, print_json, watch
-from aeron_cffi.cnc import CncFile
+from aeron_cffi.cli._common import (
+    CliError,
+    ExitCode,
+    add_aeron_dir,
+    add_json,
+    add_watch,
+    format_timestamp,
+    open_cnc,
+    print_json,
+    watch,
+)
+from aeron_cffi.cnc import CncFile, driver_timeout_ms
 from aeron_cffi.counters import CounterInfo
 
 # Driver counter key layouts (aeron_counters.h / Java's StreamCounter, ChannelEndpointStatus).
@@ -67,11 +77,17 @@ def _stat_snapshot(cnc: CncFile, filters: dict[str, re.Pattern]) -> dict[str, An
     constants = cnc.constants
     reader = cnc.counters_reader()
     counters = [c for c in reader.counters() if _matches(c, filters)]
+    heartbeat_age_ms = now_ms - cnc.to_driver_heartbeat
+    running = heartbeat_age_ms <= driver_timeout_ms()
+    if not running:  # (the counters are the dead driver's last values)
+        print(f"aeron-cffi stat: warning: the driver is not running (pid {constants.pid}, heartbeat "
+              f"{heartbeat_age_ms} ms old): these are its last counters", file=sys.stderr)
     return {
         "timestamp": now_ms,
         "cnc_version": _semantic_version(constants.cnc_version),
         "pid": constants.pid,
-        "heartbeat_age_ms": now_ms - cnc.to_driver_heartbeat,
+        "heartbeat_age_ms": heartbeat_age_ms,
+        "driver_running": running,
         "counters": [{"id": c.counter_id, "type_id": c.type_id, "value": c.value, "label": c.label}
                      for c in counters],
         "max_counter_id": reader.max_counter_id,
@@ -89,8 +105,15 @@ def _print_stat(snapshot: dict[str, Any]) -> None:
     print("--")
 
 
+def _filter(name: str, pattern: str) -> re.Pattern:
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise CliError(ExitCode.USAGE, f"--{name}: invalid regular expression {pattern!r} ({error})") from None
+
+
 def run_stat(args) -> None:
-    filters = {name: re.compile(pattern) for name in ("type", "identity", "session", "stream", "channel")
+    filters = {name: _filter(name, pattern) for name in ("type", "identity", "session", "stream", "channel")
                if (pattern := getattr(args, name)) is not None}
     _run_watched(args, lambda cnc: _stat_snapshot(cnc, filters), _print_stat)
 

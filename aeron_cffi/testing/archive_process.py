@@ -41,6 +41,11 @@ class ArchiveStartError(RuntimeError):
     """The Java archive did not become ready; the message carries its log's tail."""
 
 
+class MissingRequirementError(ArchiveStartError):
+    """What the Java archive needs is not there (``java``, the aeron-all jar); the message
+    names it, in one line."""
+
+
 class JavaArchive:
     """Start ``io.aeron.archive.Archive`` on the driver at ``aeron_dir``.
 
@@ -101,9 +106,17 @@ class JavaArchive:
         return self._process is not None and self._process.poll() is None
 
     def start(self) -> "JavaArchive":
-        jar = aeron_all_jar()
+        java = shutil.which(self._java)
+        if java is None:
+            raise MissingRequirementError(
+                f"{self._java} is not on PATH: the Java archive needs a Java 17+ runtime (install one, or pass "
+                f"JavaArchive(java=...))")
+        try:
+            jar = aeron_all_jar()
+        except (FileNotFoundError, subprocess.CalledProcessError) as error:
+            raise MissingRequirementError(f"the aeron-all jar is missing: {error}") from None
         command = [
-            self._java, *_JAVA_OPTIONS,
+            java, *_JAVA_OPTIONS,
             *(f"-D{key}={value}" for key, value in self._properties.items()),
             "-cp", str(jar), "io.aeron.archive.Archive",
         ]

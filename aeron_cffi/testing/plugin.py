@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from aeron_cffi.testing.archive_process import JavaArchive, MissingRequirementError
 from aeron_cffi.testing.ports import PortAllocator
 from aeron_cffi.testing.testbed import DRIVER_KINDS, AeronTestbed
 
@@ -130,11 +131,11 @@ def _define(scope: str, suffix: str) -> None:
 
     def java_archive(testbed, driver):
         """A Java archive on ``aeron_driver`` with recording events on."""
-        return testbed.java_archive(driver, recording_events=True)
+        return _start_java_archive(testbed, driver, recording_events=True)
 
     def java_archive_replica(testbed, driver):
         """A second Java archive on ``aeron_driver`` (e.g. a replication target)."""
-        return testbed.java_archive(driver)
+        return _start_java_archive(testbed, driver)
 
     def client(testbed, driver):
         """An ``Aeron`` client of ``aeron_driver``."""
@@ -146,6 +147,16 @@ def _define(scope: str, suffix: str) -> None:
 
     for function in (testbed, driver, java_archive, java_archive_replica, client, archive):
         fixture(function)
+
+
+def _start_java_archive(testbed: AeronTestbed, driver: Any, **settings: Any) -> JavaArchive:
+    """``testbed.java_archive``; a missing requirement (java, the jar) fails the test with
+    the one line that names it, not a traceback."""
+    try:
+        return testbed.java_archive(driver, **settings)
+    except MissingRequirementError as error:
+        missing = str(error)
+    pytest.fail(missing, pytrace=False)  # (outside the except: no "during handling" chain)
 
 
 _define("function", "")

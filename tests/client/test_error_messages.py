@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from aeron_cffi import BufferClaim, InvalidArgumentError, MediaDriver, ThreadingMode
+from aeron_cffi import (
+    Aeron,
+    BufferClaim,
+    DriverTimeoutError,
+    InvalidArgumentError,
+    MediaDriver,
+    RegistrationError,
+    ThreadingMode,
+)
 from aeron_cffi.media_driver import threading_mode
 
 from helpers import connected
@@ -34,3 +42,21 @@ def test_an_unknown_threading_mode_lists_the_valid_ones(tmp_path):
     assert "threading_mode 'bogus' is not one of DEDICATED, SHARED_NETWORK, SHARED, INVOKER" in str(raised.value)
     assert [threading_mode(name) for name in ("shared", "Shared_Network", ThreadingMode.DEDICATED)] == [
         ThreadingMode.SHARED, ThreadingMode.SHARED_NETWORK, ThreadingMode.DEDICATED]
+
+
+def test_no_driver_names_the_directory_and_how_to_start_one(tmp_path):
+    directory = tmp_path / "none"
+    with pytest.raises(DriverTimeoutError) as raised:
+        Aeron(dir=str(directory), driver_timeout_ms=200)
+    first, *rest = str(raised.value).splitlines()
+    assert first == (f"no media driver is running in {directory} (none answered within 200 ms): start one with "
+                     f"`aeron-cffi driver --dir {directory}`, or aeron_cffi.MediaDriver(dir=...) in this process")
+    assert any("CnC file not created" in line for line in rest)  # Aeron's own text follows
+
+
+def test_the_root_cause_of_a_driver_error_is_on_the_first_line(aeron):
+    with pytest.raises(RegistrationError) as raised:
+        aeron.add_publication("aeron:udp?endpoint=localhost:99999", 2302)
+    assert str(raised.value).splitlines()[0] == ("add_publication('aeron:udp?endpoint=localhost:99999', 2302): "
+                                                 "port out of range: '99999' (Invalid argument)")
+    assert "generic error, see message" in str(raised.value)  # (the full text is still there)
