@@ -65,7 +65,7 @@ import logging
 import threading
 import warnings
 import weakref
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Generic, Sequence, TypeVar, overload
 
 from aeron_cffi.errors import ResourceClosedError
 
@@ -76,6 +76,8 @@ _ROOTS_LOCK = threading.Lock()
 _FINISH_LOCK = threading.RLock()
 log = logging.getLogger("aeron_cffi")
 F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C")
+R = TypeVar("R", bound="Resource")
 
 
 class Resource:
@@ -254,7 +256,7 @@ class Resource:
     def _release_handles(self) -> None:
         self._handles = []
 
-    def __enter__(self):
+    def __enter__(self: R) -> R:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -314,14 +316,21 @@ class CGetter:
         return value if self.convert is None else self.convert(value)
 
 
-class Constants:
-    """The ``constants`` attribute of a wrapper: its ``_constants``, while it is open."""
+class Constants(Generic[C]):
+    """The ``constants`` attribute of a wrapper: its ``_constants``, while it is open
+    (``constants: Constants[PublicationConstants] = Constants()`` types it)."""
 
-    def __get__(self, obj: Resource | None, owner: type | None = None) -> Any:
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Constants[C]: ...
+
+    @overload
+    def __get__(self, obj: Resource, owner: type | None = None) -> C: ...
+
+    def __get__(self, obj: Resource | None, owner: type | None = None) -> Constants[C] | C:
         if obj is None:
             return self
         obj._check_open()
-        return obj._constants  # type: ignore[attr-defined]
+        return obj._constants  # type: ignore[attr-defined, no-any-return]
 
 
 @atexit.register

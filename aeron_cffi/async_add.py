@@ -19,6 +19,8 @@ from aeron_cffi.errors import AeronError, AeronTimeoutError, last_error
 if TYPE_CHECKING:
     from aeron_cffi.client import Aeron
 
+__all__ = ["AsyncAdd", "AsyncKind"]
+
 T = TypeVar("T")
 
 

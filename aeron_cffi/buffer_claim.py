@@ -12,6 +12,8 @@ from aeron_cffi.errors import AeronError, InvalidArgumentError, ResourceClosedEr
 if TYPE_CHECKING:
     from aeron_cffi.publication import PublicationBase
 
+__all__ = ["BufferClaim", "ClaimViews"]
+
 # References to a claim's exporter when no view of it is alive: ClaimViews.exporter and
 # sys.getrefcount's argument. A memoryview holds one more (through its managed buffer)
 # until it and every slice or cast made from it are gone.
@@ -168,7 +170,7 @@ class BufferClaim:
         return publication._in_flight(self._copy)  # type: ignore[no-any-return]
 
     def _copy(self) -> bytes:
-        return ffi.buffer(self._claim.data, self._claim.length)[:]
+        return bytes(ffi.buffer(self._claim.data, self._claim.length)[:])
 
     def _end(self, function: Any, what: str) -> None:
         publication = self._live(what)

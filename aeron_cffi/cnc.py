@@ -13,6 +13,9 @@ from aeron_cffi.callbacks import SyncTarget, log_sink
 from aeron_cffi.counters import CountersReader
 from aeron_cffi.errors import AeronError, check
 
+__all__ = ["CncConstants", "CncFile", "ErrorLogEntry", "LossReportEntry", "default_path", "delete_directory",
+           "driver_timeout_ms", "is_driver_active", "request_driver_termination", "wait_for_driver"]
+
 
 @dataclasses.dataclass(frozen=True)
 class CncConstants:
@@ -86,7 +89,7 @@ class CncFile(Resource):
     @in_flight
     def to_driver_heartbeat(self) -> int:
         """Epoch ms of the driver's last heartbeat (``aeron_cnc_to_driver_heartbeat``)."""
-        return lib.aeron_cnc_to_driver_heartbeat(self._ptr)
+        return int(lib.aeron_cnc_to_driver_heartbeat(self._ptr))
 
     @property
     def heartbeat_age_ms(self) -> int:

@@ -12,6 +12,8 @@ from aeron_cffi._native import ffi, lib
 from aeron_cffi.callbacks import ConductorTarget, ErrorReporter
 from aeron_cffi.errors import AeronError, DriverErrorCode, check
 
+__all__ = ["Context", "PublicationErrorFrame"]
+
 _DRIVER_ERROR_CODES = frozenset(DriverErrorCode)
 
 _PREFIX = "aeron_context_"
@@ -160,7 +162,7 @@ class Context(Resource):
     @property
     def dir(self) -> str:
         """The Aeron directory the client connects to (``aeron_context_get_dir``)."""
-        return self.get("dir")
+        return str(self.get("dir"))
 
     @property
     def use_conductor_agent_invoker(self) -> bool:

@@ -14,6 +14,9 @@ from aeron_cffi.errors import InvalidArgumentError, check
 if TYPE_CHECKING:
     from aeron_cffi.client import Aeron
 
+__all__ = ["COUNTER_KIND", "Counter", "CounterConstants", "CounterInfo", "CountersReader", "MAX_KEY_LENGTH",
+           "MAX_LABEL_LENGTH", "NULL_COUNTER_ID", "RECORD_ALLOCATED", "RECORD_RECLAIMED", "RECORD_UNUSED"]
+
 _metadata = ffi.new("aeron_counter_metadata_descriptor_t *")
 MAX_KEY_LENGTH = len(_metadata.key)
 MAX_LABEL_LENGTH = len(_metadata.label)
@@ -73,24 +76,24 @@ class CountersReader(Resource):
     @in_flight
     def max_counter_id(self) -> int:
         """(``aeron_counters_reader_max_counter_id``)"""
-        return lib.aeron_counters_reader_max_counter_id(self._ptr)
+        return int(lib.aeron_counters_reader_max_counter_id(self._ptr))
 
     @in_flight
     def value(self, counter_id: int) -> int:
         """A counter's current value (``aeron_counters_reader_addr``, read with acquire)."""
-        return lib.aeron_cffi_counter_get(lib.aeron_counters_reader_addr(self._ptr, self._id(counter_id)))
+        return int(lib.aeron_cffi_counter_get(lib.aeron_counters_reader_addr(self._ptr, self._id(counter_id))))
 
     @in_flight
     def find_by_type_id_and_registration_id(self, type_id: int, registration_id: int) -> int:
         """A counter id, or ``NULL_COUNTER_ID`` (``aeron_counters_reader_find_by_type_id_and_registration_id``)."""
-        return lib.aeron_counters_reader_find_by_type_id_and_registration_id(self._ptr, type_id, registration_id)
+        return int(lib.aeron_counters_reader_find_by_type_id_and_registration_id(self._ptr, type_id, registration_id))
 
     @in_flight
     def _out(self, function: str, c_type: str, counter_id: int) -> int:
         out = ffi.new(c_type)
         check(getattr(lib, f"aeron_counters_reader_{function}")(self._ptr, self._id(counter_id), out),
               f"aeron_counters_reader_{function}({counter_id})")
-        return out[0]
+        return int(out[0])
 
     def registration_id(self, counter_id: int) -> int:
         """(``aeron_counters_reader_counter_registration_id``)"""
@@ -122,7 +125,7 @@ class CountersReader(Resource):
         out = ffi.new("uint8_t **")
         check(lib.aeron_counters_reader_metadata_key(self._ptr, self._id(counter_id), out),
               f"aeron_counters_reader_metadata_key({counter_id})")
-        return ffi.buffer(out[0], MAX_KEY_LENGTH)[:]
+        return bytes(ffi.buffer(out[0], MAX_KEY_LENGTH)[:])
 
     @in_flight
     def label(self, counter_id: int) -> str:
@@ -151,7 +154,7 @@ class CounterConstants:
 class Counter(Resource):
     """A counter this client allocated (``Aeron.add_counter``); freed when closed."""
 
-    constants = Constants()
+    constants: Constants[CounterConstants] = Constants()
 
     def __init__(self, client: Aeron, ptr: Any) -> None:
         super().__init__(client)

@@ -22,8 +22,16 @@ from __future__ import annotations
 import enum
 import errno
 import re
+from typing import Any
 
 from aeron_cffi._native import c_string, ffi, lib
+
+__all__ = ["AeronError", "AeronTimeoutError", "BufferFullError", "CLIENT_CLOSING_ERRORS", "ClientErrorCode",
+           "ClientTimeoutError", "ConductorServiceTimeoutError", "DriverBufferFullError", "DriverErrorCode",
+           "DriverTimeoutError", "InvalidArgumentError", "InvalidStateError", "MaxPositionExceededError",
+           "OfferResult", "PublicationClosedError", "PublicationError", "RETRYABLE_OFFER_RESULTS",
+           "RegistrationError", "ResourceClosedError", "cause_first", "check", "check_ptr", "error_class",
+           "error_from", "handler_error", "last_error", "no_driver_error", "offer_error"]
 
 
 # Enum values come from the compiled headers, never from literals; the names are
@@ -216,7 +224,7 @@ def check(result: int, context: str | None = None) -> int:
     return result
 
 
-def check_ptr(pointer, context: str | None = None):
+def check_ptr(pointer: Any, context: str | None = None) -> Any:
     """Return a pointer returned by an Aeron call, or raise if it is NULL."""
     if pointer == ffi.NULL:
         raise last_error(context)

@@ -8,6 +8,8 @@ from aeron_cffi._native import bytes_view, ffi, lib, release_views
 from aeron_cffi.errors import InvalidArgumentError, check
 from aeron_cffi.publication import PublicationBase, publication_kind
 
+__all__ = ["ExclusivePublication"]
+
 
 class ExclusivePublication(PublicationBase):
     """A publication with a single writer (``aeron_exclusive_publication_t``); not thread-safe.

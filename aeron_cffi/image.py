@@ -14,6 +14,8 @@ from aeron_cffi.fragment_assembler import Poller
 if TYPE_CHECKING:
     from aeron_cffi.subscription import Subscription
 
+__all__ = ["Image", "ImageConstants", "block_poll"]
+
 
 @dataclasses.dataclass(frozen=True)
 class ImageConstants:
@@ -39,7 +41,7 @@ class Image(Poller, Resource):
     *borrowed*: valid during the call only, closed afterwards.
     """
 
-    constants = Constants()
+    constants: Constants[ImageConstants] = Constants()
 
     def __init__(self, ptr: Any, subscription: Subscription | None = None, subscription_ptr: Any = None) -> None:
         super().__init__(subscription)

@@ -11,6 +11,8 @@ from aeron_cffi._native import ffi, lib
 from aeron_cffi.callbacks import ConductorTarget, ErrorReporter
 from aeron_cffi.errors import AeronError, InvalidArgumentError, check
 
+__all__ = ["InferableBoolean", "MediaDriver", "ThreadingMode", "threading_mode"]
+
 _PREFIX = "aeron_driver_context_"
 
 class ThreadingMode(enum.IntEnum):
@@ -116,7 +118,7 @@ class MediaDriver(Resource):
     @property
     def dir(self) -> str:
         """The driver's Aeron directory (``aeron_driver_context_get_dir``)."""
-        return self.get("dir")
+        return str(self.get("dir"))
 
     def _repr_fields(self) -> dict[str, object]:
         return {"dir": self.dir, "threading_mode": ThreadingMode(self.get("threading_mode")).name, "started": self._driver is not None}

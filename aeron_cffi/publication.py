@@ -21,6 +21,9 @@ from aeron_cffi.errors import RETRYABLE_OFFER_RESULTS, InvalidArgumentError, Off
 if TYPE_CHECKING:
     from aeron_cffi.client import Aeron
 
+__all__ = ["Publication", "PublicationBase", "PublicationConstants", "destination_kind", "local_addresses",
+           "publication_kind"]
+
 _RETRYABLE = {int(member): member for member in RETRYABLE_OFFER_RESULTS}
 _INT64 = range(-(2**63), 2**63)
 # The C supplier that hands over the values _reserved_values asked for, in frame order.
@@ -74,7 +77,7 @@ class PublicationBase(Resource):
 
     C_PREFIX = ""
     ASYNC_KIND: _async.AsyncKind[Any]
-    constants = Constants()
+    constants: Constants[PublicationConstants] = Constants()
     # bound per subclass from C_PREFIX by __init_subclass__
     _offer_fn: Callable[..., int]
     _offerv_fn: Callable[..., int]
@@ -252,6 +255,7 @@ class PublicationBase(Resource):
                 raise InvalidArgumentError(
                     f"{self._name('offerv')}: message of {length} bytes exceeds max_message_length "
                     f"{self._max_message_length}")
+            result: int  # (a typed local, not an int() per call: offerv is a hot path)
             if reserved_value_supplier is None:
                 result = self._in_flight(self._offerv_fn, self._ptr, iov, count, ffi.NULL, ffi.NULL)
             else:
@@ -287,7 +291,7 @@ class PublicationBase(Resource):
                 f"{self._name('try_claim')}: length {length} is outside 0..max_payload_length "
                 f"{self._max_payload_length}")
         buffer_claim._release_view("try_claim")  # C is about to reuse the holder
-        result = self._in_flight(self._try_claim_fn, self._ptr, length, buffer_claim._claim)
+        result: int = self._in_flight(self._try_claim_fn, self._ptr, length, buffer_claim._claim)
         if result > 0:
             buffer_claim._claimed(self)
             return result
@@ -396,8 +400,8 @@ class Publication(PublicationBase):
         """The channel URI (``aeron_publication_channel``)."""
         return c_string(lib.aeron_publication_channel(self._ptr))
 
-    stream_id = CGetter(lib.aeron_publication_stream_id)  # type: ignore[assignment]
-    session_id = CGetter(lib.aeron_publication_session_id)  # type: ignore[assignment]
+    stream_id = CGetter(lib.aeron_publication_stream_id)
+    session_id = CGetter(lib.aeron_publication_session_id)
 
 
 Publication.ASYNC_KIND = publication_kind(Publication, "add_publication")

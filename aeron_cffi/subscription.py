@@ -21,6 +21,8 @@ from aeron_cffi.publication import destination_kind, local_addresses
 if TYPE_CHECKING:
     from aeron_cffi.client import Aeron
 
+__all__ = ["MessageBatch", "Subscription", "SubscriptionConstants", "default_idle_strategy", "image_callback_target"]
+
 
 @dataclasses.dataclass(frozen=True)
 class SubscriptionConstants:
@@ -70,7 +72,7 @@ class Subscription(Poller, Resource):
     """
 
     ASYNC_KIND: _async.AsyncKind[Any]
-    constants = Constants()
+    constants: Constants[SubscriptionConstants] = Constants()
     _destination_kind = destination_kind(lib.aeron_subscription_async_destination_poll)
 
     def __init__(self, client: Aeron, ptr: Any, handles: list[Any]) -> None:

@@ -42,12 +42,12 @@ def one_line(message: str) -> str:
     return " | ".join(part.strip() for part in str(message).splitlines() if part.strip())
 
 
-def add_aeron_dir(parser) -> None:
+def add_aeron_dir(parser: Any) -> None:
     parser.add_argument("--aeron-dir", "-d", default=os.environ.get("AERON_DIR") or default_path(),
                         help="the media driver's directory (default: $AERON_DIR, else %(default)s)")
 
 
-def add_json(parser) -> None:
+def add_json(parser: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON for scripts instead of tables")
 
 
@@ -191,7 +191,7 @@ def watch(render: Callable[[], None], interval: float | None, count: int | None,
         pass
 
 
-def add_watch(parser) -> None:
+def add_watch(parser: Any) -> None:
     parser.add_argument("--watch", type=float, metavar="SECONDS",
                         help="print again every SECONDS until Ctrl-C (JSON: one object per line)")
     parser.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N prints")

@@ -45,6 +45,10 @@ from aeron_cffi.errors import AeronTimeoutError, DriverTimeoutError
 from aeron_cffi.fragment_assembler import FragmentAssembler
 from aeron_cffi.testing.ports import free_udp_port
 
+__all__ = ["CONTROL_STREAM_ID", "DEFAULT_CONTROL_CHANNEL", "DEFAULT_EVENTS_CHANNEL", "EVENTS_STREAM_ID",
+           "MAINTENANCE", "register", "run_describe", "run_list", "run_maintenance", "run_record", "run_replay",
+           "run_replicate", "run_signals", "run_stop"]
+
 DEFAULT_CONTROL_CHANNEL = "aeron:udp?endpoint=localhost:8010"
 CONTROL_STREAM_ID = 10
 DEFAULT_EVENTS_CHANNEL = "aeron:udp?control-mode=dynamic|control=localhost:8030"
@@ -55,7 +59,7 @@ _LENGTH_PREFIX = struct.Struct("<I")
 # -- connecting ----------------------------------------------------------------------
 
 
-def _connect(args, control_channel: str | None = None, control_stream_id: int | None = None,
+def _connect(args: argparse.Namespace, control_channel: str | None = None, control_stream_id: int | None = None,
              **settings: Any) -> AeronArchive:
     """An archive client, or ``NO_DRIVER`` / ``ARCHIVE_UNREACHABLE`` as one line."""
     require_driver(args.aeron_dir, int(args.timeout * 1000))
@@ -76,14 +80,14 @@ def _connect(args, control_channel: str | None = None, control_stream_id: int | 
                        f"no archive answered on {channel} within {args.timeout:g}s") from None
 
 
-def _with_driver_cause(run):
+def _with_driver_cause(run: Any) -> Any:
     """``run(args)``, with the driver's own cause added to a generic archive error.
 
     When the driver refuses what the archive asked of it (e.g. a channel with a port
     out of range), the archive relays only the first line of the driver's error,
     "(22) Invalid argument"; the cause is in the driver's error log. So it is read
     from there: the newest error the driver logged since this command started."""
-    def run_explained(args) -> Any:
+    def run_explained(args: argparse.Namespace) -> Any:
         started_ms = int(time.time() * 1000)
         try:
             return run(args)
@@ -108,7 +112,7 @@ def _descriptor(archive: AeronArchive, recording_id: int) -> RecordingDescriptor
     return descriptor
 
 
-def _report(args, result: dict[str, Any], text: str) -> None:
+def _report(args: argparse.Namespace, result: dict[str, Any], text: str) -> None:
     if args.json:
         print_json(result)
     else:
@@ -118,7 +122,7 @@ def _report(args, result: dict[str, Any], text: str) -> None:
 # -- catalogue -------------------------------------------------------------------------
 
 
-def run_list(args) -> None:
+def run_list(args: argparse.Namespace) -> None:
     count = max(args.to - args.from_id + 1, 0) if args.to is not None else 0x7FFFFFFF
     with _connect(args) as archive:
         if args.stream is not None:
@@ -136,7 +140,7 @@ def run_list(args) -> None:
           d.stream_id, d.session_id, format_timestamp(d.start_timestamp), d.stripped_channel) for d in found])
 
 
-def run_describe(args) -> None:
+def run_describe(args: argparse.Namespace) -> None:
     with _connect(args) as archive:
         descriptor = _descriptor(archive, args.recording_id)
         fields = {**dataclasses.asdict(descriptor), "active": descriptor.stop_position == NULL_POSITION,
@@ -150,7 +154,7 @@ def run_describe(args) -> None:
 # -- recording -------------------------------------------------------------------------
 
 
-def run_record(args) -> None:
+def run_record(args: argparse.Namespace) -> None:
     location = SourceLocation.REMOTE if args.remote else SourceLocation.LOCAL
     with _connect(args) as archive:
         subscription_id = archive.start_recording(args.channel, args.stream, location, args.auto_stop)
@@ -158,7 +162,7 @@ def run_record(args) -> None:
             f"recording {args.channel} stream {args.stream}: subscription id {subscription_id}")
 
 
-def run_stop(args) -> None:
+def run_stop(args: argparse.Namespace) -> None:
     if args.channel is not None and args.stream is None:
         raise CliError(ExitCode.USAGE, "stop --channel needs --stream")
     with _connect(args) as archive:
@@ -192,7 +196,7 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
         yield out
 
 
-def run_replay(args) -> None:
+def run_replay(args: argparse.Namespace) -> None:
     with _connect(args) as archive:
         descriptor = _descriptor(archive, args.recording_id)
         start = descriptor.start_position if args.position is None else args.position
@@ -215,7 +219,7 @@ def run_replay(args) -> None:
                                f"of recording {args.recording_id} into {args.output}")
 
 
-def _outside_recording(args, descriptor: RecordingDescriptor, position: int, end: int) -> None:
+def _outside_recording(args: argparse.Namespace, descriptor: RecordingDescriptor, position: int, end: int) -> None:
     """A replay from a position the recording does not hold: say so (and, with --json,
     print the summary a replay prints), exit ``ARCHIVE_ERROR``."""
     message = (f"position {position} is outside recording {args.recording_id}, which holds positions "
@@ -227,12 +231,12 @@ def _outside_recording(args, descriptor: RecordingDescriptor, position: int, end
     raise CliError(ExitCode.ARCHIVE_ERROR, message)
 
 
-def _replay_into(archive: AeronArchive, args, channel: str, start: int, end: int, out: BinaryIO,
+def _replay_into(archive: AeronArchive, args: argparse.Namespace, channel: str, start: int, end: int, out: BinaryIO,
                  state: dict[str, int]) -> None:
     prefixed = args.format == "length-prefixed"
     progress = Progress(f"replay {args.recording_id}", end - start)
 
-    def on_message(data, header) -> None:
+    def on_message(data: Any, header: Any) -> None:
         if prefixed:
             out.write(_LENGTH_PREFIX.pack(len(data)))
         out.write(data)
@@ -245,7 +249,7 @@ def _replay_into(archive: AeronArchive, args, channel: str, start: int, end: int
         if fragments:
             out.flush()  # a reader following the output sees each batch as it arrives
             progress.update(state["position"] - start)
-        return fragments
+        return int(fragments)
 
     with archive.replay(args.recording_id, channel, args.replay_stream_id, position=start,
                         length=end - start) as subscription, FragmentAssembler(on_message) as assembler:
@@ -272,7 +276,7 @@ MAINTENANCE = {
 }
 
 
-def run_maintenance(args) -> None:
+def run_maintenance(args: argparse.Namespace) -> None:
     method, extra, result_name, _ = MAINTENANCE[args.operation]
     with _connect(args) as archive:
         result = getattr(archive, method)(args.recording_id, *(getattr(args, name) for name in extra))
@@ -288,7 +292,7 @@ def run_maintenance(args) -> None:
 # -- replication -----------------------------------------------------------------------
 
 
-def run_replicate(args) -> None:
+def run_replicate(args: argparse.Namespace) -> None:
     with _connect(args) as source:
         descriptor = _descriptor(source, args.recording_id)
         end = args.stop_position if args.stop_position is not None else source.get_max_recorded_position(
@@ -307,7 +311,7 @@ def run_replicate(args) -> None:
         def work() -> int:
             polled = destination.poll_for_recording_signals()
             progress.update(position() - descriptor.start_position)
-            return polled
+            return int(polled)
 
         try:
             wait_until(lambda: any(s.signal == RecordingSignalCode.REPLICATE_END for s in signals), work,
@@ -325,7 +329,7 @@ def run_replicate(args) -> None:
 # -- recording events ------------------------------------------------------------------
 
 
-def run_signals(args) -> None:
+def run_signals(args: argparse.Namespace) -> None:
     require_driver(args.aeron_dir, int(args.timeout * 1000))
     seen = {"count": 0}
 
@@ -351,7 +355,7 @@ def run_signals(args) -> None:
 # -- the command line --------------------------------------------------------------------
 
 
-def _common_options():
+def _common_options() -> Any:
     common = argparse.ArgumentParser(add_help=False)
     add_aeron_dir(common)
     common.add_argument("--control-channel", default=DEFAULT_CONTROL_CHANNEL,
@@ -367,13 +371,13 @@ def _common_options():
     return common
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("archive", help="recording operations against a running archive",
                                    description=__doc__)
     commands = parser.add_subparsers(dest="archive_command", metavar="COMMAND", required=True)
     common = _common_options()
 
-    def command(name: str, run, help: str):
+    def command(name: str, run: Any, help: str) -> Any:
         sub = commands.add_parser(name, parents=[common], help=help, description=help)
         sub.set_defaults(run=_with_driver_cause(run))
         return sub

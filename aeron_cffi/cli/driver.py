@@ -8,18 +8,22 @@ the driver and the command exits with 0 (or the driver's status if it failed).
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import os
 import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 from aeron_cffi.cli._common import CliError, ExitCode, add_json, print_fields, print_json
 from aeron_cffi.cnc import CncFile, default_path
 from aeron_cffi.errors import AeronError
 from aeron_cffi.executables import aeronmd_path
 from aeron_cffi.media_driver import ThreadingMode
+
+__all__ = ["register", "run"]
 
 _PR_SET_PDEATHSIG = 1
 _SHORTCUTS = {
@@ -47,7 +51,7 @@ def _properties(path: str) -> dict[str, str]:
     return {name.strip(): value.strip() for name, equals, value in pairs if equals and not name.startswith("#")}
 
 
-def _settings(args) -> tuple[list[tuple[str, str]], dict[str, str]]:
+def _settings(args: argparse.Namespace) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """The ``-D`` pairs for aeronmd, and every property as aeronmd will end up with it:
     it applies ``-D`` first, then the files in order, each overriding what came before."""
     defines = list(args.define or [])
@@ -59,7 +63,7 @@ def _settings(args) -> tuple[list[tuple[str, str]], dict[str, str]]:
     return defines, effective
 
 
-def _wait_ready(process: subprocess.Popen, aeron_dir: str, timeout: float) -> None:
+def _wait_ready(process: subprocess.Popen[bytes], aeron_dir: str, timeout: float) -> None:
     """Until the CnC file in ``aeron_dir`` is this process's (not a dead driver's)."""
     deadline = time.monotonic() + timeout
     while process.poll() is None and time.monotonic() < deadline:
@@ -81,7 +85,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     defines, effective = _settings(args)
     aeron_dir = effective.get("aeron.dir") or os.environ.get("AERON_DIR") or default_path()
     command = [str(aeronmd_path()), *(f"-D{name}={value}" for name, value in defines), *args.properties]
@@ -109,7 +113,7 @@ def run(args) -> int:
             process.wait()
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("driver", help="run the packaged C media driver until Ctrl-C/SIGTERM",
                                    description=__doc__.split("\n\n", 1)[1])
     parser.add_argument("properties", nargs="*", metavar="PROPERTIES_FILE", help="Aeron properties files")

@@ -3,6 +3,7 @@ ErrorStat and LossStat print it (aeron-samples), or as JSON."""
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import re
 import struct
@@ -24,6 +25,8 @@ from aeron_cffi.cli._common import (
 )
 from aeron_cffi.cnc import CncFile, driver_timeout_ms
 from aeron_cffi.counters import CounterInfo
+
+__all__ = ["LOSS_HEADER", "counter_fields", "register", "run_stat"]
 
 # Driver counter key layouts (aeron_counters.h / Java's StreamCounter, ChannelEndpointStatus).
 _STREAM_COUNTER_TYPES = frozenset({
@@ -59,7 +62,7 @@ def counter_fields(counter: CounterInfo) -> dict[str, str]:
     return fields
 
 
-def _matches(counter: CounterInfo, filters: dict[str, re.Pattern]) -> bool:
+def _matches(counter: CounterInfo, filters: dict[str, re.Pattern[str]]) -> bool:
     """AeronStat's ``CounterFilter``: a filter on a field the counter has must match
     (``find``); the type filter applies to all counters, the others to counters
     that have the field."""
@@ -72,7 +75,7 @@ def _semantic_version(version: int) -> str:
                                               lib.aeron_semantic_version_patch))
 
 
-def _stat_snapshot(cnc: CncFile, filters: dict[str, re.Pattern]) -> dict[str, Any]:
+def _stat_snapshot(cnc: CncFile, filters: dict[str, re.Pattern[str]]) -> dict[str, Any]:
     now_ms = int(time.time() * 1000)
     constants = cnc.constants
     reader = cnc.counters_reader()
@@ -105,14 +108,14 @@ def _print_stat(snapshot: dict[str, Any]) -> None:
     print("--")
 
 
-def _filter(name: str, pattern: str) -> re.Pattern:
+def _filter(name: str, pattern: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern)
     except re.error as error:
         raise CliError(ExitCode.USAGE, f"--{name}: invalid regular expression {pattern!r} ({error})") from None
 
 
-def run_stat(args) -> None:
+def run_stat(args: argparse.Namespace) -> None:
     filters = {name: _filter(name, pattern) for name in ("type", "identity", "session", "stream", "channel")
                if (pattern := getattr(args, name)) is not None}
     _run_watched(args, lambda cnc: _stat_snapshot(cnc, filters), _print_stat)
@@ -148,14 +151,14 @@ def _print_loss(snapshot: dict[str, Any]) -> None:
     print(f"{snapshot['loss_entries']} loss entries")
 
 
-def _run_watched(args, snapshot: Callable[[CncFile], dict[str, Any]], printer: Callable[[dict], None]) -> None:
+def _run_watched(args: argparse.Namespace, snapshot: Callable[[CncFile], dict[str, Any]], printer: Callable[[dict[str, Any]], None]) -> None:
     with open_cnc(args.aeron_dir, args.timeout_ms) as cnc:
         show = print_json if args.json else printer
         watch(lambda: show(snapshot(cnc)), args.watch, args.count,
               clear=not args.json and sys.stdout.isatty())
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     stat = subparsers.add_parser("stat", help="the driver's counters (like AeronStat)",
                                  description="Print the counters of the driver in --aeron-dir, as AeronStat "
                                              "does; filters are regular expressions (AeronStat's type=, identity=, "

@@ -15,9 +15,12 @@ import struct
 import subprocess
 import tempfile
 import time
+from typing import Any, BinaryIO
 
 from aeron_cffi.testing.jar import aeron_all_jar
 from aeron_cffi.testing.ports import free_udp_port
+
+__all__ = ["ArchiveStartError", "JavaArchive", "MissingRequirementError"]
 
 _JAVA_OPTIONS = (
     "-XX:+UseSerialGC",
@@ -56,9 +59,9 @@ class JavaArchive:
 
     def __init__(
         self,
-        aeron_dir: str | os.PathLike,
+        aeron_dir: str | os.PathLike[str],
         *,
-        archive_dir: str | os.PathLike | None = None,
+        archive_dir: str | os.PathLike[str] | None = None,
         archive_id: int | None = None,
         control_port: int | None = None,
         recording_events: bool = False,
@@ -94,8 +97,8 @@ class JavaArchive:
         if segment_file_length:
             self._properties["aeron.archive.segment.file.length"] = str(segment_file_length)
         self._properties.update(properties or {})
-        self._process: subprocess.Popen | None = None
-        self._log = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: BinaryIO | None = None
 
     @property
     def pid(self) -> int | None:
@@ -124,9 +127,10 @@ class JavaArchive:
         self._await_stale_mark_file()
         launched_ms = time.time() * 1000
         self._log = open(self.log_path, "wb")
-        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._process = process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
+                                                   stdin=subprocess.DEVNULL)
         try:
-            self._wait_ready(launched_ms)
+            self._wait_ready(process, launched_ms)
         except BaseException:
             self.close()
             raise
@@ -150,15 +154,15 @@ class JavaArchive:
         while time.time() <= stale_at:
             time.sleep(0.05)
 
-    def _wait_ready(self, launched_ms: float) -> None:
+    def _wait_ready(self, process: subprocess.Popen[bytes], launched_ms: float) -> None:
         """Ready once the mark file carries a version and an activity timestamp from
         after ``launched_ms``, which the archive writes last in its start-up
         (``ArchiveMarkFile.signalReady``): an older one is a killed archive's, and a
         terminated archive writes -1."""
         deadline = time.monotonic() + self._startup_timeout
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise ArchiveStartError(f"Java archive exited with {self._process.returncode}:\n{self.log_tail()}")
+            if process.poll() is not None:
+                raise ArchiveStartError(f"Java archive exited with {process.returncode}:\n{self.log_tail()}")
             version, activity_timestamp = self._mark()
             if version != 0 and activity_timestamp >= launched_ms:
                 return
@@ -202,5 +206,5 @@ class JavaArchive:
     def __enter__(self) -> "JavaArchive":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.close()

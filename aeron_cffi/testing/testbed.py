@@ -35,6 +35,8 @@ from aeron_cffi.errors import AeronError
 from aeron_cffi.media_driver import MediaDriver
 from aeron_cffi.testing.archive_process import JavaArchive
 
+__all__ = ["AeronTestbed", "CLIENT_DRIVER_TIMEOUT_MS", "DRIVER_DEFAULTS", "DRIVER_KINDS", "RunningDriver"]
+
 DRIVER_KINDS = ("embedded", "process")
 #: Small terms and one shared agent thread: quick to start, light on memory.
 DRIVER_DEFAULTS: dict[str, Any] = {
@@ -81,8 +83,8 @@ class AeronTestbed:
     (``/dev/shm`` and the system temporary directory by default).
     """
 
-    def __init__(self, driver_kind: str = "embedded", *, shm_root: str | os.PathLike | None = None,
-                 tmp_root: str | os.PathLike | None = None) -> None:
+    def __init__(self, driver_kind: str = "embedded", *, shm_root: str | os.PathLike[str] | None = None,
+                 tmp_root: str | os.PathLike[str] | None = None) -> None:
         if driver_kind not in DRIVER_KINDS:
             raise ValueError(f"driver kind must be one of {DRIVER_KINDS}, not {driver_kind!r}")
         self.driver_kind = driver_kind
@@ -119,14 +121,15 @@ class AeronTestbed:
             handle: MediaDriver | DriverProcess = MediaDriver(dir=aeron_dir, **options)
             pid = os.getpid()
         else:  # start() stops the process itself if the driver does not come up
-            handle = DriverProcess(aeron_dir, log_path=self.tmp_dir / f"{aeron_dir.name}.log", **options).start()
-            pid = handle.process.pid
+            process = DriverProcess(aeron_dir, log_path=self.tmp_dir / f"{aeron_dir.name}.log", **options).start()
+            handle = process
+            pid = process.pid
         running = RunningDriver(kind, aeron_dir, pid, handle)
         self._stack.callback(running.close)
         self.drivers.append(running)
         return running
 
-    def java_archive(self, driver: RunningDriver | str | os.PathLike, **kwargs: Any) -> JavaArchive:
+    def java_archive(self, driver: RunningDriver | str | os.PathLike[str], **kwargs: Any) -> JavaArchive:
         """Start a Java archive on ``driver`` (a ``RunningDriver`` or an Aeron
         directory), recording into a new directory; ``kwargs`` are ``JavaArchive``'s
         (``recording_events=``, ``segment_file_length=``, ``properties=``...)."""
@@ -135,7 +138,7 @@ class AeronTestbed:
         self.archives.append(archive)
         return archive.start()
 
-    def client(self, driver: RunningDriver | str | os.PathLike, **settings: Any) -> Aeron:
+    def client(self, driver: RunningDriver | str | os.PathLike[str], **settings: Any) -> Aeron:
         """An ``Aeron`` client connected to ``driver``; ``settings`` are ``Context`` keywords."""
         settings.setdefault("driver_timeout_ms", CLIENT_DRIVER_TIMEOUT_MS)
         return self._stack.enter_context(Aeron(dir=os.fspath(driver), **settings))
