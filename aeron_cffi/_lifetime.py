@@ -77,6 +77,7 @@ _FINISH_LOCK = threading.RLock()
 log = logging.getLogger("aeron_cffi")
 F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C")
+V = TypeVar("V")
 R = TypeVar("R", bound="Resource")
 
 
@@ -298,18 +299,25 @@ def using(resources: Sequence[Resource], function: Callable[..., Any], *args: An
     return resources[0]._in_flight(using, resources[1:], function, *args)
 
 
-class CGetter:
+class CGetter(Generic[V]):
     """A read-only attribute answered by ``function(obj._ptr)``, as a call in flight (so a
     close in another thread cannot free the object under the C read); ``convert`` maps the
-    C value (e.g. ``bool``)."""
+    C value (e.g. ``bool``). ``CGetter[int]`` types the attribute (``position: CGetter[int]
+    = CGetter(lib....)``; with ``convert``, its result type)."""
 
-    def __init__(self, function: Callable[[Any], Any], convert: Callable[[Any], Any] | None = None,
+    def __init__(self, function: Callable[[Any], Any], convert: Callable[[Any], V] | None = None,
                  doc: str | None = None) -> None:
         self.function = function
         self.convert = convert
         self.__doc__ = doc or f"(``{getattr(function, '__name__', function)}``)"
 
-    def __get__(self, obj: Resource | None, owner: type | None = None) -> Any:
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> CGetter[V]: ...
+
+    @overload
+    def __get__(self, obj: Resource, owner: type | None = None) -> V: ...
+
+    def __get__(self, obj: Resource | None, owner: type | None = None) -> CGetter[V] | V:
         if obj is None:
             return self
         value = obj._in_flight(self.function, obj._ptr)  # type: ignore[attr-defined]

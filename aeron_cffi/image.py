@@ -77,7 +77,7 @@ class Image(Poller, Resource):
         check(self._in_flight(lib.aeron_image_set_position, self._ptr, position), f"Image.position = {position}")
 
     is_end_of_stream = CGetter(lib.aeron_image_is_end_of_stream, bool)
-    end_of_stream_position = CGetter(lib.aeron_image_end_of_stream_position)
+    end_of_stream_position: CGetter[int] = CGetter(lib.aeron_image_end_of_stream_position)
     is_publication_revoked = CGetter(lib.aeron_image_is_publication_revoked, bool)
 
     @property

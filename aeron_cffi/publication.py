@@ -299,10 +299,10 @@ class PublicationBase(Resource):
 
     # -- state (position, position_limit, channel_status, is_connected: set per subclass) --
 
-    position: CGetter
-    position_limit: CGetter
-    channel_status: CGetter
-    is_connected: CGetter
+    position: CGetter[int]
+    position_limit: CGetter[int]
+    channel_status: CGetter[int]
+    is_connected: CGetter[bool]
 
     @property
     def is_closed(self) -> bool:
@@ -400,8 +400,8 @@ class Publication(PublicationBase):
         """The channel URI (``aeron_publication_channel``)."""
         return c_string(lib.aeron_publication_channel(self._ptr))
 
-    stream_id = CGetter(lib.aeron_publication_stream_id)
-    session_id = CGetter(lib.aeron_publication_session_id)
+    stream_id: CGetter[int] = CGetter(lib.aeron_publication_stream_id)
+    session_id: CGetter[int] = CGetter(lib.aeron_publication_session_id)
 
 
 Publication.ASYNC_KIND = publication_kind(Publication, "add_publication")

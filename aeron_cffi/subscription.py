@@ -279,7 +279,7 @@ class Subscription(Poller, Resource):
 
     # -- channel -----------------------------------------------------------------------
 
-    channel_status = CGetter(lib.aeron_subscription_channel_status)
+    channel_status: CGetter[int] = CGetter(lib.aeron_subscription_channel_status)
 
     @property
     def is_closed(self) -> bool:

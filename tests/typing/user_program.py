@@ -28,6 +28,8 @@ def ping(directory: str) -> int:
         assert_type(exclusive, ExclusivePublication)
         subscription = aeron.add_subscription("aeron:ipc", 10)
         assert_type(subscription, Subscription)
+        assert_type(publication.position, int)
+        assert_type(subscription.is_connected, bool)
         result = publication.offer(b"ping")
         if result == OfferResult.BACK_PRESSURED:
             return 0
