@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 from aeron_cffi import BufferClaim, MediaDriver
 
@@ -62,3 +63,29 @@ def test_a_driver_not_started_and_then_closed(tmp_path):
     assert re.fullmatch(r"<MediaDriver open dir='.+' threading_mode=.+ started=False>", repr(driver))
     driver.close()
     assert repr(driver) == "<MediaDriver closed>"
+
+
+def test_repr_while_another_thread_closes(aeron):
+    """Each repr reads C state as a call in flight: a close from another thread meanwhile
+    shows as closed (or waits for the read), never as a crash or an exception."""
+    for stream_id in range(2205, 2209):
+        subscription, publication = connected(aeron, stream_id)
+        seen: list[str] = []
+        stop = threading.Event()
+
+        def show() -> None:
+            while not stop.is_set():
+                seen.extend((repr(publication), repr(subscription)))
+
+        reader = threading.Thread(target=show)
+        reader.start()
+        try:
+            publication.close()
+            subscription.close()
+        finally:
+            stop.set()
+            reader.join(10)
+        assert not reader.is_alive()
+        assert seen and all(text.startswith(("<ExclusivePublication open channel=", "<Subscription open channel="))
+                            or text in ("<ExclusivePublication closed>", "<Subscription closed>") for text in seen)
+        assert (repr(publication), repr(subscription)) == ("<ExclusivePublication closed>", "<Subscription closed>")
