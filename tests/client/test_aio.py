@@ -49,10 +49,13 @@ async def test_awaited_receive_returns_none_at_the_timeout_while_other_tasks_run
 
     task = asyncio.create_task(ticker())
     try:
-        assert await AsyncSubscription(subscription).receive(timeout=0.3) is None
+        assert await AsyncSubscription(subscription).receive(timeout=0.5) is None
     finally:
         task.cancel()
-    assert ticks >= 5  # the loop was free while the receive waited
+    # The loop ran the other task again and again while the receive waited (a receive
+    # that held the loop thread would leave it at 0); few ticks: a loaded machine
+    # may give the loop thread the CPU only now and then.
+    assert ticks >= 2
 
 
 async def test_awaited_offer_waits_out_back_pressure(aeron):
