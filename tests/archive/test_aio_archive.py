@@ -31,7 +31,8 @@ async def until(check, timeout: float = 20.0):
 async def test_record_then_replay_with_await_and_async_for(driver_dir, archive_process, stream_id):
     async with await AsyncArchive.connect(
             aeron_directory_name=str(driver_dir), control_request_channel=archive_process.control_request_channel,
-            control_response_channel=archive_process.control_response_channel) as archive:
+            control_response_channel=archive_process.control_response_channel,
+            message_timeout_ns=30_000_000_000) as archive:  # (a JVM just started, on a loaded machine)
         worker = await archive.call(threading.current_thread)
         assert worker is not threading.current_thread() and worker.name.startswith("aeron-archive")
 
