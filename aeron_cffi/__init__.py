@@ -46,9 +46,21 @@ from aeron_cffi.idle_strategy import (
     YieldingIdleStrategy,
 )
 from aeron_cffi.image import Image
+from aeron_cffi.message import Message
 from aeron_cffi.media_driver import InferableBoolean, MediaDriver, ThreadingMode
 from aeron_cffi.publication import Publication
 from aeron_cffi.subscription import Subscription
 from aeron_cffi.versions import epoch_clock, nano_clock, version_info
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations"}]
+__all__ = ["Aeron", "AeronError", "AeronTimeoutError", "AsyncAdd", "BackoffIdleStrategy", "BufferClaim",
+           "BufferFullError", "BusySpinIdleStrategy", "ChannelUri", "ClientErrorCode", "ClientTimeoutError",
+           "CncFile", "ConductorServiceTimeoutError", "Context", "ControlledFragmentAssembler",
+           "ControlledPollAction", "Counter", "CounterInfo", "CountersReader", "DriverBufferFullError",
+           "DriverErrorCode", "DriverProcess", "DriverTimeoutError", "ExclusivePublication", "FragmentAssembler",
+           "HandlerRegistration", "Header", "HeaderValues", "IdleStrategy", "Image",
+           "ImageControlledFragmentAssembler", "ImageFragmentAssembler", "InferableBoolean", "InvalidArgumentError",
+           "InvalidStateError", "MaxPositionExceededError", "MediaDriver", "Message", "NoOpIdleStrategy",
+           "OfferResult", "Publication", "PublicationClosedError", "PublicationError", "PublicationErrorFrame",
+           "RegistrationError", "ResourceClosedError", "SleepingIdleStrategy", "Subscription", "ThreadingMode",
+           "YieldingIdleStrategy", "aeron_version", "default_path", "delete_directory", "epoch_clock",
+           "is_driver_active", "nano_clock", "request_driver_termination", "version_info"]

@@ -65,7 +65,7 @@ import logging
 import threading
 import warnings
 import weakref
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Generic, Sequence, TypeVar, overload
 
 from aeron_cffi.errors import ResourceClosedError
 
@@ -76,6 +76,9 @@ _ROOTS_LOCK = threading.Lock()
 _FINISH_LOCK = threading.RLock()
 log = logging.getLogger("aeron_cffi")
 F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C")
+V = TypeVar("V")
+R = TypeVar("R", bound="Resource")
 
 
 class Resource:
@@ -229,10 +232,32 @@ class Resource:
     def _close_native(self) -> None:
         """Free the C resource (only called while every ancestor is open)."""
 
+    # -- repr ------------------------------------------------------------------------
+
+    def _repr_fields(self) -> dict[str, object]:
+        """What ``repr`` shows of an open object: its identity and state. Called only
+        while it is open; C state is read through calls in flight (``CGetter``,
+        ``@in_flight``), so a close from another thread meanwhile raises
+        ``ResourceClosedError``, which ``repr`` shows as closed."""
+        return {}
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        if self._closed or not self._ancestors_open():
+            return f"<{name} closed>"
+        try:
+            fields = self._repr_fields()
+        except ResourceClosedError:  # closed by another thread, or by C, while reading
+            return f"<{name} closed>"
+        except Exception as error:  # noqa: BLE001  (a repr must not raise: show what failed)
+            return f"<{name} open (state unreadable: {type(error).__name__}: {error})>"
+        shown = "".join(f" {key}={value!r}" for key, value in fields.items())
+        return f"<{name} open{shown}>"
+
     def _release_handles(self) -> None:
         self._handles = []
 
-    def __enter__(self):
+    def __enter__(self: R) -> R:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -274,32 +299,46 @@ def using(resources: Sequence[Resource], function: Callable[..., Any], *args: An
     return resources[0]._in_flight(using, resources[1:], function, *args)
 
 
-class CGetter:
+class CGetter(Generic[V]):
     """A read-only attribute answered by ``function(obj._ptr)``, as a call in flight (so a
     close in another thread cannot free the object under the C read); ``convert`` maps the
-    C value (e.g. ``bool``)."""
+    C value (e.g. ``bool``). ``CGetter[int]`` types the attribute (``position: CGetter[int]
+    = CGetter(lib....)``; with ``convert``, its result type)."""
 
-    def __init__(self, function: Callable[[Any], Any], convert: Callable[[Any], Any] | None = None,
+    def __init__(self, function: Callable[[Any], Any], convert: Callable[[Any], V] | None = None,
                  doc: str | None = None) -> None:
         self.function = function
         self.convert = convert
         self.__doc__ = doc or f"(``{getattr(function, '__name__', function)}``)"
 
-    def __get__(self, obj: Resource | None, owner: type | None = None) -> Any:
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> CGetter[V]: ...
+
+    @overload
+    def __get__(self, obj: Resource, owner: type | None = None) -> V: ...
+
+    def __get__(self, obj: Resource | None, owner: type | None = None) -> CGetter[V] | V:
         if obj is None:
             return self
         value = obj._in_flight(self.function, obj._ptr)  # type: ignore[attr-defined]
         return value if self.convert is None else self.convert(value)
 
 
-class Constants:
-    """The ``constants`` attribute of a wrapper: its ``_constants``, while it is open."""
+class Constants(Generic[C]):
+    """The ``constants`` attribute of a wrapper: its ``_constants``, while it is open
+    (``constants: Constants[PublicationConstants] = Constants()`` types it)."""
 
-    def __get__(self, obj: Resource | None, owner: type | None = None) -> Any:
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Constants[C]: ...
+
+    @overload
+    def __get__(self, obj: Resource, owner: type | None = None) -> C: ...
+
+    def __get__(self, obj: Resource | None, owner: type | None = None) -> Constants[C] | C:
         if obj is None:
             return self
         obj._check_open()
-        return obj._constants  # type: ignore[attr-defined]
+        return obj._constants  # type: ignore[attr-defined, no-any-return]
 
 
 @atexit.register

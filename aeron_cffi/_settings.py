@@ -22,7 +22,7 @@ def _c_value(value: Any) -> Any:
     return value
 
 
-def setter(prefix: str, name: str, owner: str):
+def setter(prefix: str, name: str, owner: str) -> Any:
     """``lib.<prefix>set_<name>``, or ``TypeError`` naming the owner if there is none."""
     function = getattr(lib, f"{prefix}set_{name}", None)
     if function is None or name.startswith("_"):

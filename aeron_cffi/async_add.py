@@ -19,6 +19,8 @@ from aeron_cffi.errors import AeronError, AeronTimeoutError, last_error
 if TYPE_CHECKING:
     from aeron_cffi.client import Aeron
 
+__all__ = ["AsyncAdd", "AsyncKind"]
+
 T = TypeVar("T")
 
 
@@ -51,6 +53,9 @@ class AsyncAdd(Resource, Generic[T]):
         if self._kind.registration_id is None:
             raise AttributeError(f"{self.description} has no registration id")
         return self._kind.registration_id(self._ptr)
+
+    def _repr_fields(self) -> dict[str, object]:
+        return {"of": self.description}
 
     def poll(self) -> T | None:
         """One non-blocking check (``aeron_async_*_poll``): the result, or ``None`` if pending.

@@ -6,11 +6,13 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from aeron_cffi._lifetime import Resource
-from aeron_cffi._native import ffi, lib, release_views
+from aeron_cffi._native import bytes_view, ffi, lib, release_views
 from aeron_cffi.errors import AeronError, InvalidArgumentError, ResourceClosedError, check
 
 if TYPE_CHECKING:
     from aeron_cffi.publication import PublicationBase
+
+__all__ = ["BufferClaim", "ClaimViews"]
 
 # References to a claim's exporter when no view of it is alive: ClaimViews.exporter and
 # sys.getrefcount's argument. A memoryview holds one more (through its managed buffer)
@@ -148,7 +150,7 @@ class BufferClaim:
     def put(self, data: Any, offset: int = 0) -> None:
         """Copy ``data`` (bytes-like) into the claim at ``offset``."""
         publication = self._live("put")
-        source = data if type(data) is bytes else ffi.from_buffer(data)
+        source = data if type(data) is bytes else bytes_view(data, "BufferClaim.put")
         if offset < 0 or offset + len(source) > self._claim.length:
             release_views(data, source)
             raise InvalidArgumentError(
@@ -168,7 +170,7 @@ class BufferClaim:
         return publication._in_flight(self._copy)  # type: ignore[no-any-return]
 
     def _copy(self) -> bytes:
-        return ffi.buffer(self._claim.data, self._claim.length)[:]
+        return bytes(ffi.buffer(self._claim.data, self._claim.length)[:])
 
     def _end(self, function: Any, what: str) -> None:
         publication = self._live(what)
@@ -183,6 +185,13 @@ class BufferClaim:
     def abort(self) -> None:
         """Turn the claim into padding: nothing is delivered (``aeron_buffer_claim_abort``)."""
         self._end(lib.aeron_buffer_claim_abort, "abort")
+
+    def __repr__(self) -> str:
+        # Reads only the holder's own (Python-owned) claim struct, never the term buffer.
+        publication = self._publication
+        if publication is None or publication._closed:
+            return "<BufferClaim empty>"
+        return f"<BufferClaim claimed length={self._claim.length} of {type(publication).__name__}>"
 
     def __enter__(self) -> BufferClaim:
         return self

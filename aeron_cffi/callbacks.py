@@ -75,6 +75,8 @@ from typing import Any, Callable, Iterator
 from aeron_cffi._native import c_string, c_text, ffi, lib
 from aeron_cffi.errors import CLIENT_CLOSING_ERRORS, AeronError, handler_error
 
+__all__ = ["ABORT", "CONTINUE", "ConductorTarget", "ErrorReporter", "FragmentTarget", "SyncTarget", "log_func_lock", "log_func_target", "log_sink", "raise_kept"]
+
 log = logging.getLogger("aeron_cffi")
 
 ABORT = lib.AERON_ACTION_ABORT
@@ -229,7 +231,7 @@ class ConductorTarget:
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_error_handler(clientd, errcode, message):
+def aeron_cffi_on_error_handler(clientd: Any, errcode: Any, message: Any) -> None:
     reporter = ffi.from_handle(clientd)
     error = handler_error(errcode, c_string(message))
     if not isinstance(reporter, ErrorReporter):  # an archive context's (synchronous) error handler
@@ -241,52 +243,52 @@ def aeron_cffi_on_error_handler(clientd, errcode, message):
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_publication_error_frame_handler(clientd, error_frame):
+def aeron_cffi_on_publication_error_frame_handler(clientd: Any, error_frame: Any) -> None:
     ffi.from_handle(clientd).call(error_frame)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_on_new_publication(clientd, channel, stream_id, session_id, correlation_id):
+def aeron_cffi_on_on_new_publication(clientd: Any, channel: Any, stream_id: Any, session_id: Any, correlation_id: Any) -> None:
     ffi.from_handle(clientd).call(c_string(channel), stream_id, session_id, correlation_id)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_on_new_subscription(clientd, channel, stream_id, correlation_id):
+def aeron_cffi_on_on_new_subscription(clientd: Any, channel: Any, stream_id: Any, correlation_id: Any) -> None:
     ffi.from_handle(clientd).call(c_string(channel), stream_id, correlation_id)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_on_available_counter(clientd, counters_reader, registration_id, counter_id):
+def aeron_cffi_on_on_available_counter(clientd: Any, counters_reader: Any, registration_id: Any, counter_id: Any) -> None:
     ffi.from_handle(clientd).call(counters_reader, registration_id, counter_id)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_on_unavailable_counter(clientd, counters_reader, registration_id, counter_id):
+def aeron_cffi_on_on_unavailable_counter(clientd: Any, counters_reader: Any, registration_id: Any, counter_id: Any) -> None:
     ffi.from_handle(clientd).call(counters_reader, registration_id, counter_id)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_on_close_client(clientd):
+def aeron_cffi_on_on_close_client(clientd: Any) -> None:
     ffi.from_handle(clientd).call()
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_notification(clientd):
+def aeron_cffi_on_notification(clientd: Any) -> None:
     ffi.from_handle(clientd)()
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_on_available_image(clientd, subscription, image):
+def aeron_cffi_on_on_available_image(clientd: Any, subscription: Any, image: Any) -> None:
     ffi.from_handle(clientd).call(subscription, image)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_on_unavailable_image(clientd, subscription, image):
+def aeron_cffi_on_on_unavailable_image(clientd: Any, subscription: Any, image: Any) -> None:
     ffi.from_handle(clientd).call(subscription, image)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_agent_on_start_func(state, role_name):
+def aeron_cffi_on_agent_on_start_func(state: Any, role_name: Any) -> None:
     ffi.from_handle(state).call(c_string(role_name))
 
 
@@ -294,7 +296,7 @@ def aeron_cffi_on_agent_on_start_func(state, role_name):
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_fragment_handler(clientd, buffer, length, header):
+def aeron_cffi_on_fragment_handler(clientd: Any, buffer: Any, length: Any, header: Any) -> None:
     target: FragmentTarget = ffi.from_handle(clientd)
     target.header._ptr = header
     try:
@@ -304,7 +306,7 @@ def aeron_cffi_on_fragment_handler(clientd, buffer, length, header):
 
 
 @ffi.def_extern(error=ABORT, onerror=_raised_before_try)
-def aeron_cffi_on_controlled_fragment_handler(clientd, buffer, length, header):
+def aeron_cffi_on_controlled_fragment_handler(clientd: Any, buffer: Any, length: Any, header: Any) -> Any:
     target: FragmentTarget = ffi.from_handle(clientd)
     if target.error is not None:
         return ABORT
@@ -322,7 +324,7 @@ def aeron_cffi_on_controlled_fragment_handler(clientd, buffer, length, header):
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_block_handler(clientd, buffer, length, session_id, term_id):
+def aeron_cffi_on_block_handler(clientd: Any, buffer: Any, length: Any, session_id: Any, term_id: Any) -> None:
     target: SyncTarget = ffi.from_handle(clientd)
     try:
         target.function(ffi.buffer(buffer, length)[:], session_id, term_id)
@@ -331,7 +333,7 @@ def aeron_cffi_on_block_handler(clientd, buffer, length, session_id, term_id):
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_for_each_image(image, clientd):
+def aeron_cffi_on_for_each_image(image: Any, clientd: Any) -> None:
     target: SyncTarget = ffi.from_handle(clientd)
     try:
         target.function(image)
@@ -344,8 +346,8 @@ def aeron_cffi_on_for_each_image(image, clientd):
 
 @ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_counters_reader_foreach_counter_func(
-    value, counter_id, type_id, key, key_length, label, label_length, clientd
-):
+    value: Any, counter_id: Any, type_id: Any, key: Any, key_length: Any, label: Any, label_length: Any, clientd: Any
+) -> None:
     target: SyncTarget = ffi.from_handle(clientd)
     try:
         target.function(
@@ -361,8 +363,8 @@ def aeron_cffi_on_counters_reader_foreach_counter_func(
 
 @ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_error_log_reader_func(
-    observation_count, first_observation_timestamp, last_observation_timestamp, error, error_length, clientd
-):
+    observation_count: Any, first_observation_timestamp: Any, last_observation_timestamp: Any, error: Any, error_length: Any, clientd: Any
+) -> None:
     target: SyncTarget = ffi.from_handle(clientd)
     try:
         target.function(
@@ -377,18 +379,18 @@ def aeron_cffi_on_error_log_reader_func(
 
 @ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_loss_reporter_read_entry_func(
-    clientd,
-    observation_count,
-    total_bytes_lost,
-    first_observation_timestamp,
-    last_observation_timestamp,
-    session_id,
-    stream_id,
-    channel,
-    channel_length,
-    source,
-    source_length,
-):
+    clientd: Any,
+    observation_count: Any,
+    total_bytes_lost: Any,
+    first_observation_timestamp: Any,
+    last_observation_timestamp: Any,
+    session_id: Any,
+    stream_id: Any,
+    channel: Any,
+    channel_length: Any,
+    source: Any,
+    source_length: Any,
+) -> None:
     target: SyncTarget = ffi.from_handle(clientd)
     try:
         target.function(
@@ -425,7 +427,7 @@ def log_sink(function: Callable[[str], object]) -> Iterator[Any]:
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_log_func(text):
+def aeron_cffi_on_log_func(text: Any) -> None:
     target = log_func_target[-1]
     try:
         target.function(c_string(text))
@@ -437,7 +439,7 @@ def aeron_cffi_on_log_func(text):
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_driver_termination_validator_func(state, buffer, length):
+def aeron_cffi_on_driver_termination_validator_func(state: Any, buffer: Any, length: Any) -> Any:
     target: ConductorTarget = ffi.from_handle(state)
     try:
         return bool(target.function(ffi.buffer(buffer, length)[:] if length > 0 else b""))
@@ -447,7 +449,7 @@ def aeron_cffi_on_driver_termination_validator_func(state, buffer, length):
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_driver_termination_hook_func(clientd):
+def aeron_cffi_on_driver_termination_hook_func(clientd: Any) -> None:
     ffi.from_handle(clientd).call()
 
 
@@ -459,7 +461,7 @@ def aeron_cffi_on_driver_termination_hook_func(clientd):
 # persistent subscription listener) expose one method per callback.
 
 
-def _archive_sync(clientd, default, method: str | None, *args):
+def _archive_sync(clientd: Any, default: Any, method: str | None, *args: Any) -> Any:
     target: SyncTarget = ffi.from_handle(clientd)
     if target.error is not None:
         return default
@@ -472,56 +474,56 @@ def _archive_sync(clientd, default, method: str | None, *args):
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_archive_recording_descriptor_consumer_func(descriptor, clientd):
+def aeron_cffi_on_archive_recording_descriptor_consumer_func(descriptor: Any, clientd: Any) -> None:
     _archive_sync(clientd, None, None, descriptor)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_archive_recording_subscription_descriptor_consumer_func(descriptor, clientd):
+def aeron_cffi_on_archive_recording_subscription_descriptor_consumer_func(descriptor: Any, clientd: Any) -> None:
     _archive_sync(clientd, None, None, descriptor)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_archive_recording_signal_consumer_func(signal, clientd):
+def aeron_cffi_on_archive_recording_signal_consumer_func(signal: Any, clientd: Any) -> None:
     _archive_sync(clientd, None, None, signal)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_archive_delegating_invoker_func(clientd):
+def aeron_cffi_on_archive_delegating_invoker_func(clientd: Any) -> None:
     _archive_sync(clientd, None, None)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_idle_strategy_func(state, work_count):
+def aeron_cffi_on_idle_strategy_func(state: Any, work_count: Any) -> None:
     _archive_sync(state, None, None, work_count)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_archive_credentials_encoded_credentials_supplier_func(clientd):
+def aeron_cffi_on_archive_credentials_encoded_credentials_supplier_func(clientd: Any) -> Any:
     return _archive_sync(clientd, ffi.NULL, "encoded_credentials")
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_archive_credentials_challenge_supplier_func(encoded_challenge, clientd):
+def aeron_cffi_on_archive_credentials_challenge_supplier_func(encoded_challenge: Any, clientd: Any) -> Any:
     return _archive_sync(clientd, ffi.NULL, "on_challenge", encoded_challenge)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_archive_credentials_free_func(credentials, clientd):
+def aeron_cffi_on_archive_credentials_free_func(credentials: Any, clientd: Any) -> None:
     # Runs even after a failure: it releases memory lent to C.
     ffi.from_handle(clientd).on_free(credentials)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_archive_persistent_subscription_live_joined(clientd):
+def aeron_cffi_on_archive_persistent_subscription_live_joined(clientd: Any) -> None:
     _archive_sync(clientd, None, "on_live_joined")
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_archive_persistent_subscription_live_left(clientd):
+def aeron_cffi_on_archive_persistent_subscription_live_left(clientd: Any) -> None:
     _archive_sync(clientd, None, "on_live_left")
 
 
 @ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_archive_persistent_subscription_error(clientd, errcode, message):
+def aeron_cffi_on_archive_persistent_subscription_error(clientd: Any, errcode: Any, message: Any) -> None:
     _archive_sync(clientd, None, "on_error", errcode, c_string(message))

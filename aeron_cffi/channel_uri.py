@@ -10,6 +10,8 @@ from aeron_cffi._lifetime import Resource, in_flight
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.errors import InvalidArgumentError, check, last_error
 
+__all__ = ["ChannelUri"]
+
 _PREFIX_KEY = "__prefix"
 _MEDIA_KEY = "__media"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 from aeron_cffi import async_add as _async
 from aeron_cffi._lifetime import Resource, in_flight
@@ -12,7 +12,24 @@ from aeron_cffi._native import ffi, lib
 from aeron_cffi.channel_uri import ChannelUri
 from aeron_cffi.callbacks import ConductorTarget, log_sink
 from aeron_cffi.context import Context
-from aeron_cffi.errors import AeronError, InvalidArgumentError, InvalidStateError, ResourceClosedError, check
+from aeron_cffi.errors import (
+    AeronError,
+    DriverTimeoutError,
+    InvalidArgumentError,
+    InvalidStateError,
+    ResourceClosedError,
+    check,
+    no_driver_error,
+)
+
+if TYPE_CHECKING:
+    from aeron_cffi.counters import Counter, CountersReader
+    from aeron_cffi.exclusive_publication import ExclusivePublication
+    from aeron_cffi.publication import Publication
+    from aeron_cffi.subscription import Subscription
+
+__all__ = ["Aeron", "AsyncAdd", "HandlerRegistration", "NEXT_SESSION_ID_KIND", "check_channel", "check_stream_id"]
+
 
 AsyncAdd = _async.AsyncAdd
 
@@ -112,7 +129,10 @@ class Aeron(Resource):
         self._started = False
         out = ffi.new("aeron_t **")
         try:
-            check(lib.aeron_init(out, context._ptr), "aeron_init")
+            try:
+                check(lib.aeron_init(out, context._ptr), "aeron_init")
+            except DriverTimeoutError as error:
+                raise no_driver_error(context.dir, context.get("driver_timeout_ms"), error.errmsg) from None
         except AeronError:
             self._closed = True
             context._in_use = False
@@ -215,21 +235,24 @@ class Aeron(Resource):
     @in_flight
     def client_id(self) -> int:
         """The client id the driver knows this client by (``aeron_client_id``)."""
-        return lib.aeron_client_id(self._ptr)
+        return int(lib.aeron_client_id(self._ptr))
+
+    def _repr_fields(self) -> dict[str, object]:
+        return {"client_id": self.client_id, "dir": self.context.dir}
 
     @in_flight
     def next_correlation_id(self) -> int:
         """A new id unique to the driver (``aeron_next_correlation_id``)."""
-        return lib.aeron_next_correlation_id(self._ptr)
+        return int(lib.aeron_next_correlation_id(self._ptr))
 
     @in_flight
-    def counters_reader(self):
+    def counters_reader(self) -> CountersReader:
         """The driver's counters (``aeron_counters_reader``), a child of this client."""
         from aeron_cffi.counters import CountersReader
 
         if self._counters_reader is None or self._counters_reader.is_closed:
             self._counters_reader = CountersReader(lib.aeron_counters_reader(self._ptr), parent=self)
-        return self._counters_reader
+        return cast("CountersReader", self._counters_reader)
 
     @in_flight
     def print_counters(self, out: Callable[[str], object] = print) -> None:
@@ -239,30 +262,31 @@ class Aeron(Resource):
 
     # -- publications ------------------------------------------------------------------
 
-    def async_add_publication(self, channel: str, stream_id: int) -> AsyncAdd:
+    def async_add_publication(self, channel: str, stream_id: int) -> AsyncAdd[Publication]:
         """Start adding a publication (``aeron_async_add_publication``); poll the result."""
         from aeron_cffi.publication import Publication
 
         return self._async_add(Publication.ASYNC_KIND, "aeron_async_add_publication", channel, stream_id)
 
-    def add_publication(self, channel: str, stream_id: int, timeout: float | None = None):
+    def add_publication(self, channel: str, stream_id: int, timeout: float | None = None) -> Publication:
         """Add a (concurrent) publication and wait for the driver: ``Publication``."""
         return self.async_add_publication(channel, stream_id).wait(timeout)
 
-    def async_add_exclusive_publication(self, channel: str, stream_id: int) -> AsyncAdd:
+    def async_add_exclusive_publication(self, channel: str, stream_id: int) -> AsyncAdd[ExclusivePublication]:
         """Start adding an exclusive publication (``aeron_async_add_exclusive_publication``)."""
         from aeron_cffi.exclusive_publication import ExclusivePublication
 
         return self._async_add(
             ExclusivePublication.ASYNC_KIND, "aeron_async_add_exclusive_publication", channel, stream_id)
 
-    def add_exclusive_publication(self, channel: str, stream_id: int, timeout: float | None = None):
+    def add_exclusive_publication(self, channel: str, stream_id: int,
+                                  timeout: float | None = None) -> ExclusivePublication:
         """Add an exclusive publication and wait for the driver: ``ExclusivePublication``."""
         return self.async_add_exclusive_publication(channel, stream_id).wait(timeout)
 
     @in_flight
     def _async_add(self, kind: Any, function: str, channel: str, stream_id: int, *extra: Any,
-                   handles: list[Any] | None = None) -> AsyncAdd:
+                   handles: list[Any] | None = None) -> AsyncAdd[Any]:
         what = f"{function.removeprefix('aeron_async_')}({channel!r}, {stream_id})"
         c_channel = check_channel(channel, what)
         check_stream_id(stream_id, what)
@@ -278,7 +302,7 @@ class Aeron(Resource):
         stream_id: int,
         on_available_image: Callable[..., object] | None = None,
         on_unavailable_image: Callable[..., object] | None = None,
-    ) -> AsyncAdd:
+    ) -> AsyncAdd[Subscription]:
         """Start adding a subscription (``aeron_async_add_subscription``).
 
         ``on_available_image(image)`` / ``on_unavailable_image(image)`` run on the
@@ -307,7 +331,7 @@ class Aeron(Resource):
         on_available_image: Callable[..., object] | None = None,
         on_unavailable_image: Callable[..., object] | None = None,
         timeout: float | None = None,
-    ):
+    ) -> Subscription:
         """Add a subscription and wait for the driver: ``Subscription``."""
         return self.async_add_subscription(channel, stream_id, on_available_image, on_unavailable_image).wait(timeout)
 
@@ -315,7 +339,7 @@ class Aeron(Resource):
 
     @in_flight
     def async_add_counter(self, type_id: int, key: bytes = b"", label: str = "",
-                          registration_id: int | None = None) -> AsyncAdd:
+                          registration_id: int | None = None) -> AsyncAdd[Counter]:
         """Start allocating a counter (``aeron_async_add_counter``), or a static one when
         ``registration_id`` is given (``aeron_async_add_static_counter``)."""
         from aeron_cffi.counters import COUNTER_KIND, MAX_KEY_LENGTH, MAX_LABEL_LENGTH
@@ -337,17 +361,17 @@ class Aeron(Resource):
             check(lib.aeron_async_add_static_counter(*args, registration_id), what)
         return AsyncAdd(self, out[0], COUNTER_KIND, what, [])
 
-    def add_counter(self, type_id: int, key: bytes = b"", label: str = "", timeout: float | None = None):
+    def add_counter(self, type_id: int, key: bytes = b"", label: str = "", timeout: float | None = None) -> Counter:
         """Allocate a counter owned by this client and wait: ``Counter``."""
         return self.async_add_counter(type_id, key, label).wait(timeout)
 
     def add_static_counter(self, type_id: int, key: bytes, label: str, registration_id: int,
-                           timeout: float | None = None):
+                           timeout: float | None = None) -> Counter:
         """Allocate (or find) a static counter that outlives clients: ``Counter``."""
         return self.async_add_counter(type_id, key, label, registration_id).wait(timeout)
 
     @in_flight
-    def async_next_session_id(self, stream_id: int) -> AsyncAdd:
+    def async_next_session_id(self, stream_id: int) -> AsyncAdd[int]:
         """Ask the driver for an unused session id (``aeron_async_next_session_id``)."""
         what = f"next_session_id({stream_id})"
         check_stream_id(stream_id, what)
@@ -389,8 +413,8 @@ class Aeron(Resource):
         return self._add_handler("close_client", "close", lib.aeron_cffi_on_on_close_client, function, None)
 
 
-def _next_session_id(operation: AsyncAdd, value: Any, handles: list[Any]) -> int:
-    return value
+def _next_session_id(operation: AsyncAdd[int], value: Any, handles: list[Any]) -> int:
+    return int(value)
 
 
 NEXT_SESSION_ID_KIND = _async.AsyncKind(

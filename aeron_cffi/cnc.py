@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from typing import Callable
 
 from aeron_cffi._lifetime import Resource, in_flight
@@ -11,6 +12,9 @@ from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.callbacks import SyncTarget, log_sink
 from aeron_cffi.counters import CountersReader
 from aeron_cffi.errors import AeronError, check
+
+__all__ = ["CncConstants", "CncFile", "ErrorLogEntry", "LossReportEntry", "default_path", "delete_directory",
+           "driver_timeout_ms", "is_driver_active", "request_driver_termination", "wait_for_driver"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +89,13 @@ class CncFile(Resource):
     @in_flight
     def to_driver_heartbeat(self) -> int:
         """Epoch ms of the driver's last heartbeat (``aeron_cnc_to_driver_heartbeat``)."""
-        return lib.aeron_cnc_to_driver_heartbeat(self._ptr)
+        return int(lib.aeron_cnc_to_driver_heartbeat(self._ptr))
+
+    @property
+    def heartbeat_age_ms(self) -> int:
+        """How long ago the driver last heartbeat; above ``driver_timeout_ms()`` the driver
+        is taken for dead (a stale directory)."""
+        return int(lib.aeron_epoch_clock()) - self.to_driver_heartbeat
 
     @in_flight
     def counters_reader(self) -> CountersReader:
@@ -116,11 +126,33 @@ class CncFile(Resource):
         lib.aeron_cnc_close(self._ptr)
 
 
+def driver_timeout_ms() -> int:
+    """How old a driver's heartbeat may be before the driver is taken for dead: Aeron's
+    driver timeout, as a client reads it (``AERON_DRIVER_TIMEOUT`` in ms, else 10 s)."""
+    from aeron_cffi.context import Context  # (a client's context reads the environment as C does)
+
+    with Context() as context:
+        return int(context.get("driver_timeout_ms"))
+
+
 def is_driver_active(aeron_dir: str | os.PathLike[str], timeout_ms: int = 0,
                      log: Callable[[str], object] = lambda line: None) -> bool:
     """True if a driver heartbeats in ``aeron_dir`` (``aeron_is_driver_active``); its log lines go to ``log``."""
     with log_sink(log) as log_func:
         return bool(lib.aeron_is_driver_active(os.fspath(aeron_dir).encode(), timeout_ms, log_func))
+
+
+def wait_for_driver(aeron_dir: str | os.PathLike[str], timeout_s: float) -> bool:
+    """True once a driver heartbeats in ``aeron_dir`` (heartbeat younger than
+    ``driver_timeout_ms()``), False if none does within ``timeout_s``: no CnC file, or
+    a stale one a dead driver left."""
+    deadline = time.monotonic() + timeout_s
+    limit_ms = driver_timeout_ms()
+    while not is_driver_active(aeron_dir, limit_ms):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def default_path() -> str:

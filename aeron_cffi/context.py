@@ -12,6 +12,8 @@ from aeron_cffi._native import ffi, lib
 from aeron_cffi.callbacks import ConductorTarget, ErrorReporter
 from aeron_cffi.errors import AeronError, DriverErrorCode, check
 
+__all__ = ["Context", "PublicationErrorFrame"]
+
 _DRIVER_ERROR_CODES = frozenset(DriverErrorCode)
 
 _PREFIX = "aeron_context_"
@@ -160,7 +162,7 @@ class Context(Resource):
     @property
     def dir(self) -> str:
         """The Aeron directory the client connects to (``aeron_context_get_dir``)."""
-        return self.get("dir")
+        return str(self.get("dir"))
 
     @property
     def use_conductor_agent_invoker(self) -> bool:
@@ -178,6 +180,9 @@ class Context(Resource):
         if self._in_use and not self._closed:
             raise AeronError("Context.close: the context is in use by an open Aeron client; close the client")
         super().close()
+
+    def _repr_fields(self) -> dict[str, object]:
+        return {"dir": self.dir, "in_use": self._in_use}
 
     def _close_native(self) -> None:
         lib.aeron_context_close(self._ptr)

@@ -14,6 +14,9 @@ from aeron_cffi.errors import InvalidArgumentError, check
 if TYPE_CHECKING:
     from aeron_cffi.client import Aeron
 
+__all__ = ["COUNTER_KIND", "Counter", "CounterConstants", "CounterInfo", "CountersReader", "MAX_KEY_LENGTH",
+           "MAX_LABEL_LENGTH", "NULL_COUNTER_ID", "RECORD_ALLOCATED", "RECORD_RECLAIMED", "RECORD_UNUSED"]
+
 _metadata = ffi.new("aeron_counter_metadata_descriptor_t *")
 MAX_KEY_LENGTH = len(_metadata.key)
 MAX_LABEL_LENGTH = len(_metadata.label)
@@ -66,28 +69,31 @@ class CountersReader(Resource):
     def __iter__(self) -> Iterator[CounterInfo]:
         return iter(self.counters())
 
+    def _repr_fields(self) -> dict[str, object]:
+        return {"max_counter_id": self.max_counter_id}
+
     @property
     @in_flight
     def max_counter_id(self) -> int:
         """(``aeron_counters_reader_max_counter_id``)"""
-        return lib.aeron_counters_reader_max_counter_id(self._ptr)
+        return int(lib.aeron_counters_reader_max_counter_id(self._ptr))
 
     @in_flight
     def value(self, counter_id: int) -> int:
         """A counter's current value (``aeron_counters_reader_addr``, read with acquire)."""
-        return lib.aeron_cffi_counter_get(lib.aeron_counters_reader_addr(self._ptr, self._id(counter_id)))
+        return int(lib.aeron_cffi_counter_get(lib.aeron_counters_reader_addr(self._ptr, self._id(counter_id))))
 
     @in_flight
     def find_by_type_id_and_registration_id(self, type_id: int, registration_id: int) -> int:
         """A counter id, or ``NULL_COUNTER_ID`` (``aeron_counters_reader_find_by_type_id_and_registration_id``)."""
-        return lib.aeron_counters_reader_find_by_type_id_and_registration_id(self._ptr, type_id, registration_id)
+        return int(lib.aeron_counters_reader_find_by_type_id_and_registration_id(self._ptr, type_id, registration_id))
 
     @in_flight
     def _out(self, function: str, c_type: str, counter_id: int) -> int:
         out = ffi.new(c_type)
         check(getattr(lib, f"aeron_counters_reader_{function}")(self._ptr, self._id(counter_id), out),
               f"aeron_counters_reader_{function}({counter_id})")
-        return out[0]
+        return int(out[0])
 
     def registration_id(self, counter_id: int) -> int:
         """(``aeron_counters_reader_counter_registration_id``)"""
@@ -119,7 +125,7 @@ class CountersReader(Resource):
         out = ffi.new("uint8_t **")
         check(lib.aeron_counters_reader_metadata_key(self._ptr, self._id(counter_id), out),
               f"aeron_counters_reader_metadata_key({counter_id})")
-        return ffi.buffer(out[0], MAX_KEY_LENGTH)[:]
+        return bytes(ffi.buffer(out[0], MAX_KEY_LENGTH)[:])
 
     @in_flight
     def label(self, counter_id: int) -> str:
@@ -148,7 +154,7 @@ class CounterConstants:
 class Counter(Resource):
     """A counter this client allocated (``Aeron.add_counter``); freed when closed."""
 
-    constants = Constants()
+    constants: Constants[CounterConstants] = Constants()
 
     def __init__(self, client: Aeron, ptr: Any) -> None:
         super().__init__(client)
@@ -190,6 +196,9 @@ class Counter(Resource):
     def is_closed(self) -> bool:
         """(``aeron_counter_is_closed``)"""
         return self._is_closed_in_c(lib.aeron_counter_is_closed)
+
+    def _repr_fields(self) -> dict[str, object]:
+        return {"counter_id": self.counter_id, "registration_id": self.registration_id, "value": self.value}
 
     def _close_native(self) -> None:
         check(lib.aeron_counter_close(self._ptr, ffi.NULL, ffi.NULL), "aeron_counter_close")

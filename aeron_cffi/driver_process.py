@@ -9,8 +9,10 @@ import tempfile
 from typing import IO, Any, Callable, Sequence
 
 from aeron_cffi._native import ffi, lib
-from aeron_cffi.errors import DriverTimeoutError, last_error
+from aeron_cffi.errors import DriverTimeoutError, ResourceClosedError, last_error
 from aeron_cffi.executables import aeronmd_path
+
+__all__ = ["DriverProcess", "property_name"]
 
 
 def property_name(setting: str) -> str:
@@ -87,6 +89,13 @@ class DriverProcess:
             raise DriverTimeoutError(error.errmsg, error.errcode)
         lib.aeron_cnc_close(cnc[0])
         return self
+
+    @property
+    def pid(self) -> int:
+        """The ``aeronmd`` process id (``ResourceClosedError`` before ``start`` or after ``stop``)."""
+        if self.process is None:
+            raise ResourceClosedError("DriverProcess is not running: start() it first")
+        return self.process.pid
 
     @property
     def is_running(self) -> bool:

@@ -21,8 +21,17 @@ from __future__ import annotations
 
 import enum
 import errno
+import re
+from typing import Any
 
 from aeron_cffi._native import c_string, ffi, lib
+
+__all__ = ["AeronError", "AeronTimeoutError", "BufferFullError", "CLIENT_CLOSING_ERRORS", "ClientErrorCode",
+           "ClientTimeoutError", "ConductorServiceTimeoutError", "DriverBufferFullError", "DriverErrorCode",
+           "DriverTimeoutError", "InvalidArgumentError", "InvalidStateError", "MaxPositionExceededError",
+           "OfferResult", "PublicationClosedError", "PublicationError", "RETRYABLE_OFFER_RESULTS",
+           "RegistrationError", "ResourceClosedError", "cause_first", "check", "check_ptr", "error_class",
+           "error_from", "handler_error", "last_error", "no_driver_error", "offer_error"]
 
 
 # Enum values come from the compiled headers, never from literals; the names are
@@ -80,6 +89,14 @@ class AeronTimeoutError(AeronError, TimeoutError):
 
 class DriverTimeoutError(AeronTimeoutError):
     """No media driver, or the driver stopped answering (``AERON_CLIENT_ERROR_DRIVER_TIMEOUT``)."""
+
+
+def no_driver_error(directory: str, waited_ms: float, detail: str = "") -> DriverTimeoutError:
+    """The ``DriverTimeoutError`` for no media driver answering in ``directory``: it names
+    the directory and the ways to start a driver; ``detail`` (Aeron's text) follows."""
+    message = (f"no media driver is running in {directory} (none answered within {waited_ms:g} ms): start one "
+               f"with `aeron-cffi driver --dir {directory}`, or aeron_cffi.MediaDriver(dir=...) in this process")
+    return DriverTimeoutError(f"{message}\n{detail}" if detail else message, -ClientErrorCode.DRIVER_TIMEOUT)
 
 
 class ClientTimeoutError(AeronTimeoutError):
@@ -158,14 +175,43 @@ def handler_error(code: int, errmsg: str) -> AeronError:
     return _BY_CLIENT_CODE.get(code, AeronError)(errmsg, -code)
 
 
+# Aeron's error text: "(code) description" (for many errors only "generic error, see
+# message" or "Invalid argument"), then one "[function, file:line] message" line per C
+# frame the error went up through, innermost (the cause) first. An error the driver
+# reported to the client is nested: the driver's own "(code) description" block follows.
+_CODE_LINE = re.compile(r"^\((-?\d+)\)\s*(.*)$")
+_FRAME_LINE = re.compile(r"^\[[^]]*\]\s*(.*)$")
+
+
+def cause_first(errmsg: str) -> str:
+    """Aeron's error text with its root cause (the innermost frame's message of the most
+    nested block) on the first line, with that block's description, so that the line a
+    user reads first (and the CLI's one-line error) says what went wrong; the full text
+    follows."""
+    summary = None
+    description = ""
+    cause_found = False
+    for line in errmsg.splitlines():
+        line = line.strip()
+        code = _CODE_LINE.match(line)
+        if code:
+            description, cause_found = code.group(2).strip(), False
+            continue
+        frame = _FRAME_LINE.match(line)
+        if frame and frame.group(1).strip() and not cause_found:
+            cause, cause_found = frame.group(1).strip(), True
+            summary = f"{cause} ({description})" if description and description not in cause else cause
+    return errmsg if summary is None or errmsg.startswith(summary) else f"{summary}\n{errmsg}"
+
+
 def last_error(context: str | None = None) -> AeronError:
     """The error Aeron left on this thread, as an exception (not raised).
 
-    ``context`` (e.g. the C function's name) is prefixed to the message so a user
-    sees which call failed.
+    The root cause comes first (``cause_first``), and ``context`` (e.g. the C function's
+    name) is prefixed to the message so a user sees which call failed.
     """
     errcode = lib.aeron_errcode()
-    errmsg = c_string(lib.aeron_errmsg()) or "unknown Aeron error"
+    errmsg = cause_first(c_string(lib.aeron_errmsg()) or "unknown Aeron error")
     if context:
         errmsg = f"{context}: {errmsg}"
     return error_from(errcode, errmsg)
@@ -178,7 +224,7 @@ def check(result: int, context: str | None = None) -> int:
     return result
 
 
-def check_ptr(pointer, context: str | None = None):
+def check_ptr(pointer: Any, context: str | None = None) -> Any:
     """Return a pointer returned by an Aeron call, or raise if it is NULL."""
     if pointer == ffi.NULL:
         raise last_error(context)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aeron_cffi._native import ffi, lib, release_views
+from aeron_cffi._native import bytes_view, ffi, lib, release_views
 from aeron_cffi.errors import InvalidArgumentError, check
 from aeron_cffi.publication import PublicationBase, publication_kind
+
+__all__ = ["ExclusivePublication"]
 
 
 class ExclusivePublication(PublicationBase):
@@ -28,7 +30,7 @@ class ExclusivePublication(PublicationBase):
     def offer_block(self, block: Any) -> int:
         """Offer a block of already framed messages (``aeron_exclusive_publication_offer_block``)."""
         self._check_open()
-        buffer = ffi.from_buffer(block)
+        buffer = bytes_view(block, "ExclusivePublication.offer_block")
         try:
             result = self._in_flight(lib.aeron_exclusive_publication_offer_block, self._ptr, buffer, len(buffer))
             return result if result > 0 else self._outcome(result, "offer_block")

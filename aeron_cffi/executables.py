@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pathlib
 
+__all__ = ["aeronmd_path"]
+
 _BIN = pathlib.Path(__file__).resolve().parent / "bin"
 
 

@@ -32,6 +32,8 @@ from aeron_cffi.publication import PublicationBase
 if TYPE_CHECKING:  # subscription.py may import this module (CopyingPoller for its poll)
     from aeron_cffi.subscription import Subscription
 
+__all__ = ["BatchPoller", "COPIES_CAPACITY", "CopyingPoller", "MAX_COPIES_PER_POLL", "MessageBatch", "offer_batch"]
+
 _RETRYABLE = frozenset(int(member) for member in RETRYABLE_OFFER_RESULTS)
 
 
@@ -108,7 +110,7 @@ def offer_batch(publication: PublicationBase, batch: MessageBatch, start: int = 
     result = ffi.new("int64_t *")  # one allocation per batch, none per message
     # In flight: the C call waits out back pressure with the GIL released, when another
     # thread may close the publication.
-    sent = publication._in_flight(function, publication._ptr, batch._data, batch._offsets + start,
+    sent: int = publication._in_flight(function, publication._ptr, batch._data, batch._offsets + start,
                                   batch.count - start, int(max_wait * 1e9), result)
     if start + sent < batch.count and result[0] not in _RETRYABLE:
         raise offer_error(result[0], f"{type(publication).__name__}.offer_batch")
@@ -154,7 +156,7 @@ class BatchPoller:
     @property
     def bytes_polled(self) -> int:
         """Total length of the fragments of the last ``poll``."""
-        return self.offsets[self.count]
+        return int(self.offsets[self.count])
 
     def message(self, i: int) -> bytes:
         if not 0 <= i < self.count:

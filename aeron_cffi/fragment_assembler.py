@@ -13,13 +13,16 @@ Python; only each complete message does (via the assembler's delegate).
 from __future__ import annotations
 
 import enum
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from aeron_cffi._lifetime import Resource, using
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.callbacks import FragmentTarget
 from aeron_cffi.errors import AeronError, check
 from aeron_cffi.header import Header
+
+__all__ = ["ControlledFragmentAssembler", "ControlledPollAction", "FragmentAssembler", "FragmentHandler",
+           "ImageControlledFragmentAssembler", "ImageFragmentAssembler", "Poller"]
 
 class ControlledPollAction(enum.IntEnum):
     """What a controlled handler returns (``aeron_controlled_fragment_handler_action_t``)."""
@@ -96,6 +99,9 @@ class Poller:
     return before C frees the object.
     """
 
+    if TYPE_CHECKING:  # (a Poller is always also a Resource: Subscription, Image, ReplayMerge...)
+        def _in_flight(self, function: Any, *args: Any) -> Any: ...
+
     def _init_poller(self) -> None:
         self._target = FragmentTarget(None, Header())
         self._target_handle = ffi.new_handle(self._target)
@@ -122,7 +128,7 @@ class Poller:
             # The assembler's C memory is used by the whole call, as the subscription's is:
             # a handler that closes either only marks it closed until the poll returns.
             if assembler is None:
-                result = self._in_flight(call, c_handler, clientd)  # type: ignore[attr-defined]  (a Resource)
+                result = self._in_flight(call, c_handler, clientd)
             else:
                 result = using((self, assembler), call, c_handler, clientd)  # type: ignore[arg-type]
         finally:

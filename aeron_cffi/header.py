@@ -8,6 +8,8 @@ from typing import Any
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.errors import ResourceClosedError, check
 
+__all__ = ["Header", "HeaderValues"]
+
 
 @dataclasses.dataclass(frozen=True)
 class HeaderValues:
@@ -56,17 +58,17 @@ class Header:
     @property
     def position(self) -> int:
         """Stream position just after this fragment (``aeron_header_position``)."""
-        return lib.aeron_header_position(self._header())
+        return int(lib.aeron_header_position(self._header()))
 
     @property
     def position_bits_to_shift(self) -> int:
         """(``aeron_header_position_bits_to_shift``)"""
-        return lib.aeron_header_position_bits_to_shift(self._header())
+        return int(lib.aeron_header_position_bits_to_shift(self._header()))
 
     @property
     def next_term_offset(self) -> int:
         """Term offset of the next frame (``aeron_header_next_term_offset``)."""
-        return lib.aeron_header_next_term_offset(self._header())
+        return int(lib.aeron_header_next_term_offset(self._header()))
 
     @property
     def session_id(self) -> int:

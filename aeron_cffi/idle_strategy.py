@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import time
 
+__all__ = ["BackoffIdleStrategy", "BusySpinIdleStrategy", "IdleStrategy", "NoOpIdleStrategy", "SleepingIdleStrategy",
+           "YieldingIdleStrategy"]
+
 
 class IdleStrategy:
     """``idle(work_count)``: do nothing if work was done, otherwise back off. ``reset()`` restarts."""

@@ -14,6 +14,8 @@ from aeron_cffi.fragment_assembler import Poller
 if TYPE_CHECKING:
     from aeron_cffi.subscription import Subscription
 
+__all__ = ["Image", "ImageConstants", "block_poll"]
+
 
 @dataclasses.dataclass(frozen=True)
 class ImageConstants:
@@ -39,7 +41,7 @@ class Image(Poller, Resource):
     *borrowed*: valid during the call only, closed afterwards.
     """
 
-    constants = Constants()
+    constants: Constants[ImageConstants] = Constants()
 
     def __init__(self, ptr: Any, subscription: Subscription | None = None, subscription_ptr: Any = None) -> None:
         super().__init__(subscription)
@@ -75,7 +77,7 @@ class Image(Poller, Resource):
         check(self._in_flight(lib.aeron_image_set_position, self._ptr, position), f"Image.position = {position}")
 
     is_end_of_stream = CGetter(lib.aeron_image_is_end_of_stream, bool)
-    end_of_stream_position = CGetter(lib.aeron_image_end_of_stream_position)
+    end_of_stream_position: CGetter[int] = CGetter(lib.aeron_image_end_of_stream_position)
     is_publication_revoked = CGetter(lib.aeron_image_is_publication_revoked, bool)
 
     @property
@@ -88,6 +90,10 @@ class Image(Poller, Resource):
     def is_closed(self) -> bool:
         """True once closed here or by the client (``aeron_image_is_closed``)."""
         return self._is_closed_in_c(lib.aeron_image_is_closed)
+
+    def _repr_fields(self) -> dict[str, object]:
+        return {"session_id": self.session_id, "source_identity": self.source_identity,
+                "position": self.position, "end_of_stream": self.is_end_of_stream}
 
     def reject(self, reason: str) -> None:
         """Ask the publisher to stop sending to this image (``aeron_image_reject``, through

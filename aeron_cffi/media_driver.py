@@ -9,7 +9,9 @@ from aeron_cffi import _settings
 from aeron_cffi._lifetime import Resource, in_flight
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.callbacks import ConductorTarget, ErrorReporter
-from aeron_cffi.errors import AeronError, check
+from aeron_cffi.errors import AeronError, InvalidArgumentError, check
+
+__all__ = ["InferableBoolean", "MediaDriver", "ThreadingMode", "threading_mode"]
 
 _PREFIX = "aeron_driver_context_"
 
@@ -30,9 +32,21 @@ class InferableBoolean(enum.IntEnum):
     INFER = lib.AERON_INFER
 
 
+def threading_mode(value: ThreadingMode | str) -> ThreadingMode:
+    """A ``ThreadingMode`` or its name in any case (the CLI's ``--threading-mode`` takes
+    the same spellings); ``InvalidArgumentError`` listing the valid names otherwise."""
+    if isinstance(value, ThreadingMode):
+        return value
+    member = ThreadingMode.__members__.get(value.upper()) if isinstance(value, str) else None
+    if member is None:
+        raise InvalidArgumentError(f"MediaDriver: threading_mode {value!r} is not one of "
+                                   f"{', '.join(ThreadingMode.__members__)} (any case)")
+    return member
+
+
 def _setting_value(name: str, value: Any) -> Any:
-    if name == "threading_mode" and isinstance(value, str):
-        return ThreadingMode[value.upper()]
+    if name == "threading_mode":
+        return threading_mode(value)
     if name == "receiver_group_tag":  # (is_present, value)
         return (False, 0) if value is None else (True, value)
     return value
@@ -104,7 +118,10 @@ class MediaDriver(Resource):
     @property
     def dir(self) -> str:
         """The driver's Aeron directory (``aeron_driver_context_get_dir``)."""
-        return self.get("dir")
+        return str(self.get("dir"))
+
+    def _repr_fields(self) -> dict[str, object]:
+        return {"dir": self.dir, "threading_mode": ThreadingMode(self.get("threading_mode")).name, "started": self._driver is not None}
 
     @in_flight
     def start(self) -> None:

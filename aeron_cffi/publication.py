@@ -13,13 +13,16 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from aeron_cffi import async_add as _async
 from aeron_cffi._lifetime import CGetter, Constants, Resource, in_flight
-from aeron_cffi._native import c_string, ffi, lib, release_views
+from aeron_cffi._native import bytes_view, c_string, ffi, lib, release_views
 from aeron_cffi.buffer_claim import BufferClaim
 from aeron_cffi.client import check_channel
 from aeron_cffi.errors import RETRYABLE_OFFER_RESULTS, InvalidArgumentError, OfferResult, check, offer_error
 
 if TYPE_CHECKING:
     from aeron_cffi.client import Aeron
+
+__all__ = ["Publication", "PublicationBase", "PublicationConstants", "destination_kind", "local_addresses",
+           "publication_kind"]
 
 _RETRYABLE = {int(member): member for member in RETRYABLE_OFFER_RESULTS}
 _INT64 = range(-(2**63), 2**63)
@@ -74,7 +77,7 @@ class PublicationBase(Resource):
 
     C_PREFIX = ""
     ASYNC_KIND: _async.AsyncKind[Any]
-    constants = Constants()
+    constants: Constants[PublicationConstants] = Constants()
     # bound per subclass from C_PREFIX by __init_subclass__
     _offer_fn: Callable[..., int]
     _offerv_fn: Callable[..., int]
@@ -174,7 +177,7 @@ class PublicationBase(Resource):
             # bytes go to C as they are (cffi passes a pointer to their storage); other
             # bytes-like objects need a buffer view, which costs about 100 ns more.
             if type(data) is not bytes:
-                buffer = ffi.from_buffer(data)
+                buffer = bytes_view(data, self._name("offer"))
             length = len(buffer)
             if length > self._max_message_length:
                 raise InvalidArgumentError(
@@ -232,7 +235,7 @@ class PublicationBase(Resource):
         """
         if self._closed:
             self._check_open()
-        views = [ffi.from_buffer("uint8_t[]", b) for b in buffers]  # keep the memory for this call
+        views = [bytes_view(b, self._name("offerv"), "uint8_t[]") for b in buffers]  # kept for this call
         count = len(views)
         # The iovec array is reused from call to call, taken out of the publication while in
         # use so that concurrent calls (a Publication is thread-safe) or a nested one (from
@@ -252,6 +255,7 @@ class PublicationBase(Resource):
                 raise InvalidArgumentError(
                     f"{self._name('offerv')}: message of {length} bytes exceeds max_message_length "
                     f"{self._max_message_length}")
+            result: int  # (a typed local, not an int() per call: offerv is a hot path)
             if reserved_value_supplier is None:
                 result = self._in_flight(self._offerv_fn, self._ptr, iov, count, ffi.NULL, ffi.NULL)
             else:
@@ -287,7 +291,7 @@ class PublicationBase(Resource):
                 f"{self._name('try_claim')}: length {length} is outside 0..max_payload_length "
                 f"{self._max_payload_length}")
         buffer_claim._release_view("try_claim")  # C is about to reuse the holder
-        result = self._in_flight(self._try_claim_fn, self._ptr, length, buffer_claim._claim)
+        result: int = self._in_flight(self._try_claim_fn, self._ptr, length, buffer_claim._claim)
         if result > 0:
             buffer_claim._claimed(self)
             return result
@@ -295,10 +299,10 @@ class PublicationBase(Resource):
 
     # -- state (position, position_limit, channel_status, is_connected: set per subclass) --
 
-    position: CGetter
-    position_limit: CGetter
-    channel_status: CGetter
-    is_connected: CGetter
+    position: CGetter[int]
+    position_limit: CGetter[int]
+    channel_status: CGetter[int]
+    is_connected: CGetter[bool]
 
     @property
     def is_closed(self) -> bool:
@@ -354,6 +358,11 @@ class PublicationBase(Resource):
     def _close_native(self) -> None:
         check(self._c("close")(self._ptr, ffi.NULL, ffi.NULL), self.C_PREFIX + "close")
 
+    def _repr_fields(self) -> dict[str, object]:
+        constants = self.constants
+        return {"channel": constants.channel, "stream_id": constants.stream_id,
+                "session_id": constants.session_id, "position": self.position, "connected": self.is_connected}
+
 
 def _wrap(cls: type[PublicationBase]) -> Callable[[Any, Any, list[Any]], PublicationBase]:
     def make(operation: Any, ptr: Any, handles: list[Any]) -> PublicationBase:
@@ -391,8 +400,8 @@ class Publication(PublicationBase):
         """The channel URI (``aeron_publication_channel``)."""
         return c_string(lib.aeron_publication_channel(self._ptr))
 
-    stream_id = CGetter(lib.aeron_publication_stream_id)  # type: ignore[assignment]
-    session_id = CGetter(lib.aeron_publication_session_id)  # type: ignore[assignment]
+    stream_id: CGetter[int] = CGetter(lib.aeron_publication_stream_id)
+    session_id: CGetter[int] = CGetter(lib.aeron_publication_session_id)
 
 
 Publication.ASYNC_KIND = publication_kind(Publication, "add_publication")

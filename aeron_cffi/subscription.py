@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable
+import time
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterator
 
 from aeron_cffi import async_add as _async
 from aeron_cffi._lifetime import CGetter, Constants, Resource, in_flight
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.callbacks import ConductorTarget, ErrorReporter, SyncTarget
 from aeron_cffi.client import check_channel
-from aeron_cffi.errors import InvalidArgumentError, check
+from aeron_cffi.errors import InvalidArgumentError, ResourceClosedError, check
 from aeron_cffi.fragment_assembler import Poller
+from aeron_cffi.idle_strategy import BackoffIdleStrategy, IdleStrategy
 from aeron_cffi.image import Image, block_poll
+from aeron_cffi.message import Inbox, Message
 from aeron_cffi.publication import destination_kind, local_addresses
 
 if TYPE_CHECKING:
     from aeron_cffi.client import Aeron
+
+__all__ = ["MessageBatch", "Subscription", "SubscriptionConstants", "default_idle_strategy", "image_callback_target"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +72,7 @@ class Subscription(Poller, Resource):
     """
 
     ASYNC_KIND: _async.AsyncKind[Any]
-    constants = Constants()
+    constants: Constants[SubscriptionConstants] = Constants()
     _destination_kind = destination_kind(lib.aeron_subscription_async_destination_poll)
 
     def __init__(self, client: Aeron, ptr: Any, handles: list[Any]) -> None:
@@ -157,6 +162,81 @@ class Subscription(Poller, Resource):
                 return MessageBatch(count, memoryview(ffi.buffer(data)), offsets, positions, session_ids)
             capacity = self._required[0]
 
+    # -- whole messages, one at a time (aeron_cffi.message) ---------------------------------
+
+    def receive(self, timeout: float | None = None, fragment_limit: int = 10,
+                idle_strategy: IdleStrategy | None = None) -> Message | None:
+        """The next whole message, waiting up to ``timeout`` seconds (``None``: no limit);
+        ``None`` if none arrived in time (a timeout is an ordinary outcome of a receive, so
+        it is a value a type checker makes the caller handle, not an exception).
+
+        Waits by polling up to ``fragment_limit`` fragments at a time and idling with
+        ``idle_strategy`` between empty polls (default: ``default_idle_strategy()``, which
+        spins, then yields, then sleeps up to 1 ms, so an idle wait costs little CPU and
+        adds at most about a millisecond of latency). Raises ``ResourceClosedError`` if the
+        subscription is closed, before or during the wait. See ``aeron_cffi.message`` for
+        mixing this with ``poll``."""
+        self._check_open()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        idle = idle_strategy or default_idle_strategy()
+        inbox = self._message_inbox()
+        while not inbox.pending:
+            fragments = self._poll_inbox(inbox, fragment_limit)
+            if fragments == 0:
+                if deadline is not None and time.monotonic() >= deadline:
+                    return None
+                idle.idle(0)
+            else:
+                idle.reset()
+        return inbox.pending.popleft()
+
+    def messages(self, timeout: float | None = None, fragment_limit: int = 10,
+                 idle_strategy: IdleStrategy | None = None) -> Iterator[Message]:
+        """Iterate over whole messages as they arrive, each waited for as ``receive`` does.
+
+        The iteration ends when no message arrived for ``timeout`` seconds (``None``: it
+        never times out), or when the subscription (or its client) is closed, by another
+        thread or by the loop's body; messages already polled are handed out first.
+        Raises ``ResourceClosedError`` at once if the subscription is already closed."""
+        self._check_open()
+        return self._messages(timeout, fragment_limit, idle_strategy)
+
+    def _messages(self, timeout: float | None, fragment_limit: int,
+                  idle_strategy: IdleStrategy | None) -> Iterator[Message]:
+        while True:
+            try:
+                message = self.receive(timeout, fragment_limit, idle_strategy)
+            except ResourceClosedError:
+                inbox = self._inbox
+                while inbox is not None and inbox.pending:
+                    yield inbox.pending.popleft()
+                return
+            if message is None:
+                return
+            yield message
+
+    def __aiter__(self) -> AsyncIterator[Message]:
+        """``async for message in subscription``: whole messages, polled on the event loop
+        as ``aeron_cffi.aio.AsyncSubscription`` does (defaults: 10 fragments a poll, no
+        timeout); ends when the subscription closes."""
+        from aeron_cffi.aio.subscription import AsyncSubscription  # (aio builds on this module)
+
+        return AsyncSubscription(self).messages()
+
+    _inbox: Inbox | None = None
+
+    def _message_inbox(self) -> Inbox:
+        if self._inbox is None:
+            self._inbox = Inbox(self)
+        return self._inbox
+
+    def _poll_inbox(self, inbox: Inbox, fragment_limit: int) -> int:
+        """One poll into ``inbox`` (fragments read); ``ResourceClosedError`` once closed,
+        here or by C (the client's own close, e.g. after a driver timeout)."""
+        if not self._ancestors_open():
+            raise ResourceClosedError("Subscription is closed")
+        return self.poll(inbox.assembler, fragment_limit)
+
     # -- images ------------------------------------------------------------------------
 
     is_connected = CGetter(lib.aeron_subscription_is_connected, bool)
@@ -199,7 +279,7 @@ class Subscription(Poller, Resource):
 
     # -- channel -----------------------------------------------------------------------
 
-    channel_status = CGetter(lib.aeron_subscription_channel_status)
+    channel_status: CGetter[int] = CGetter(lib.aeron_subscription_channel_status)
 
     @property
     def is_closed(self) -> bool:
@@ -252,12 +332,24 @@ class Subscription(Poller, Resource):
         """Remove an MDS destination and wait for the driver."""
         self.async_remove_destination(uri).wait(timeout)
 
+    def _repr_fields(self) -> dict[str, object]:
+        constants = self.constants
+        return {"channel": constants.channel, "stream_id": constants.stream_id,
+                "registration_id": constants.registration_id, "images": self.image_count}
+
     def _close_native(self) -> None:
         # The image handlers stay alive until the conductor reports the close complete.
         token = self.client._retire(self._handles)
         self._handles = []
         check(lib.aeron_subscription_close(self._ptr, lib.aeron_cffi_on_notification, token),
               "aeron_subscription_close")
+
+
+def default_idle_strategy() -> IdleStrategy:
+    """What ``receive``/``messages`` idle with between empty polls: Aeron's backoff
+    (10 spins, 20 ``sched_yield``, then sleeps doubling from 50 us to 1 ms)."""
+    return BackoffIdleStrategy(max_spins=10, max_yields=20, min_park_period_ns=50_000,
+                               max_park_period_ns=1_000_000)
 
 
 def _make(operation: Any, ptr: Any, handles: list[Any]) -> Subscription:

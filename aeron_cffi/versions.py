@@ -6,6 +6,8 @@ from typing import NamedTuple
 
 from aeron_cffi._native import c_string, lib
 
+__all__ = ["VersionInfo", "epoch_clock", "nano_clock", "version_info"]
+
 
 class VersionInfo(NamedTuple):
     """(``aeron_version_major/minor/patch``, ``aeron_version_full``, ``aeron_version_gitsha``)"""
@@ -24,9 +26,9 @@ def version_info() -> VersionInfo:
 
 def nano_clock() -> int:
     """Aeron's monotonic clock in ns (``aeron_nano_clock``)."""
-    return lib.aeron_nano_clock()
+    return int(lib.aeron_nano_clock())
 
 
 def epoch_clock() -> int:
     """Wall clock in ms since the epoch (``aeron_epoch_clock``)."""
-    return lib.aeron_epoch_clock()
+    return int(lib.aeron_epoch_clock())

@@ -27,7 +27,8 @@ from aeron_cffi.archive.descriptors import (
 from aeron_cffi.archive.errors import ArchiveError, ArchiveErrorCode, archive_check, archive_error
 from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.client import Aeron, check_channel
-from aeron_cffi.errors import AeronTimeoutError, InvalidArgumentError, RegistrationError
+from aeron_cffi.cnc import default_path, wait_for_driver
+from aeron_cffi.errors import AeronTimeoutError, InvalidArgumentError, RegistrationError, no_driver_error
 
 __all__ = ["AeronArchive", "AsyncConnect", "add_session_id_to_channel", "replay_session_id_to_session_id", "NULL_POSITION", "NULL_VALUE", "REPLAY_ALL_AND_FOLLOW", "REPLAY_ALL_AND_STOP"]
 
@@ -56,7 +57,7 @@ def _replay_channel(channel: str) -> bytes:
     return encoded
 
 
-def _pointer(resource: Any):
+def _pointer(resource: Any) -> Any:
     """The C pointer of an open client-layer object (publication, subscription)."""
     resource._check_open()
     return resource._ptr
@@ -79,7 +80,7 @@ def replay_params(
     file_io_max_length: int | None = None,
     replay_token: int | None = None,
     subscription_registration_id: int | None = None,
-):
+) -> Any:
     """An ``aeron_archive_replay_params_t`` (``aeron_archive_replay_params_init``) with
     the given fields; None leaves the C default (from the start, to the end)."""
     params = ffi.new("aeron_archive_replay_params_t *")
@@ -110,12 +111,12 @@ def replication_params(
     file_io_max_length: int | None = None,
     replication_session_id: int | None = None,
     encoded_credentials: bytes | None = None,
-) -> tuple[Any, list]:
+) -> tuple[Any, list[Any]]:
     """An ``aeron_archive_replication_params_t`` (``aeron_archive_replication_params_init``)
     and the C buffers it points to, which the caller keeps for the call."""
     params = ffi.new("aeron_archive_replication_params_t *")
     archive_check(lib.aeron_archive_replication_params_init(params), "aeron_archive_replication_params_init")
-    keep: list = []
+    keep: list[Any] = []
     for name, value in (
         ("stop_position", stop_position),
         ("dst_recording_id", dst_recording_id),
@@ -216,13 +217,23 @@ class _ClientFor:
 
     def __init__(self, context: ArchiveContext) -> None:
         self.context = context
+        context._default_response_channel()
+        self.request_channel = context.control_request_channel  # as given (C completes the context's copy)
         self.owned = context.aeron is None
+        if self.owned:
+            # Aeron's driver timeout (10 s) is also the client's liveness limit for its
+            # whole life, so it stays; a connect waits for a driver only as long as it
+            # would for the archive, before it starts the client.
+            directory = context.aeron_directory_name or default_path()
+            timeout_ms = context.message_timeout_ns / 1e6
+            if not wait_for_driver(directory, timeout_ms / 1000):
+                raise no_driver_error(directory, timeout_ms)
         self.aeron = Aeron(dir=context.aeron_directory_name) if self.owned else context.aeron
         # (again for a given client: ResourceClosedError if it was closed meanwhile)
         context.lend_aeron(self.aeron)
 
     def call(self, function: Callable[..., int], *args: Any,
-             error: Callable[[], Exception] = lambda: _connect_error()) -> tuple[int, Exception | None]:
+             error: Callable[[], Exception] | None = None) -> tuple[int, Exception | None]:
         """``function(*args)`` (a connect step, which uses the client) as a call in flight
         on the client, so that closing it from another thread or a credentials callback
         waits; returns the result and, for a failure, the error read at once (before a
@@ -230,11 +241,13 @@ class _ClientFor:
 
         def request() -> tuple[int, Exception | None]:
             result = function(*args)
-            return result, error() if result < 0 else None
+            if result >= 0:
+                return result, None
+            return result, error() if error is not None else _connect_error(self.context, self.request_channel)
 
         return self.aeron._in_flight(request)  # type: ignore[no-any-return]
 
-    def archive(self, pointer, owns_context: bool) -> "AeronArchive":
+    def archive(self, pointer: Any, owns_context: bool) -> "AeronArchive":
         archive = AeronArchive(pointer, self.context, self.aeron, self.owned, owns_context)
         self.owned = False
         return archive
@@ -242,14 +255,14 @@ class _ClientFor:
     def __enter__(self) -> "_ClientFor":
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: Any) -> None:
         if self.context.aeron is None and not self.context.is_closed:
             self.context.lend_aeron(None)
         if self.owned:
             self.aeron.close()
 
 
-def _raise_pending_or_close(context: ArchiveContext, archive) -> None:
+def _raise_pending_or_close(context: ArchiveContext, archive: Any) -> None:
     """Re-raise a context callback's exception from the connect; an archive that
     connected anyway is closed, since nobody will own it."""
     try:
@@ -265,10 +278,13 @@ def _raise_pending_or_close(context: ArchiveContext, archive) -> None:
 _AUTHENTICATION_REJECTED = "] authentication rejected\n"
 
 
-def _connect_error():
+def _connect_error(context: ArchiveContext, channel: str) -> Exception:
     error = archive_error("aeron_archive_connect")
-    if "connect timeout" in error.errmsg and not isinstance(error, TimeoutError):
-        return AeronTimeoutError(error.errmsg, error.errcode)
+    if "connect timeout" in error.errmsg:
+        # (Aeron's own first line reads "invalid channel": say what happened instead)
+        return AeronTimeoutError(
+            f"no archive answered on {channel} stream {context.control_request_stream_id} "
+            f"within {context.message_timeout_ns / 1e9:g} s\n{error.errmsg}", error.errcode)
     if _AUTHENTICATION_REJECTED in error.errmsg:
         return ArchiveError(error.errmsg, error.errcode, archive_code=ArchiveErrorCode.AUTHENTICATION_REJECTED,
                             archive_message="authentication rejected")
@@ -280,7 +296,7 @@ class AeronArchive(Resource):
     ``AeronArchive.async_connect(...)``; close it (or use ``with``) when done."""
 
     def __init__(
-        self, pointer, context: ArchiveContext, aeron: Aeron, owns_aeron: bool, owns_context: bool
+        self, pointer: Any, context: ArchiveContext, aeron: Aeron, owns_aeron: bool, owns_context: bool
     ) -> None:
         """Wrap a connected ``aeron_archive_t *`` (use ``connect``)."""
         super().__init__(aeron)
@@ -329,7 +345,7 @@ class AeronArchive(Resource):
             raise
 
     @staticmethod
-    def _context(context: ArchiveContext | None, settings: dict) -> tuple[ArchiveContext, bool]:
+    def _context(context: ArchiveContext | None, settings: dict[str, Any]) -> tuple[ArchiveContext, bool]:
         if context is None:
             return ArchiveContext(**settings), True
         if settings:
@@ -339,7 +355,7 @@ class AeronArchive(Resource):
     # -- the C object ---------------------------------------------------------------
 
     @property
-    def archive_t(self):
+    def archive_t(self) -> Any:
         """The raw ``aeron_archive_t *`` (ResourceClosedError after close)."""
         self._check_open()
         return self._archive
@@ -382,24 +398,24 @@ class AeronArchive(Resource):
     @in_flight
     def archive_id(self) -> int:
         """The archive's id (``aeron_archive_get_archive_id``)."""
-        return lib.aeron_archive_get_archive_id(self.archive_t)
+        return int(lib.aeron_archive_get_archive_id(self.archive_t))
 
     @property
     @in_flight
     def control_session_id(self) -> int:
         """This client's control session (``aeron_archive_control_session_id``)."""
-        return lib.aeron_archive_control_session_id(self.archive_t)
+        return int(lib.aeron_archive_control_session_id(self.archive_t))
 
     @property
     @in_flight
-    def aeron_t(self):
+    def aeron_t(self) -> Any:
         """The ``aeron_t *`` the archive client uses, as its C context holds it
         (``aeron_archive_get_archive_context`` + ``aeron_archive_context_get_aeron``)."""
         return lib.aeron_archive_context_get_aeron(lib.aeron_archive_get_archive_context(self.archive_t))
 
     @property
     @in_flight
-    def control_response_subscription_t(self):
+    def control_response_subscription_t(self) -> Any:
         """The raw ``aeron_subscription_t *`` of the control responses, owned by the
         archive client (``aeron_archive_get_control_response_subscription``)."""
         return lib.aeron_archive_get_control_response_subscription(self.archive_t)
@@ -409,14 +425,14 @@ class AeronArchive(Resource):
     def poll_for_recording_signals(self) -> int:
         """Poll the control session once, handing signals to the context's
         ``recording_signal_consumer``; returns how many (``aeron_archive_poll_for_recording_signals``)."""
-        return self._call("poll_for_recording_signals", out="int32_t *")
+        return int(self._call("poll_for_recording_signals", out="int32_t *"))
 
     def poll_for_error_response(self) -> str:
         """The message of an error response waiting on the control session, or ''
         (``aeron_archive_poll_for_error_response``)."""
         buffer = ffi.new("char[]", 4096)
         self._call("poll_for_error_response", buffer, len(buffer))
-        return ffi.string(buffer).decode("utf-8", errors="replace")
+        return str(ffi.string(buffer).decode("utf-8", errors="replace"))
 
     def check_for_error_response(self) -> None:
         """Raise ``ArchiveError`` if an error response is waiting on the control
@@ -426,19 +442,19 @@ class AeronArchive(Resource):
 
     # -- the Aeron client's resources ------------------------------------------------
 
-    def add_publication(self, channel: str, stream_id: int, timeout: float | None = None):
+    def add_publication(self, channel: str, stream_id: int, timeout: float | None = None) -> Any:
         """``Aeron.add_publication`` on the archive's Aeron client."""
         return self.aeron.add_publication(channel, stream_id, timeout)
 
-    def add_exclusive_publication(self, channel: str, stream_id: int, timeout: float | None = None):
+    def add_exclusive_publication(self, channel: str, stream_id: int, timeout: float | None = None) -> Any:
         """``Aeron.add_exclusive_publication`` on the archive's Aeron client."""
         return self.aeron.add_exclusive_publication(channel, stream_id, timeout)
 
-    def add_subscription(self, channel: str, stream_id: int, **kwargs: Any):
+    def add_subscription(self, channel: str, stream_id: int, **kwargs: Any) -> Any:
         """``Aeron.add_subscription`` on the archive's Aeron client."""
         return self.aeron.add_subscription(channel, stream_id, **kwargs)
 
-    def add_recorded_publication(self, channel: str, stream_id: int):
+    def add_recorded_publication(self, channel: str, stream_id: int) -> Any:
         """Add a publication and have the archive record it locally; a ``Publication``
         of the archive's Aeron client (``aeron_archive_add_recorded_publication``)."""
         from aeron_cffi.publication import Publication
@@ -448,7 +464,7 @@ class AeronArchive(Resource):
         pointer = self._call("add_recorded_publication", _channel(channel), stream_id, out="aeron_publication_t **")
         return Publication(self.aeron, pointer)
 
-    def add_recorded_exclusive_publication(self, channel: str, stream_id: int):
+    def add_recorded_exclusive_publication(self, channel: str, stream_id: int) -> Any:
         """The same with an ``ExclusivePublication``
         (``aeron_archive_add_recorded_exclusive_publication``)."""
         from aeron_cffi.exclusive_publication import ExclusivePublication
@@ -460,7 +476,7 @@ class AeronArchive(Resource):
         )
         return ExclusivePublication(self.aeron, pointer)
 
-    def _add_recorded_invoked(self, add: Callable[[str, int], Any], channel: str, stream_id: int):
+    def _add_recorded_invoked(self, add: Callable[[str, int], Any], channel: str, stream_id: int) -> Any:
         """``add_recorded_*`` for an Aeron client in conductor agent invoker mode. Aeron
         1.51.0's C functions wait for the publication without running that client's
         conductor, so they never return; the client layer's add runs it."""
@@ -477,7 +493,7 @@ class AeronArchive(Resource):
             raise
         return publication
 
-    def recording_events(self, **listeners: Any):
+    def recording_events(self, **listeners: Any) -> Any:
         """A ``RecordingEventsAdapter`` on the archive's recording events channel and
         stream (the context's ``recording_events_channel``/``_stream_id``); keywords
         ``on_started``, ``on_progress``, ``on_stopped``. The archive must run with
@@ -503,9 +519,9 @@ class AeronArchive(Resource):
     ) -> int:
         """Record a channel and stream; returns the recording subscription's id
         (``aeron_archive_start_recording``)."""
-        return self._call(
+        return int(self._call(
             "start_recording", _channel(channel), stream_id, source_location, auto_stop, out="int64_t *"
-        )
+        ))
 
     def extend_recording(
         self,
@@ -517,10 +533,10 @@ class AeronArchive(Resource):
     ) -> int:
         """Continue a stopped recording with a new publication whose position
         continues it; returns the subscription id (``aeron_archive_extend_recording``)."""
-        return self._call(
+        return int(self._call(
             "extend_recording", recording_id, _channel(channel), stream_id, source_location, auto_stop,
             out="int64_t *",
-        )
+        ))
 
     def stop_recording_subscription(self, subscription_id: int) -> None:
         """``aeron_archive_stop_recording_subscription``."""
@@ -563,7 +579,7 @@ class AeronArchive(Resource):
             return []
         found: list[T] = []
 
-        def collect(descriptor) -> None:
+        def collect(descriptor: Any) -> None:
             item = convert(descriptor)
             found.append(item)
             if consumer is not None:
@@ -642,19 +658,19 @@ class AeronArchive(Resource):
     def get_recording_position(self, recording_id: int) -> int:
         """Position of an active recording, ``NULL_POSITION`` if not active
         (``aeron_archive_get_recording_position``)."""
-        return self._call("get_recording_position", recording_id, out="int64_t *")
+        return int(self._call("get_recording_position", recording_id, out="int64_t *"))
 
     def get_start_position(self, recording_id: int) -> int:
         """``aeron_archive_get_start_position``."""
-        return self._call("get_start_position", recording_id, out="int64_t *")
+        return int(self._call("get_start_position", recording_id, out="int64_t *"))
 
     def get_stop_position(self, recording_id: int) -> int:
         """Stop position, ``NULL_POSITION`` while active (``aeron_archive_get_stop_position``)."""
-        return self._call("get_stop_position", recording_id, out="int64_t *")
+        return int(self._call("get_stop_position", recording_id, out="int64_t *"))
 
     def get_max_recorded_position(self, recording_id: int) -> int:
         """The recording's end, active or not (``aeron_archive_get_max_recorded_position``)."""
-        return self._call("get_max_recorded_position", recording_id, out="int64_t *")
+        return int(self._call("get_max_recorded_position", recording_id, out="int64_t *"))
 
     @staticmethod
     def segment_file_base_position(
@@ -662,9 +678,9 @@ class AeronArchive(Resource):
     ) -> int:
         """Start position of the segment file holding ``position``
         (``aeron_archive_segment_file_base_position``)."""
-        return lib.aeron_archive_segment_file_base_position(
+        return int(lib.aeron_archive_segment_file_base_position(
             start_position, position, term_buffer_length, segment_file_length
-        )
+        ))
 
     # -- replay ----------------------------------------------------------------------
 
@@ -677,12 +693,12 @@ class AeronArchive(Resource):
         ``bounding_limit_counter`` (a counter or its id: a bounded replay stops at
         its value), ``file_io_max_length``, ``replay_token``,
         ``subscription_registration_id``."""
-        return self._call(
+        return int(self._call(
             "start_replay", recording_id, _replay_channel(replay_channel), replay_stream_id, replay_params(**params),
             out="int64_t *",
-        )
+        ))
 
-    def replay(self, recording_id: int, replay_channel: str, replay_stream_id: int, **params: Any):
+    def replay(self, recording_id: int, replay_channel: str, replay_stream_id: int, **params: Any) -> Any:
         """Start a replay and return a ``Subscription`` (of the archive's Aeron client)
         to it, added and connected (``aeron_archive_replay``); keywords as
         ``start_replay``. Close the subscription to end the replay."""
@@ -708,12 +724,12 @@ class AeronArchive(Resource):
     def truncate_recording(self, recording_id: int, position: int) -> int:
         """Cut a stopped recording at ``position``; returns deleted segment files
         (``aeron_archive_truncate_recording``)."""
-        return self._call("truncate_recording", recording_id, position, out="int64_t *")
+        return int(self._call("truncate_recording", recording_id, position, out="int64_t *"))
 
     def purge_recording(self, recording_id: int) -> int:
         """Delete a stopped recording and its files; returns deleted segment files
         (``aeron_archive_purge_recording``)."""
-        return self._call("purge_recording", recording_id, out="int64_t *")
+        return int(self._call("purge_recording", recording_id, out="int64_t *"))
 
     def detach_segments(self, recording_id: int, new_start_position: int) -> None:
         """Move the recording's start to ``new_start_position`` (a segment boundary),
@@ -722,21 +738,21 @@ class AeronArchive(Resource):
 
     def delete_detached_segments(self, recording_id: int) -> int:
         """``aeron_archive_delete_detached_segments``; returns deleted files."""
-        return self._call("delete_detached_segments", recording_id, out="int64_t *")
+        return int(self._call("delete_detached_segments", recording_id, out="int64_t *"))
 
     def purge_segments(self, recording_id: int, new_start_position: int) -> int:
         """Detach and delete in one step (``aeron_archive_purge_segments``)."""
-        return self._call("purge_segments", recording_id, new_start_position, out="int64_t *")
+        return int(self._call("purge_segments", recording_id, new_start_position, out="int64_t *"))
 
     def attach_segments(self, recording_id: int) -> int:
         """Re-attach detached segment files still on disk before the start;
         returns how many (``aeron_archive_attach_segments``)."""
-        return self._call("attach_segments", recording_id, out="int64_t *")
+        return int(self._call("attach_segments", recording_id, out="int64_t *"))
 
     def migrate_segments(self, src_recording_id: int, dst_recording_id: int) -> int:
         """Move the source recording's segments to the front of the destination;
         returns how many (``aeron_archive_migrate_segments``)."""
-        return self._call("migrate_segments", src_recording_id, dst_recording_id, out="int64_t *")
+        return int(self._call("migrate_segments", src_recording_id, dst_recording_id, out="int64_t *"))
 
     def update_channel(self, recording_id: int, new_channel: str) -> None:
         """Change a recording's channel in the catalogue (``aeron_archive_update_channel``)."""
@@ -755,10 +771,10 @@ class AeronArchive(Resource):
         ``file_io_max_length``, ``replication_session_id``, ``encoded_credentials``."""
         # `_buffers` (the C strings c_params points to) is a local, so it lives through the call.
         c_params, _buffers = replication_params(**params)
-        return self._call(
+        return int(self._call(
             "replicate", src_recording_id, _channel(src_control_channel), src_control_stream_id, c_params,
             out="int64_t *",
-        )
+        ))
 
     def stop_replication(self, replication_id: int) -> None:
         """``aeron_archive_stop_replication``."""
@@ -777,6 +793,5 @@ class AeronArchive(Resource):
                 return False
             raise
 
-    def __repr__(self) -> str:
-        state = "closed" if self.is_closed else f"archive_id={self.archive_id} session={self.control_session_id}"
-        return f"<AeronArchive {state}>"
+    def _repr_fields(self) -> dict[str, object]:
+        return {"archive_id": self.archive_id, "control_session_id": self.control_session_id}

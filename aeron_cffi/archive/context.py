@@ -53,7 +53,7 @@ class _CredentialsTarget(SyncTarget):
         self.supplier = supplier
         self.lent: dict[int, tuple[Any, Any]] = {}
 
-    def _lend(self, data: bytes):
+    def _lend(self, data: bytes) -> Any:
         credentials = ffi.new("aeron_archive_encoded_credentials_t *")
         buffer = ffi.new("char[]", data or b"\0")
         credentials.data = buffer
@@ -61,13 +61,17 @@ class _CredentialsTarget(SyncTarget):
         self.lent[int(ffi.cast("uintptr_t", credentials))] = (credentials, buffer)
         return credentials
 
-    def encoded_credentials(self):
+    def encoded_credentials(self) -> Any:
         return self._lend(self.supplier.encoded())
 
-    def on_challenge(self, challenge):
-        return self._lend(self.supplier.on_challenge(ffi.unpack(challenge.data, challenge.length)))
+    def on_challenge(self, challenge: Any) -> Any:
+        answer = self.supplier.on_challenge
+        if answer is None:
+            raise ArchiveError("the archive sent an authentication challenge and the CredentialsSupplier has "
+                               "no on_challenge to answer it")
+        return self._lend(answer(ffi.unpack(challenge.data, challenge.length)))
 
-    def on_free(self, credentials) -> None:
+    def on_free(self, credentials: Any) -> None:
         self.lent.pop(int(ffi.cast("uintptr_t", credentials)), None)
 
 
@@ -84,11 +88,15 @@ class _ErrorHandlerTarget(SyncTarget):
             self.fail(exc)
 
 
-def _text(value: str | os.PathLike) -> bytes:
+def _text(value: str | os.PathLike[str]) -> bytes:
     return os.fsencode(value)
 
 
 # keyword -> (setter suffix, C value from Python value); getters share the name.
+# What a connect uses when no control response channel is set (the C context has none):
+# an ephemeral UDP port on this host, as Java's AeronArchive and the CLI default to.
+DEFAULT_CONTROL_RESPONSE_CHANNEL = "aeron:udp?endpoint=localhost:0"
+
 _SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "aeron_directory_name": ("aeron_directory_name", _text),
     "control_request_channel": ("control_request_channel", _text),
@@ -133,6 +141,22 @@ class ArchiveContext(Resource):
 
     All callbacks run on the thread that makes the archive call.
     """
+
+    # The settings, read back from C by the properties ``_getter`` sets on the class
+    # below; declared here so that a type checker knows them.
+    aeron_directory_name: str
+    control_request_channel: str
+    control_request_stream_id: int
+    control_response_channel: str
+    control_response_stream_id: int
+    recording_events_channel: str
+    recording_events_stream_id: int
+    message_timeout_ns: int
+    message_retry_attempts: int
+    control_term_buffer_length: int
+    control_mtu_length: int
+    control_term_buffer_sparse: bool
+    client_name: str
 
     def __init__(
         self,
@@ -190,7 +214,13 @@ class ArchiveContext(Resource):
             raise InvalidArgumentError(f"{name}: {exc}") from None
         check(getattr(lib, setter)(self._ctx, c_value), setter)
 
-    def _install_callbacks(self, credentials, signals, errors, idle, invoker) -> None:
+    @in_flight
+    def _default_response_channel(self) -> None:
+        """Set ``DEFAULT_CONTROL_RESPONSE_CHANNEL`` unless a response channel is set (a connect does this)."""
+        if not c_string(lib.aeron_archive_context_get_control_response_channel(self._ctx)):
+            self._set("control_response_channel", DEFAULT_CONTROL_RESPONSE_CHANNEL)
+
+    def _install_callbacks(self, credentials: Any, signals: Any, errors: Any, idle: Any, invoker: Any) -> None:
         if credentials is not None:
             handle = self._keep(_CredentialsTarget(credentials))
             check(
@@ -234,14 +264,14 @@ class ArchiveContext(Resource):
                 "aeron_archive_context_set_delegating_invoker",
             )
 
-    def _keep(self, target: SyncTarget):
+    def _keep(self, target: SyncTarget) -> Any:
         self.targets.append(target)
         handle = ffi.new_handle(target)
         self._handles.append(handle)
         return handle
 
     @property
-    def ctx(self):
+    def ctx(self) -> Any:
         """The raw ``aeron_archive_context_t *``; ResourceClosedError after close."""
         self._check_open()
         return self._ctx
@@ -260,7 +290,7 @@ class ArchiveContext(Resource):
 
     @property
     @in_flight
-    def aeron_t(self):
+    def aeron_t(self) -> Any:
         """The ``aeron_t *`` the context uses, NULL before connect when none was
         given (``aeron_archive_context_get_aeron``)."""
         return lib.aeron_archive_context_get_aeron(self.ctx)
@@ -270,6 +300,11 @@ class ArchiveContext(Resource):
         connected from it are its children and close first: the C client's copy of
         a context shares some of its memory (the default idle strategy's state)."""
         lib.aeron_archive_context_close(self._ctx)
+
+    def _repr_fields(self) -> dict[str, object]:
+        return {"control_request_channel": self.control_request_channel,
+                "control_response_channel": self.control_response_channel,
+                "aeron_directory_name": self.aeron_directory_name}
 
     def _release_handles(self) -> None:
         """Archives connected from this context use duplicates of it that call the

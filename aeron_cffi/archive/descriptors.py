@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from typing import Any
 
 from aeron_cffi._native import c_text, lib
 
@@ -69,7 +70,7 @@ class RecordingDescriptor:
     source_identity: str
 
     @classmethod
-    def from_c(cls, d) -> "RecordingDescriptor":
+    def from_c(cls, d: Any) -> "RecordingDescriptor":
         return cls(
             control_session_id=d.control_session_id,
             correlation_id=d.correlation_id,
@@ -102,7 +103,7 @@ class RecordingSubscriptionDescriptor:
     stripped_channel: str
 
     @classmethod
-    def from_c(cls, d) -> "RecordingSubscriptionDescriptor":
+    def from_c(cls, d: Any) -> "RecordingSubscriptionDescriptor":
         return cls(
             control_session_id=d.control_session_id,
             correlation_id=d.correlation_id,
@@ -125,7 +126,7 @@ class RecordingSignal:
     signal: int
 
     @classmethod
-    def from_c(cls, s) -> "RecordingSignal":
+    def from_c(cls, s: Any) -> "RecordingSignal":
         try:
             code = RecordingSignalCode(s.recording_signal_code)
         except ValueError:

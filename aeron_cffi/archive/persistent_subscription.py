@@ -6,7 +6,7 @@ it missed and then follows live, switching over without loss or duplicates
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from aeron_cffi._lifetime import CGetter, Resource, in_flight
 from aeron_cffi._native import c_string, ffi, lib
@@ -32,7 +32,7 @@ class _Listener(SyncTarget):
 
     __slots__ = ("live_joined", "live_left", "errors")
 
-    def __init__(self, live_joined, live_left, errors) -> None:
+    def __init__(self, live_joined: Any, live_left: Any, errors: Any) -> None:
         super().__init__()
         self.live_joined, self.live_left, self.errors = live_joined, live_left, errors
 
@@ -77,7 +77,7 @@ class PersistentSubscription(Poller, Resource):
         replay_stream_id: int,
         start_position: int = FROM_START,
         aeron: Any = None,
-        aeron_directory_name: str | os.PathLike | None = None,
+        aeron_directory_name: str | os.PathLike[str] | None = None,
         on_live_joined: Callable[[], object] | None = None,
         on_live_left: Callable[[], object] | None = None,
         on_error: Callable[[AeronError], object] | None = None,
@@ -136,7 +136,7 @@ class PersistentSubscription(Poller, Resource):
 
     # -- polling ------------------------------------------------------------------------
 
-    def _subscription(self):
+    def _subscription(self) -> Any:
         self._check_open()
         return self._ptr
 
@@ -191,7 +191,7 @@ class PersistentSubscription(Poller, Resource):
 
     @property
     def recording_id(self) -> int:
-        return self._get("recording_id")
+        return int(self._get("recording_id"))
 
     @property
     def live_channel(self) -> str:
@@ -199,7 +199,7 @@ class PersistentSubscription(Poller, Resource):
 
     @property
     def live_stream_id(self) -> int:
-        return self._get("live_stream_id")
+        return int(self._get("live_stream_id"))
 
     @property
     def replay_channel(self) -> str:
@@ -208,11 +208,16 @@ class PersistentSubscription(Poller, Resource):
 
     @property
     def replay_stream_id(self) -> int:
-        return self._get("replay_stream_id")
+        return int(self._get("replay_stream_id"))
 
     @property
     def start_position(self) -> int:
-        return self._get("start_position")
+        return int(self._get("start_position"))
+
+    def _repr_fields(self) -> dict[str, object]:
+        return {"recording_id": self.recording_id, "live_channel": self.live_channel,
+                "live_stream_id": self.live_stream_id, "live": self.is_live, "replaying": self.is_replaying,
+                "failed": self.has_failed}
 
     def counter_id(self, name: str) -> int | None:
         """The id of the ``state_counter``/``join_difference_counter``/
@@ -226,7 +231,7 @@ class PersistentSubscription(Poller, Resource):
             return None
         constants = ffi.new("aeron_counter_constants_t *")
         archive_check(lib.aeron_counter_constants(counter, constants), "aeron_counter_constants")
-        return constants.counter_id
+        return cast("int | None", constants.counter_id)
 
     def _close_native(self) -> None:
         for owner in (self.archive_context, *self.counters.values()):
@@ -236,7 +241,7 @@ class PersistentSubscription(Poller, Resource):
             raise archive_error("aeron_archive_persistent_subscription_close")
 
 
-def _release_counters(context, counters: dict[str, Any]) -> None:
+def _release_counters(context: Any, counters: dict[str, Any]) -> None:
     """The C context closes the counters it holds; those given as ``Counter`` objects
     stay theirs, so they are taken back first (C's own default counters it closes)."""
     for name in counters:

@@ -91,7 +91,8 @@ def decode_recording_event(message: bytes) -> RecordingEvent | None:
         return cls(*fixed)
     channel, offset = _var_ascii(message, _HEADER.size + block_length)
     source_identity, _ = _var_ascii(message, offset)
-    return RecordingStarted(*fixed, channel=channel, source_identity=source_identity)
+    recording_id, start_position, session_id, stream_id = fixed
+    return RecordingStarted(recording_id, start_position, session_id, stream_id, channel, source_identity)
 
 
 class RecordingEventsAdapter:
@@ -111,12 +112,13 @@ class RecordingEventsAdapter:
         on_stopped: Callable[[RecordingStopped], object] | None = None,
     ) -> None:
         self.subscription = subscription
-        self._listeners = {RecordingStarted: on_started, RecordingProgress: on_progress, RecordingStopped: on_stopped}
+        self._listeners: dict[type, Callable[[Any], object] | None] = {
+            RecordingStarted: on_started, RecordingProgress: on_progress, RecordingStopped: on_stopped}
 
     @property
     def is_connected(self) -> bool:
         """The archive's recording events publication is connected."""
-        return self.subscription.is_connected
+        return bool(self.subscription.is_connected)
 
     def poll(self, fragment_limit: int = 10) -> list[RecordingEvent]:
         """Decode up to ``fragment_limit`` messages; returns the events, in order."""

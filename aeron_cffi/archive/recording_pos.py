@@ -42,19 +42,19 @@ def _on_reader(counters: Any, function: Any, *args: Any) -> Any:
 def find_counter_id_by_recording_id(counters: Any, recording_id: int) -> int:
     """The counter of an active recording, ``NULL_COUNTER_ID`` if none
     (``aeron_archive_recording_pos_find_counter_id_by_recording_id``)."""
-    return _on_reader(counters, lib.aeron_archive_recording_pos_find_counter_id_by_recording_id, recording_id)
+    return int(_on_reader(counters, lib.aeron_archive_recording_pos_find_counter_id_by_recording_id, recording_id))
 
 
 def find_counter_id_by_session_id(counters: Any, session_id: int) -> int:
     """The counter recording the image of ``session_id``, ``NULL_COUNTER_ID`` if none
     (``aeron_archive_recording_pos_find_counter_id_by_session_id``)."""
-    return _on_reader(counters, lib.aeron_archive_recording_pos_find_counter_id_by_session_id, session_id)
+    return int(_on_reader(counters, lib.aeron_archive_recording_pos_find_counter_id_by_session_id, session_id))
 
 
 def get_recording_id(counters: Any, counter_id: int) -> int:
     """The recording id of a recording position counter, ``NULL_COUNTER_ID`` if the
     counter is not one (``aeron_archive_recording_pos_get_recording_id``)."""
-    return _on_reader(counters, lib.aeron_archive_recording_pos_get_recording_id, counter_id)
+    return int(_on_reader(counters, lib.aeron_archive_recording_pos_get_recording_id, counter_id))
 
 
 def get_source_identity(counters: Any, counter_id: int) -> str:

@@ -8,7 +8,7 @@ the replay has caught up with live, removes the replay.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aeron_cffi._lifetime import CGetter, Resource, in_flight
 from aeron_cffi._native import ffi, lib
@@ -67,9 +67,12 @@ class ReplayMerge(Poller, Resource):
         subscription._children.add(self)
         self._init_poller()
 
-    def _merge(self):
+    def _merge(self) -> Any:
         self._check_open()
         return self._ptr
+
+    def _repr_fields(self) -> dict[str, object]:
+        return {"merged": self.is_merged, "live_added": self.is_live_added, "failed": self.has_failed}
 
     def do_work(self) -> int:
         """Advance the merge without polling messages; returns the work count
@@ -77,7 +80,7 @@ class ReplayMerge(Poller, Resource):
         work = ffi.new("int *")
         archive_check(self._in_flight(lib.aeron_archive_replay_merge_do_work, work, self._ptr),
                       "aeron_archive_replay_merge_do_work")
-        return work[0]
+        return int(work[0])
 
     def poll(self, handler: Any, fragment_limit: int = 10) -> int:
         """Advance the merge and deliver up to ``fragment_limit`` fragments of the
@@ -99,7 +102,7 @@ class ReplayMerge(Poller, Resource):
             return None
         constants = ffi.new("aeron_image_constants_t *")
         check(lib.aeron_image_constants(pointer, constants), "aeron_image_constants")
-        return self.subscription.image_by_session_id(constants.session_id)
+        return cast("Image | None", self.subscription.image_by_session_id(constants.session_id))
 
     is_merged = CGetter(lib.aeron_archive_replay_merge_is_merged, bool,
                         "Replay removed, the image now follows live (``aeron_archive_replay_merge_is_merged``).")

@@ -11,8 +11,8 @@ import sys
 import time
 from typing import Any, Callable, Iterable, Sequence
 
-from aeron_cffi.cnc import CncFile, default_path
-from aeron_cffi.errors import AeronError
+from aeron_cffi.cnc import CncFile, default_path, wait_for_driver
+from aeron_cffi.errors import AeronError, cause_first
 
 
 class ExitCode(enum.IntEnum):
@@ -43,12 +43,12 @@ def one_line(message: str) -> str:
     return " | ".join(part.strip() for part in str(message).splitlines() if part.strip())
 
 
-def add_aeron_dir(parser) -> None:
+def add_aeron_dir(parser: Any) -> None:
     parser.add_argument("--aeron-dir", "-d", default=os.environ.get("AERON_DIR") or default_path(),
                         help="the media driver's directory (default: $AERON_DIR, else %(default)s)")
 
 
-def add_json(parser) -> None:
+def add_json(parser: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON for scripts instead of tables")
 
 
@@ -62,8 +62,26 @@ def open_cnc(aeron_dir: str, timeout_ms: int) -> CncFile:
 
 
 def require_driver(aeron_dir: str, timeout_ms: int) -> None:
-    """Fail with ``NO_DRIVER`` unless a driver's CnC file is (or becomes) ready in time."""
-    open_cnc(aeron_dir, timeout_ms).close()
+    """Fail with ``NO_DRIVER`` unless a driver heartbeats in ``aeron_dir`` (or starts to)
+    within ``timeout_ms``: a CnC file a dead driver left behind is no driver."""
+    with open_cnc(aeron_dir, timeout_ms) as cnc:
+        if not wait_for_driver(aeron_dir, timeout_ms / 1000):
+            raise CliError(ExitCode.NO_DRIVER, f"no media driver is running in {aeron_dir} (its CnC file is stale: "
+                                               f"pid {cnc.constants.pid}, heartbeat {cnc.heartbeat_age_ms} ms old)")
+
+
+def latest_driver_error(aeron_dir: str, since_ms: int) -> str | None:
+    """The root cause (``cause_first``'s first line) of the newest error the driver in
+    ``aeron_dir`` logged since ``since_ms`` (epoch ms), or None."""
+    try:
+        with CncFile(aeron_dir, 0) as cnc:
+            entries = cnc.error_log_read(since_ms)
+    except AeronError:
+        return None
+    if not entries:
+        return None
+    newest = max(entries, key=lambda entry: entry.last_observation_timestamp)
+    return cause_first(newest.error).splitlines()[0]
 
 
 def format_timestamp(epoch_ms: int) -> str:
@@ -174,7 +192,7 @@ def watch(render: Callable[[], None], interval: float | None, count: int | None,
         pass
 
 
-def add_watch(parser) -> None:
+def add_watch(parser: Any) -> None:
     parser.add_argument("--watch", type=float, metavar="SECONDS",
                         help="print again every SECONDS until Ctrl-C (JSON: one object per line)")
     parser.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N prints")

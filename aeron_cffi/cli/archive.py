@@ -12,6 +12,7 @@ import dataclasses
 import math
 import struct
 import sys
+import time
 from typing import Any, BinaryIO, Iterator
 
 from aeron_cffi.archive import (
@@ -22,6 +23,8 @@ from aeron_cffi.archive import (
     RecordingSignalCode,
     SourceLocation,
 )
+from aeron_cffi.archive.context import DEFAULT_CONTROL_RESPONSE_CHANNEL
+from aeron_cffi.archive.errors import ArchiveError, ArchiveErrorCode
 from aeron_cffi.archive.recording_events import RecordingEvent, RecordingEventsAdapter
 from aeron_cffi.cli._common import (
     CliError,
@@ -30,6 +33,7 @@ from aeron_cffi.cli._common import (
     add_aeron_dir,
     add_json,
     format_timestamp,
+    latest_driver_error,
     print_fields,
     print_json,
     print_table,
@@ -37,12 +41,15 @@ from aeron_cffi.cli._common import (
     wait_until,
 )
 from aeron_cffi.client import Aeron
-from aeron_cffi.errors import AeronTimeoutError
+from aeron_cffi.errors import AeronTimeoutError, DriverTimeoutError
 from aeron_cffi.fragment_assembler import FragmentAssembler
 from aeron_cffi.testing.ports import free_udp_port
 
+__all__ = ["CONTROL_STREAM_ID", "DEFAULT_CONTROL_CHANNEL", "DEFAULT_EVENTS_CHANNEL", "EVENTS_STREAM_ID",
+           "MAINTENANCE", "register", "run_describe", "run_list", "run_maintenance", "run_record", "run_replay",
+           "run_replicate", "run_signals", "run_stop"]
+
 DEFAULT_CONTROL_CHANNEL = "aeron:udp?endpoint=localhost:8010"
-DEFAULT_RESPONSE_CHANNEL = "aeron:udp?endpoint=localhost:0"
 CONTROL_STREAM_ID = 10
 DEFAULT_EVENTS_CHANNEL = "aeron:udp?control-mode=dynamic|control=localhost:8030"
 EVENTS_STREAM_ID = 30
@@ -52,7 +59,7 @@ _LENGTH_PREFIX = struct.Struct("<I")
 # -- connecting ----------------------------------------------------------------------
 
 
-def _connect(args, control_channel: str | None = None, control_stream_id: int | None = None,
+def _connect(args: argparse.Namespace, control_channel: str | None = None, control_stream_id: int | None = None,
              **settings: Any) -> AeronArchive:
     """An archive client, or ``NO_DRIVER`` / ``ARCHIVE_UNREACHABLE`` as one line."""
     require_driver(args.aeron_dir, int(args.timeout * 1000))
@@ -66,9 +73,36 @@ def _connect(args, control_channel: str | None = None, control_stream_id: int | 
             message_timeout_ns=int(args.timeout * 1e9),
             **settings,
         )
+    except DriverTimeoutError as error:  # (the driver went between require_driver and the connect)
+        raise CliError(ExitCode.NO_DRIVER, error.errmsg) from None
     except AeronTimeoutError:
         raise CliError(ExitCode.ARCHIVE_UNREACHABLE,
                        f"no archive answered on {channel} within {args.timeout:g}s") from None
+
+
+def _with_driver_cause(run: Any) -> Any:
+    """``run(args)``, with the driver's own cause added to a generic archive error.
+
+    When the driver refuses what the archive asked of it (e.g. a channel with a port
+    out of range), the archive relays only the first line of the driver's error,
+    "(22) Invalid argument"; the cause is in the driver's error log. So it is read
+    from there: the newest error the driver logged since this command started."""
+    def run_explained(args: argparse.Namespace) -> Any:
+        started_ms = int(time.time() * 1000)
+        try:
+            return run(args)
+        except ArchiveError as error:
+            if error.archive_code != ArchiveErrorCode.GENERIC:
+                raise
+            cause = latest_driver_error(args.aeron_dir, started_ms)
+            if cause is None:
+                raise
+            raise ArchiveError(error.errmsg, error.errcode, archive_code=error.archive_code,
+                               archive_message=f"{cause} (the driver's error; the archive said: "
+                                               f"{error.archive_message})",
+                               correlation_id=error.correlation_id) from error
+
+    return run_explained
 
 
 def _descriptor(archive: AeronArchive, recording_id: int) -> RecordingDescriptor:
@@ -78,7 +112,7 @@ def _descriptor(archive: AeronArchive, recording_id: int) -> RecordingDescriptor
     return descriptor
 
 
-def _report(args, result: dict[str, Any], text: str) -> None:
+def _report(args: argparse.Namespace, result: dict[str, Any], text: str) -> None:
     if args.json:
         print_json(result)
     else:
@@ -88,7 +122,7 @@ def _report(args, result: dict[str, Any], text: str) -> None:
 # -- catalogue -------------------------------------------------------------------------
 
 
-def run_list(args) -> None:
+def run_list(args: argparse.Namespace) -> None:
     count = max(args.to - args.from_id + 1, 0) if args.to is not None else 0x7FFFFFFF
     with _connect(args) as archive:
         if args.stream is not None:
@@ -106,7 +140,7 @@ def run_list(args) -> None:
           d.stream_id, d.session_id, format_timestamp(d.start_timestamp), d.stripped_channel) for d in found])
 
 
-def run_describe(args) -> None:
+def run_describe(args: argparse.Namespace) -> None:
     with _connect(args) as archive:
         descriptor = _descriptor(archive, args.recording_id)
         fields = {**dataclasses.asdict(descriptor), "active": descriptor.stop_position == NULL_POSITION,
@@ -120,7 +154,7 @@ def run_describe(args) -> None:
 # -- recording -------------------------------------------------------------------------
 
 
-def run_record(args) -> None:
+def run_record(args: argparse.Namespace) -> None:
     location = SourceLocation.REMOTE if args.remote else SourceLocation.LOCAL
     with _connect(args) as archive:
         subscription_id = archive.start_recording(args.channel, args.stream, location, args.auto_stop)
@@ -128,7 +162,7 @@ def run_record(args) -> None:
             f"recording {args.channel} stream {args.stream}: subscription id {subscription_id}")
 
 
-def run_stop(args) -> None:
+def run_stop(args: argparse.Namespace) -> None:
     if args.channel is not None and args.stream is None:
         raise CliError(ExitCode.USAGE, "stop --channel needs --stream")
     with _connect(args) as archive:
@@ -162,16 +196,17 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
         yield out
 
 
-def run_replay(args) -> None:
+def run_replay(args: argparse.Namespace) -> None:
     with _connect(args) as archive:
         descriptor = _descriptor(archive, args.recording_id)
         start = descriptor.start_position if args.position is None else args.position
-        if args.length is not None:
-            end = start + args.length
-        elif descriptor.stop_position != NULL_POSITION:
-            end = descriptor.stop_position
+        if descriptor.stop_position != NULL_POSITION:
+            recorded_end = descriptor.stop_position
         else:
-            end = archive.get_recording_position(args.recording_id)
+            recorded_end = archive.get_recording_position(args.recording_id)
+        if not descriptor.start_position <= start <= recorded_end:
+            _outside_recording(args, descriptor, start, recorded_end)
+        end = recorded_end if args.length is None else start + args.length
         channel = args.replay_channel or f"aeron:udp?endpoint=localhost:{free_udp_port()}"
         state = {"position": start, "messages": 0, "bytes": 0}
         with _output(args.output) as out:
@@ -184,12 +219,24 @@ def run_replay(args) -> None:
                                f"of recording {args.recording_id} into {args.output}")
 
 
-def _replay_into(archive: AeronArchive, args, channel: str, start: int, end: int, out: BinaryIO,
+def _outside_recording(args: argparse.Namespace, descriptor: RecordingDescriptor, position: int, end: int) -> None:
+    """A replay from a position the recording does not hold: say so (and, with --json,
+    print the summary a replay prints), exit ``ARCHIVE_ERROR``."""
+    message = (f"position {position} is outside recording {args.recording_id}, which holds positions "
+               f"{descriptor.start_position} to {end}: nothing to replay")
+    if args.json:
+        print_json({"recording_id": args.recording_id, "start_position": position, "end_position": position,
+                    "messages": 0, "bytes": 0, "recording_start_position": descriptor.start_position,
+                    "recording_end_position": end, "error": message})
+    raise CliError(ExitCode.ARCHIVE_ERROR, message)
+
+
+def _replay_into(archive: AeronArchive, args: argparse.Namespace, channel: str, start: int, end: int, out: BinaryIO,
                  state: dict[str, int]) -> None:
     prefixed = args.format == "length-prefixed"
     progress = Progress(f"replay {args.recording_id}", end - start)
 
-    def on_message(data, header) -> None:
+    def on_message(data: Any, header: Any) -> None:
         if prefixed:
             out.write(_LENGTH_PREFIX.pack(len(data)))
         out.write(data)
@@ -202,7 +249,7 @@ def _replay_into(archive: AeronArchive, args, channel: str, start: int, end: int
         if fragments:
             out.flush()  # a reader following the output sees each batch as it arrives
             progress.update(state["position"] - start)
-        return fragments
+        return int(fragments)
 
     with archive.replay(args.recording_id, channel, args.replay_stream_id, position=start,
                         length=end - start) as subscription, FragmentAssembler(on_message) as assembler:
@@ -229,7 +276,7 @@ MAINTENANCE = {
 }
 
 
-def run_maintenance(args) -> None:
+def run_maintenance(args: argparse.Namespace) -> None:
     method, extra, result_name, _ = MAINTENANCE[args.operation]
     with _connect(args) as archive:
         result = getattr(archive, method)(args.recording_id, *(getattr(args, name) for name in extra))
@@ -245,7 +292,7 @@ def run_maintenance(args) -> None:
 # -- replication -----------------------------------------------------------------------
 
 
-def run_replicate(args) -> None:
+def run_replicate(args: argparse.Namespace) -> None:
     with _connect(args) as source:
         descriptor = _descriptor(source, args.recording_id)
         end = args.stop_position if args.stop_position is not None else source.get_max_recorded_position(
@@ -264,7 +311,7 @@ def run_replicate(args) -> None:
         def work() -> int:
             polled = destination.poll_for_recording_signals()
             progress.update(position() - descriptor.start_position)
-            return polled
+            return int(polled)
 
         try:
             wait_until(lambda: any(s.signal == RecordingSignalCode.REPLICATE_END for s in signals), work,
@@ -282,7 +329,7 @@ def run_replicate(args) -> None:
 # -- recording events ------------------------------------------------------------------
 
 
-def run_signals(args) -> None:
+def run_signals(args: argparse.Namespace) -> None:
     require_driver(args.aeron_dir, int(args.timeout * 1000))
     seen = {"count": 0}
 
@@ -308,14 +355,14 @@ def run_signals(args) -> None:
 # -- the command line --------------------------------------------------------------------
 
 
-def _common_options():
+def _common_options() -> Any:
     common = argparse.ArgumentParser(add_help=False)
     add_aeron_dir(common)
     common.add_argument("--control-channel", default=DEFAULT_CONTROL_CHANNEL,
                         help="the archive's control request channel (default: %(default)s)")
     common.add_argument("--control-stream-id", type=int, default=CONTROL_STREAM_ID,
                         help="(default: %(default)s)")
-    common.add_argument("--response-channel", default=DEFAULT_RESPONSE_CHANNEL,
+    common.add_argument("--response-channel", default=DEFAULT_CONTROL_RESPONSE_CHANNEL,
                         help="this client's control response channel (default: %(default)s)")
     common.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                         help="for the archive to answer, and for a replay or replication to make progress "
@@ -324,15 +371,15 @@ def _common_options():
     return common
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("archive", help="recording operations against a running archive",
                                    description=__doc__)
     commands = parser.add_subparsers(dest="archive_command", metavar="COMMAND", required=True)
     common = _common_options()
 
-    def command(name: str, run, help: str):
+    def command(name: str, run: Any, help: str) -> Any:
         sub = commands.add_parser(name, parents=[common], help=help, description=help)
-        sub.set_defaults(run=run)
+        sub.set_defaults(run=_with_driver_cause(run))
         return sub
 
     listing = command("list", run_list, "list recordings, optionally filtered")

@@ -8,17 +8,22 @@ the driver and the command exits with 0 (or the driver's status if it failed).
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import os
 import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 from aeron_cffi.cli._common import CliError, ExitCode, add_json, print_fields, print_json
 from aeron_cffi.cnc import CncFile, default_path
 from aeron_cffi.errors import AeronError
 from aeron_cffi.executables import aeronmd_path
+from aeron_cffi.media_driver import ThreadingMode
+
+__all__ = ["register", "run"]
 
 _PR_SET_PDEATHSIG = 1
 _SHORTCUTS = {
@@ -46,7 +51,7 @@ def _properties(path: str) -> dict[str, str]:
     return {name.strip(): value.strip() for name, equals, value in pairs if equals and not name.startswith("#")}
 
 
-def _settings(args) -> tuple[list[tuple[str, str]], dict[str, str]]:
+def _settings(args: argparse.Namespace) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """The ``-D`` pairs for aeronmd, and every property as aeronmd will end up with it:
     it applies ``-D`` first, then the files in order, each overriding what came before."""
     defines = list(args.define or [])
@@ -58,7 +63,7 @@ def _settings(args) -> tuple[list[tuple[str, str]], dict[str, str]]:
     return defines, effective
 
 
-def _wait_ready(process: subprocess.Popen, aeron_dir: str, timeout: float) -> None:
+def _wait_ready(process: subprocess.Popen[bytes], aeron_dir: str, timeout: float) -> None:
     """Until the CnC file in ``aeron_dir`` is this process's (not a dead driver's)."""
     deadline = time.monotonic() + timeout
     while process.poll() is None and time.monotonic() < deadline:
@@ -80,7 +85,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     defines, effective = _settings(args)
     aeron_dir = effective.get("aeron.dir") or os.environ.get("AERON_DIR") or default_path()
     command = [str(aeronmd_path()), *(f"-D{name}={value}" for name, value in defines), *args.properties]
@@ -108,15 +113,18 @@ def run(args) -> int:
             process.wait()
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("driver", help="run the packaged C media driver until Ctrl-C/SIGTERM",
                                    description=__doc__.split("\n\n", 1)[1])
     parser.add_argument("properties", nargs="*", metavar="PROPERTIES_FILE", help="Aeron properties files")
     parser.add_argument("-D", dest="define", action="append", type=_define, metavar="NAME=VALUE",
                         help="an Aeron property, e.g. -D aeron.dir.delete.on.shutdown=true")
     parser.add_argument("--dir", help="aeron.dir: the driver's directory")
-    parser.add_argument("--threading-mode", choices=("DEDICATED", "SHARED_NETWORK", "SHARED"),
-                        help="aeron.threading.mode")
+    # The spellings MediaDriver(threading_mode=) takes, in any case; not INVOKER: aeronmd
+    # runs no agent of its own to invoke the driver.
+    parser.add_argument("--threading-mode", type=str.upper,
+                        choices=[mode.name for mode in ThreadingMode if mode is not ThreadingMode.INVOKER],
+                        help="aeron.threading.mode (any case)")
     parser.add_argument("--term-buffer-length", type=int, help="aeron.term.buffer.length")
     parser.add_argument("--ipc-term-buffer-length", type=int, help="aeron.ipc.term.buffer.length")
     parser.add_argument("--start-timeout", type=float, default=10.0, metavar="SECONDS",

@@ -3,6 +3,7 @@ ErrorStat and LossStat print it (aeron-samples), or as JSON."""
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import re
 import struct
@@ -11,9 +12,21 @@ import time
 from typing import Any, Callable
 
 from aeron_cffi._native import lib
-from aeron_cffi.cli._common import add_aeron_dir, add_json, add_watch, format_timestamp, open_cnc, print_json, watch
-from aeron_cffi.cnc import CncFile
+from aeron_cffi.cli._common import (
+    CliError,
+    ExitCode,
+    add_aeron_dir,
+    add_json,
+    add_watch,
+    format_timestamp,
+    open_cnc,
+    print_json,
+    watch,
+)
+from aeron_cffi.cnc import CncFile, driver_timeout_ms
 from aeron_cffi.counters import CounterInfo
+
+__all__ = ["LOSS_HEADER", "counter_fields", "register", "run_stat"]
 
 # Driver counter key layouts (aeron_counters.h / Java's StreamCounter, ChannelEndpointStatus).
 _STREAM_COUNTER_TYPES = frozenset({
@@ -49,7 +62,7 @@ def counter_fields(counter: CounterInfo) -> dict[str, str]:
     return fields
 
 
-def _matches(counter: CounterInfo, filters: dict[str, re.Pattern]) -> bool:
+def _matches(counter: CounterInfo, filters: dict[str, re.Pattern[str]]) -> bool:
     """AeronStat's ``CounterFilter``: a filter on a field the counter has must match
     (``find``); the type filter applies to all counters, the others to counters
     that have the field."""
@@ -62,16 +75,22 @@ def _semantic_version(version: int) -> str:
                                               lib.aeron_semantic_version_patch))
 
 
-def _stat_snapshot(cnc: CncFile, filters: dict[str, re.Pattern]) -> dict[str, Any]:
+def _stat_snapshot(cnc: CncFile, filters: dict[str, re.Pattern[str]]) -> dict[str, Any]:
     now_ms = int(time.time() * 1000)
     constants = cnc.constants
     reader = cnc.counters_reader()
     counters = [c for c in reader.counters() if _matches(c, filters)]
+    heartbeat_age_ms = now_ms - cnc.to_driver_heartbeat
+    running = heartbeat_age_ms <= driver_timeout_ms()
+    if not running:  # (the counters are the dead driver's last values)
+        print(f"aeron-cffi stat: warning: the driver is not running (pid {constants.pid}, heartbeat "
+              f"{heartbeat_age_ms} ms old): these are its last counters", file=sys.stderr)
     return {
         "timestamp": now_ms,
         "cnc_version": _semantic_version(constants.cnc_version),
         "pid": constants.pid,
-        "heartbeat_age_ms": now_ms - cnc.to_driver_heartbeat,
+        "heartbeat_age_ms": heartbeat_age_ms,
+        "driver_running": running,
         "counters": [{"id": c.counter_id, "type_id": c.type_id, "value": c.value, "label": c.label}
                      for c in counters],
         "max_counter_id": reader.max_counter_id,
@@ -89,8 +108,15 @@ def _print_stat(snapshot: dict[str, Any]) -> None:
     print("--")
 
 
-def run_stat(args) -> None:
-    filters = {name: re.compile(pattern) for name in ("type", "identity", "session", "stream", "channel")
+def _filter(name: str, pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise CliError(ExitCode.USAGE, f"--{name}: invalid regular expression {pattern!r} ({error})") from None
+
+
+def run_stat(args: argparse.Namespace) -> None:
+    filters = {name: _filter(name, pattern) for name in ("type", "identity", "session", "stream", "channel")
                if (pattern := getattr(args, name)) is not None}
     _run_watched(args, lambda cnc: _stat_snapshot(cnc, filters), _print_stat)
 
@@ -125,14 +151,14 @@ def _print_loss(snapshot: dict[str, Any]) -> None:
     print(f"{snapshot['loss_entries']} loss entries")
 
 
-def _run_watched(args, snapshot: Callable[[CncFile], dict[str, Any]], printer: Callable[[dict], None]) -> None:
+def _run_watched(args: argparse.Namespace, snapshot: Callable[[CncFile], dict[str, Any]], printer: Callable[[dict[str, Any]], None]) -> None:
     with open_cnc(args.aeron_dir, args.timeout_ms) as cnc:
         show = print_json if args.json else printer
         watch(lambda: show(snapshot(cnc)), args.watch, args.count,
               clear=not args.json and sys.stdout.isatty())
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     stat = subparsers.add_parser("stat", help="the driver's counters (like AeronStat)",
                                  description="Print the counters of the driver in --aeron-dir, as AeronStat "
                                              "does; filters are regular expressions (AeronStat's type=, identity=, "

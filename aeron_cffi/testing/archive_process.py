@@ -15,11 +15,13 @@ import struct
 import subprocess
 import tempfile
 import time
-from typing import IO, Any, Callable
+from typing import IO, Any, BinaryIO, Callable
 
 from aeron_cffi.driver_process import popen_logged
 from aeron_cffi.testing.jar import aeron_all_jar
 from aeron_cffi.testing.ports import free_udp_port
+
+__all__ = ["ArchiveStartError", "JavaArchive", "MissingRequirementError"]
 
 _JAVA_OPTIONS = (
     "-XX:+UseSerialGC",
@@ -43,6 +45,11 @@ class ArchiveStartError(RuntimeError):
     """The Java archive did not become ready; the message carries its log's tail."""
 
 
+class MissingRequirementError(ArchiveStartError):
+    """What the Java archive needs is not there (``java``, the aeron-all jar); the message
+    names it, in one line."""
+
+
 class JavaArchive:
     """Start ``io.aeron.archive.Archive`` on the driver at ``aeron_dir``.
 
@@ -53,9 +60,9 @@ class JavaArchive:
 
     def __init__(
         self,
-        aeron_dir: str | os.PathLike,
+        aeron_dir: str | os.PathLike[str],
         *,
-        archive_dir: str | os.PathLike | None = None,
+        archive_dir: str | os.PathLike[str] | None = None,
         archive_id: int | None = None,
         control_port: int | None = None,
         recording_events: bool = False,
@@ -98,7 +105,7 @@ class JavaArchive:
             self._properties["aeron.archive.segment.file.length"] = str(segment_file_length)
         self._properties.update(properties or {})
         self._process: Any = None  # a subprocess.Popen, or what ``launch`` returned
-        self._log = None
+        self._log: BinaryIO | None = None
 
     @property
     def pid(self) -> int | None:
@@ -109,9 +116,19 @@ class JavaArchive:
         return self._process is not None and self._process.poll() is None
 
     def start(self) -> "JavaArchive":
-        jar = self._jar or aeron_all_jar()
+        java = self._java
+        if self._launch is popen_logged:  # a host process: its java must be on PATH
+            java = shutil.which(self._java)
+            if java is None:
+                raise MissingRequirementError(
+                    f"{self._java} is not on PATH: the Java archive needs a Java 17+ runtime (install one, or pass "
+                    f"JavaArchive(java=...))")
+        try:
+            jar = self._jar or aeron_all_jar()
+        except (FileNotFoundError, subprocess.CalledProcessError) as error:
+            raise MissingRequirementError(f"the aeron-all jar is missing: {error}") from None
         command = [
-            self._java, *_JAVA_OPTIONS,
+            java, *_JAVA_OPTIONS,
             *(f"-D{key}={value}" for key, value in self._properties.items()),
             "-cp", str(jar), "io.aeron.archive.Archive",
         ]
@@ -119,9 +136,9 @@ class JavaArchive:
         self._await_stale_mark_file()
         launched_ms = time.time() * 1000
         self._log = open(self.log_path, "wb")
-        self._process = self._launch(command, self._log)
+        self._process = process = self._launch(command, self._log)
         try:
-            self._wait_ready(launched_ms)
+            self._wait_ready(process, launched_ms)
         except BaseException:
             self.close()
             raise
@@ -145,15 +162,15 @@ class JavaArchive:
         while time.time() <= stale_at:
             time.sleep(0.05)
 
-    def _wait_ready(self, launched_ms: float) -> None:
+    def _wait_ready(self, process: subprocess.Popen[bytes], launched_ms: float) -> None:
         """Ready once the mark file carries a version and an activity timestamp from
         after ``launched_ms``, which the archive writes last in its start-up
         (``ArchiveMarkFile.signalReady``): an older one is a killed archive's, and a
         terminated archive writes -1."""
         deadline = time.monotonic() + self._startup_timeout
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise ArchiveStartError(f"Java archive exited with {self._process.returncode}:\n{self.log_tail()}")
+            if process.poll() is not None:
+                raise ArchiveStartError(f"Java archive exited with {process.returncode}:\n{self.log_tail()}")
             version, activity_timestamp = self._mark()
             if version != 0 and activity_timestamp >= launched_ms:
                 return
@@ -197,5 +214,5 @@ class JavaArchive:
     def __enter__(self) -> "JavaArchive":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.close()

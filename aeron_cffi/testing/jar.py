@@ -9,6 +9,8 @@ import subprocess
 
 from aeron_cffi._native import aeron_version
 
+__all__ = ["aeron_all_jar"]
+
 
 def _maven_local_path(version: str) -> pathlib.Path:
     repo = pathlib.Path(os.environ.get("MAVEN_LOCAL_REPOSITORY", pathlib.Path.home() / ".m2" / "repository"))

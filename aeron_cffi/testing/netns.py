@@ -21,6 +21,8 @@ import json
 import os
 import subprocess
 
+__all__ = ["Host", "InterfaceCounters", "NamespaceError", "VethHosts", "ip"]
+
 _pairs = itertools.count(1)
 
 

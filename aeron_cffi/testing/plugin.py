@@ -41,10 +41,14 @@ from typing import Any
 import pytest
 
 from aeron_cffi.testing.cluster import LocalCluster
+from aeron_cffi.testing.archive_process import JavaArchive, MissingRequirementError
 from aeron_cffi.testing.ports import PortAllocator
 from aeron_cffi.testing.containers import DockerUnavailableError
 from aeron_cffi.testing.images import ImageBuildError
 from aeron_cffi.testing.testbed import BACKENDS, DRIVER_KINDS, AeronTestbed
+
+__all__ = ["aeron_free_port", "pytest_addoption", "pytest_configure", "pytest_runtest_makereport",
+           "pytest_unconfigure"]
 
 
 _PREVIOUS_SIGTERM = pytest.StashKey[Any]()
@@ -126,10 +130,10 @@ def _define(scope: str, suffix: str) -> None:
     def fixture_name(part: str) -> str:
         return "request" if part == "request" else f"aeron_{part}{suffix}"
 
-    def fixture(function):
+    def fixture(function: Any) -> None:
         parts = list(inspect.signature(function).parameters)
 
-        def call(**fixtures: Any):
+        def call(**fixtures: Any) -> Any:
             try:
                 return function(*(fixtures[fixture_name(part)] for part in parts))
             except (DockerUnavailableError, ImageBuildError) as exc:  # one line says what is missing
@@ -140,9 +144,9 @@ def _define(scope: str, suffix: str) -> None:
             [inspect.Parameter(fixture_name(part), inspect.Parameter.KEYWORD_ONLY) for part in parts])
         call.__doc__ = re.sub(r"``aeron_(\w+)``", rf"``aeron_\1{suffix}``", function.__doc__)
         name = fixture_name(function.__name__)
-        globals()[name] = pytest.fixture(scope=scope, name=name)(call)
+        globals()[name] = pytest.fixture(scope=scope, name=name)(call)  # type: ignore[call-overload]  # (scope: a str)
 
-    def testbed(request):
+    def testbed(request: Any) -> Any:
         """An ``AeronTestbed``: starts drivers, archives and clients, and stops them all."""
         config = request.config
         bed = AeronTestbed(_driver_kind(config), backend=backend(config), shm_root=_option(config, "aeron_shm_root"),
@@ -150,24 +154,24 @@ def _define(scope: str, suffix: str) -> None:
         request.addfinalizer(bed.close)
         return bed
 
-    def driver(request, testbed):
+    def driver(request: Any, testbed: Any) -> Any:
         """A C media driver (``RunningDriver``) of the configured or parametrized kind."""
         settings = _driver_settings(request)
         return testbed.driver(settings.pop("kind", None), **settings)
 
-    def java_archive(testbed, driver):
+    def java_archive(testbed: Any, driver: Any) -> Any:
         """A Java archive on ``aeron_driver`` with recording events on."""
-        return testbed.java_archive(driver, recording_events=True)
+        return _start_java_archive(testbed, driver, recording_events=True)
 
-    def java_archive_replica(testbed, driver):
+    def java_archive_replica(testbed: Any, driver: Any) -> Any:
         """A second Java archive on ``aeron_driver`` (e.g. a replication target)."""
-        return testbed.java_archive(driver)
+        return _start_java_archive(testbed, driver)
 
-    def client(testbed, driver):
+    def client(testbed: Any, driver: Any) -> Any:
         """An ``Aeron`` client of ``aeron_driver``."""
         return testbed.client(driver)
 
-    def archive(testbed, java_archive):
+    def archive(testbed: Any, java_archive: Any) -> Any:
         """An ``AeronArchive`` connected to ``aeron_java_archive``."""
         return testbed.archive_client(java_archive)
 
@@ -175,12 +179,22 @@ def _define(scope: str, suffix: str) -> None:
         fixture(function)
 
 
+def _start_java_archive(testbed: AeronTestbed, driver: Any, **settings: Any) -> JavaArchive:
+    """``testbed.java_archive``; a missing requirement (java, the jar) fails the test with
+    the one line that names it, not a traceback."""
+    try:
+        return testbed.java_archive(driver, **settings)
+    except MissingRequirementError as error:
+        missing = str(error)
+    pytest.fail(missing, pytrace=False)  # (outside the except: no "during handling" chain)
+
+
 _define("function", "")
 _define("session", "_session")
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """A failed test's report also shows what its drivers, archives and cluster nodes reported."""
     report = yield
     if report.failed:

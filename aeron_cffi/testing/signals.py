@@ -7,6 +7,8 @@ from typing import Callable
 
 from aeron_cffi.archive import AeronArchive, RecordingSignal, RecordingSignalCode
 
+__all__ = ["RecordingSignals"]
+
 
 class RecordingSignals:
     """Pass as ``recording_signal_consumer=`` of an archive context; ``wait`` polls that

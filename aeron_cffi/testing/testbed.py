@@ -37,6 +37,8 @@ from aeron_cffi.testing import images
 from aeron_cffi.testing.archive_process import JavaArchive
 from aeron_cffi.testing.containers import ContainerLauncher, docker_client
 
+__all__ = ["AeronTestbed", "CLIENT_DRIVER_TIMEOUT_MS", "DRIVER_DEFAULTS", "DRIVER_KINDS", "RunningDriver"]
+
 DRIVER_KINDS = ("embedded", "process")
 #: Where out-of-process parts run: host processes, or containers (``aeron_cffi.testing.containers``).
 BACKENDS = ("host", "docker")
@@ -89,7 +91,7 @@ class AeronTestbed:
     """
 
     def __init__(self, driver_kind: str = "embedded", *, backend: str = "host",
-                 shm_root: str | os.PathLike | None = None, tmp_root: str | os.PathLike | None = None) -> None:
+                 shm_root: str | os.PathLike[str] | None = None, tmp_root: str | os.PathLike[str] | None = None) -> None:
         if driver_kind not in DRIVER_KINDS:
             raise ValueError(f"driver kind must be one of {DRIVER_KINDS}, not {driver_kind!r}")
         if backend not in BACKENDS:
@@ -140,7 +142,7 @@ class AeronTestbed:
         self.drivers.append(running)
         return running
 
-    def java_archive(self, driver: RunningDriver | str | os.PathLike, **kwargs: Any) -> JavaArchive:
+    def java_archive(self, driver: RunningDriver | str | os.PathLike[str], **kwargs: Any) -> JavaArchive:
         """Start a Java archive on ``driver`` (a ``RunningDriver`` or an Aeron
         directory), recording into a new directory; ``kwargs`` are ``JavaArchive``'s
         (``recording_events=``, ``segment_file_length=``, ``properties=``...)."""
@@ -159,7 +161,7 @@ class AeronTestbed:
         return {"launch": ContainerLauncher(image, [self.tmp_dir, self.shm_dir]), executable_keyword: executable,
                 **paths}
 
-    def client(self, driver: RunningDriver | str | os.PathLike, **settings: Any) -> Aeron:
+    def client(self, driver: RunningDriver | str | os.PathLike[str], **settings: Any) -> Aeron:
         """An ``Aeron`` client connected to ``driver``; ``settings`` are ``Context`` keywords."""
         settings.setdefault("driver_timeout_ms", CLIENT_DRIVER_TIMEOUT_MS)
         return self._stack.enter_context(Aeron(dir=os.fspath(driver), **settings))

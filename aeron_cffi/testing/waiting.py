@@ -7,12 +7,14 @@ from typing import Any, Callable, TypeVar
 
 from aeron_cffi.archive import recording_pos
 
+__all__ = ["DEADLINE_S", "recording_counter", "wait_until"]
+
 T = TypeVar("T")
 
 DEADLINE_S = 30.0
 
 
-def wait_until(condition: Callable[[], T], what: str, work: Callable[[], object] | None = None,
+def wait_until(condition: Callable[[], T | None], what: str, work: Callable[[], object] | None = None,
                timeout: float = DEADLINE_S) -> T:
     """The first truthy ``condition()``, calling ``work()`` (a poll, ``do_work``) between
     tries; ``AssertionError`` naming ``what`` after ``timeout`` seconds."""

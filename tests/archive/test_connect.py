@@ -8,7 +8,7 @@ import time
 import pytest
 
 from aeron_cffi.archive import AeronArchive, ArchiveContext, ArchiveError, ArchiveErrorCode, CredentialsSupplier
-from aeron_cffi.errors import AeronTimeoutError, ResourceClosedError
+from aeron_cffi.errors import AeronTimeoutError, DriverTimeoutError, ResourceClosedError
 from aeron_cffi.testing import free_udp_port
 
 from archive_support import connect, wait_for
@@ -55,8 +55,15 @@ def test_connect_reports_archive_id_and_session(driver_dir, archive_process):
         assert archive.archive_id == archive_process.archive_id
         assert archive.control_session_id > 0
         assert archive.aeron_t != archive.control_response_subscription_t
-        assert repr(archive).startswith("<AeronArchive archive_id=")
+        assert repr(archive) == (f"<AeronArchive open archive_id={archive.archive_id} "
+                                 f"control_session_id={archive.control_session_id}>")
+        context = archive.context  # (its channels as the C client completed them)
+        assert repr(context) == (
+            f"<ArchiveContext open control_request_channel={context.control_request_channel!r} "
+            f"control_response_channel={context.control_response_channel!r} "
+            f"aeron_directory_name={str(driver_dir)!r}>")
     assert archive.is_closed
+    assert repr(archive) == "<AeronArchive closed>"
     with pytest.raises(ResourceClosedError):
         archive.list_recordings()
     archive.close()  # idempotent
@@ -75,13 +82,35 @@ def test_async_connect_polls_to_a_client(driver_dir, archive_process):
 
 
 def test_connect_times_out_without_an_archive(driver_dir):
-    with pytest.raises(AeronTimeoutError):
+    channel = f"aeron:udp?endpoint=localhost:{free_udp_port()}"
+    with pytest.raises(AeronTimeoutError) as raised:
         AeronArchive.connect(
             aeron_directory_name=str(driver_dir),
-            control_request_channel=f"aeron:udp?endpoint=localhost:{free_udp_port()}",
+            control_request_channel=channel,
             control_response_channel="aeron:udp?endpoint=localhost:0",
             message_timeout_ns=300_000_000,
         )
+    assert str(raised.value).splitlines()[0] == f"no archive answered on {channel} stream 10 within 0.3 s"
+
+
+def test_connect_without_a_response_channel_defaults_it(driver_dir, archive_process):
+    with AeronArchive.connect(aeron_directory_name=str(driver_dir),
+                              control_request_channel=archive_process.control_request_channel) as archive:
+        assert archive.archive_id == archive_process.archive_id
+        assert archive.context.control_response_channel.startswith("aeron:udp?")
+        assert "endpoint=localhost:0" in archive.context.control_response_channel
+
+
+def test_connect_without_a_driver_honours_the_message_timeout(tmp_path):
+    started = time.monotonic()
+    with pytest.raises(DriverTimeoutError) as raised:
+        AeronArchive.connect(aeron_directory_name=str(tmp_path / "no-driver"),
+                             control_request_channel="aeron:udp?endpoint=localhost:8010",
+                             message_timeout_ns=300_000_000)
+    assert time.monotonic() - started < 5  # not Aeron's 10 s driver timeout
+    assert str(raised.value).splitlines()[0].startswith(
+        f"no media driver is running in {tmp_path / 'no-driver'} (none answered within 300 ms): start one with "
+        f"`aeron-cffi driver --dir {tmp_path / 'no-driver'}`")
 
 
 def test_context_callbacks_run_during_calls(driver_dir, archive_process):

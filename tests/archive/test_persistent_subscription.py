@@ -92,6 +92,9 @@ def test_an_unknown_recording_fails_the_subscription(archive, archive_process, s
             reason = subscription.failure_reason
             assert reason is not None and "987654" in str(reason)
             assert errors and "987654" in str(errors[0])
+            assert repr(subscription) == (f"<PersistentSubscription open recording_id=987654 live_channel={LIVE!r} "
+                                          f"live_stream_id={stream_id} live=False replaying=False failed=True>")
+        assert repr(subscription) == "<PersistentSubscription closed>"
 
 
 def test_missing_settings_are_rejected(archive, archive_process):

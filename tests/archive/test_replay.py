@@ -117,6 +117,7 @@ def test_replay_merge_joins_live_without_loss(archive, signals):
         )
         with subscription, merge:
             assert not merge.is_merged
+            assert repr(merge).startswith("<ReplayMerge open merged=False ")
             sent = before
             while not merge.is_merged:  # live keeps publishing while the replay catches up
                 assert not merge.has_failed
@@ -132,5 +133,6 @@ def test_replay_merge_joins_live_without_loss(archive, signals):
             wait_for(lambda: len(received) >= total, poll=lambda: merge.poll(
                 lambda data, header: received.append(bytes(data)), 10))
         assert merge.is_closed
+        assert repr(merge) == "<ReplayMerge closed>"
         assert received == messages
     archive.stop_recording_channel_and_stream(live_channel, stream_id)

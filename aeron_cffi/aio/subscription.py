@@ -1,0 +1,78 @@
+"""``AsyncSubscription``: whole messages of a subscription, awaited on the event loop."""
+
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+from aeron_cffi.aio.polling import PollSchedule, poll_until
+from aeron_cffi.errors import ResourceClosedError
+from aeron_cffi.message import Message
+from aeron_cffi.subscription import Subscription
+
+__all__ = ["AsyncSubscription"]
+
+
+class AsyncSubscription:
+    """Awaitable receives over a ``Subscription``, polled on the loop thread as
+    ``aeron_cffi.aio.polling`` describes (``async for message in subscription`` uses one).
+
+    Shares the subscription's message queue and assembler with ``Subscription.receive``
+    and ``messages`` (see ``aeron_cffi.message``). Poll a subscription from one task at
+    a time, as from one thread at a time."""
+
+    def __init__(self, subscription: Subscription, fragment_limit: int = 10,
+                 schedule: PollSchedule | None = None) -> None:
+        self.subscription = subscription
+        self.fragment_limit = fragment_limit
+        self.schedule = schedule or PollSchedule()
+
+    def _attempt(self) -> Message | None:
+        subscription = self.subscription
+        inbox = subscription._message_inbox()
+        if not inbox.pending:
+            subscription._poll_inbox(inbox, self.fragment_limit)
+        return inbox.pending.popleft() if inbox.pending else None
+
+    async def receive(self, timeout: float | None = None) -> Message | None:
+        """The next whole message, or ``None`` if none arrived within ``timeout`` seconds
+        (``None``: no limit); ``ResourceClosedError`` if the subscription is closed."""
+        self.subscription._check_open()
+        return await poll_until(self._attempt, timeout, self.schedule)
+
+    def messages(self, timeout: float | None = None, until_disconnected: bool = False) -> AsyncIterator[Message]:
+        """Iterate over whole messages as they arrive. Ends when none arrived for
+        ``timeout`` seconds (``None``: never), when the subscription or its client is
+        closed, and, with ``until_disconnected``, once no publisher's image is left (a
+        replay that finished). ``ResourceClosedError`` at once if already closed."""
+        self.subscription._check_open()
+        return self._messages(timeout, until_disconnected)
+
+    async def _messages(self, timeout: float | None, until_disconnected: bool) -> AsyncIterator[Message]:
+        subscription = self.subscription
+        while True:
+            try:
+                if until_disconnected:
+                    message = await poll_until(self._attempt_or_end, timeout, self.schedule)
+                else:
+                    message = await poll_until(self._attempt, timeout, self.schedule)
+            except ResourceClosedError:
+                inbox = subscription._inbox
+                while inbox is not None and inbox.pending:
+                    yield inbox.pending.popleft()
+                return
+            if message is None or message is _ENDED:
+                return
+            yield message
+
+    def _attempt_or_end(self) -> Message | None:
+        message = self._attempt()
+        if message is None and not self.subscription.is_connected:
+            message = self._attempt()  # what arrived before the last image went
+            return _ENDED if message is None else message
+        return message
+
+    def __aiter__(self) -> AsyncIterator[Message]:
+        return self.messages()
+
+
+_ENDED = Message(b"", 0, 0, 0, 0)  # the sentinel _attempt_or_end returns once the images are gone
