@@ -1,0 +1,69 @@
+"""A child process of the queue tests: connects to the session's archive and plays one
+role, reporting on stdout as JSON lines, so tests can kill it with SIGKILL mid-way.
+
+    python queue_child.py '<json: aeron_dir, control_request_channel, control_response_channel>' ROLE PREFIX [ARGS...]
+
+Roles: ``describe`` (print the ledger's state and entries), ``write FIRST COUNT BATCH``
+(write batches, print each acknowledged last sequence, then wait to be killed),
+``hold`` (open the ledger for writing and wait), ``produce FIRST BATCH`` (a Producer
+writing forever; prints every acknowledged sequence), ``consume NAME`` (a Consumer marking
+every entry cumulatively; prints each acknowledged mark).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+
+from aeron_cffi.archive import AeronArchive
+from aeron_cffi.queue import Entry, Ledger
+
+from queue_support import ledger_config
+
+
+def say(**fields) -> None:
+    sys.stdout.write(json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+def describe(archive: AeronArchive, prefix: str) -> None:
+    ledger = Ledger(archive, ledger_config(prefix), writable=False)
+    entries = ledger.read(0, ledger.length)
+    say(length=ledger.length, head=ledger.head, tail=ledger.tail,
+        entries=[[e.sequence, e.payload.decode()] for e in entries])
+
+
+def write(archive: AeronArchive, prefix: str, first: str, count: str, batch: str) -> None:
+    ledger = Ledger(archive, ledger_config(prefix))
+    say(opened=True)
+    sequence, last = int(first), int(first) + int(count)
+    while sequence < last:
+        size = min(int(batch), last - sequence)
+        ledger.write(*[Entry(s, f"entry-{s}".encode()) for s in range(sequence, sequence + size)])
+        sequence += size
+        say(acked=sequence - 1)
+    threading.Event().wait()
+
+
+def hold(archive: AeronArchive, prefix: str) -> None:
+    Ledger(archive, ledger_config(prefix))
+    say(opened=True)
+    threading.Event().wait()
+
+
+ROLES = {"describe": describe, "write": write, "hold": hold}
+
+
+def main() -> None:
+    where = json.loads(sys.argv[1])
+    role, prefix, *args = sys.argv[2:]
+    with AeronArchive.connect(aeron_directory_name=where["aeron_dir"],
+                              control_request_channel=where["control_request_channel"],
+                              control_response_channel=where["control_response_channel"]) as archive:
+        ROLES[role](archive, prefix, *args)
+
+
+if __name__ == "__main__":
+    main()
