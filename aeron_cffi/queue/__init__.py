@@ -22,7 +22,12 @@ from aeron_cffi.queue.errors import (
     QueueTimeout,
     WriterConflict,
 )
+from aeron_cffi.queue.cleaner import Cleaner, CleanerConfig
+from aeron_cffi.queue.consumer import Consumer, ConsumerConfig
 from aeron_cffi.queue.ledger import Entry, Ledger, LedgerConfig
+from aeron_cffi.queue.producer import Producer, ProducerConfig
+from aeron_cffi.queue.queue import Queue, QueueConfig
+from aeron_cffi.queue.table import Marks, Table, TableConfig
 from aeron_cffi.queue.sequences import (
     ENCODED_SEQUENCE_LENGTH,
     compile_sequences,
@@ -37,6 +42,17 @@ from aeron_cffi.queue.sequences import (
 
 __all__ = [
     "ENCODED_SEQUENCE_LENGTH",
+    "Cleaner",
+    "CleanerConfig",
+    "Consumer",
+    "ConsumerConfig",
+    "Marks",
+    "Producer",
+    "ProducerConfig",
+    "Queue",
+    "QueueConfig",
+    "Table",
+    "TableConfig",
     "ConsumerClosed",
     "ConsumerDeadlock",
     "EntriesSkipped",

@@ -74,11 +74,11 @@ class NotAcknowledged(QueueTimeout):
 
 class EntriesSkipped(QueueError):
     """A consumer lost entries it had not delivered because the cleaner's ``threshold``
-    forced their deletion: ``count`` entries with ``after < sequence <= through``.
+    forced their deletion: ``count`` entries with ``after < sequence < before``.
     Passed to the consumer's ``skipped`` callback (``errors`` if none); the consumer goes on."""
 
-    def __init__(self, after: int, through: int, count: int) -> None:
-        super().__init__(f"{count} entries after sequence {after} through {through} were deleted before delivery")
+    def __init__(self, after: int, before: int, count: int) -> None:
+        super().__init__(f"{count} entries between sequences {after} and {before} were deleted before delivery")
         self.after = after
-        self.through = through
+        self.before = before
         self.count = count

@@ -16,10 +16,10 @@ import dataclasses
 import queue
 import threading
 
-from aeron_cffi.archive import AeronArchive, ArchiveError
+from aeron_cffi.archive import AeronArchive
 from aeron_cffi.queue import records
 from aeron_cffi.queue.errors import InvalidEntry, LimitReached, NotMonotonic, QueueClosed, QueueError
-from aeron_cffi.queue.recording_log import LogMessage, RecordingWriter, find_recording, poll_until, read
+from aeron_cffi.queue.recording_log import LogMessage, RecordingWriter, find_recording, read
 from aeron_cffi.queue.records import Entry
 from aeron_cffi.queue.sequences import MAX_SEQUENCE
 
@@ -59,7 +59,8 @@ class LedgerConfig:
                 raise InvalidEntry(f"{name} must not be negative")
 
 
-def _checked(entry: object) -> Entry:
+def checked_entry(entry: object) -> Entry:
+    """``entry`` if it is an ``Entry`` a ledger can store (its payload made bytes); ``InvalidEntry`` if not."""
     if not isinstance(entry, Entry):
         raise InvalidEntry(f"ledger entries must be Entry, not {type(entry).__name__}")
     if not isinstance(entry.sequence, int) or not 0 < entry.sequence <= MAX_SEQUENCE:
@@ -83,7 +84,8 @@ class Ledger:
         self.archive = archive
         self.config = config
         self.alias = ledger_alias(config.prefix)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the index, against concurrent readers
+        self._write_lock = threading.RLock()  # one write or delete at a time (producer, cleaner)
         self._subscribers: list[queue.Queue] = []
         self._cache: collections.deque[Entry] = collections.deque(maxlen=config.cache or 0)
         self._sequences: list[int] = []
@@ -259,8 +261,12 @@ class Ledger:
         """Store ``entries`` all or nothing, as one batch; returns once recorded.
         ``NotMonotonic`` unless their sequences rise above the head, ``LimitReached`` past
         ``limit``, ``InvalidEntry`` for bad entries or a batch over ``max_batch_bytes``."""
+        with self._write_lock:
+            self._write_batch(entries)
+
+    def _write_batch(self, entries: tuple[Entry, ...]) -> None:
         writer = self._require_writer()
-        checked = [_checked(entry) for entry in entries]
+        checked = [checked_entry(entry) for entry in entries]
         if not checked:
             return
         previous = self._head
@@ -290,7 +296,12 @@ class Ledger:
 
     def delete(self, sequence: int) -> int:
         """Delete every entry up to and including ``sequence`` (never past the head);
-        returns how many. The segment files before the first kept entry are purged."""
+        returns how many. The segment files before the first kept entry are purged
+        (as far as no replay still reads them, see ``purge``)."""
+        with self._write_lock:
+            return self._delete(sequence)
+
+    def _delete(self, sequence: int) -> int:
         self._require_writer()
         if not isinstance(sequence, int):
             raise InvalidEntry(f"sequence must be an int, not {type(sequence).__name__}")
@@ -306,36 +317,11 @@ class Ledger:
         """Purge the segment files before the first kept entry's. The archive refuses while
         a replay reads there (a consumer behind): False then, unless ``stop_replays``, which
         stops the recording's replays first (their consumers start again and report the skip)."""
-        self._require_writer()
+        with self._write_lock:
+            writer = self._require_writer()
         with self._lock:
             keep_from = self._starts[0] if self._starts else self._last_start
-        descriptor = self._writer.descriptor
-        start = self.archive.get_start_position(self.recording_id)
-        base = self.archive.segment_file_base_position(start, keep_from, descriptor.term_buffer_length,
-                                                       descriptor.segment_file_length)
-        if base < self.archive.segment_file_base_position(start, start, descriptor.term_buffer_length,
-                                                          descriptor.segment_file_length) + descriptor.segment_file_length:
-            return True  # nothing whole to purge yet
-        try:
-            self.archive.purge_segments(self.recording_id, base)
-        except ArchiveError as error:
-            if "replay in progress" not in error.errmsg:
-                raise
-            if not stop_replays:
-                return False
-            self.archive.stop_all_replays(self.recording_id)
-            # the archive ends a stopped replay in its next duty cycle: try until it did
-            poll_until(lambda: self._try_purge(base), f"{self.alias} to purge below {base}", self.config.timeout)
-        return True
-
-    def _try_purge(self, base: int) -> bool:
-        try:
-            self.archive.purge_segments(self.recording_id, base)
-        except ArchiveError as error:
-            if "replay in progress" not in error.errmsg:
-                raise
-            return False
-        return True
+        return writer.purge_before(keep_from, stop_replays)
 
     # -- lifetime ------------------------------------------------------------------
 
@@ -346,6 +332,11 @@ class Ledger:
     @property
     def is_closed(self) -> bool:
         return self._closed
+
+    @property
+    def is_writable(self) -> bool:
+        """Whether this ledger is the writer (a read-only one catches up with ``refresh``)."""
+        return self._writer is not None
 
     def close(self) -> None:
         """Release the writer (the next one extends the recording). Idempotent."""

@@ -32,7 +32,7 @@ from aeron_cffi.errors import OfferResult
 from aeron_cffi.queue.errors import NotAcknowledged, QueueError, QueueTimeout
 from aeron_cffi.queue.writer_lock import WriterLock
 
-__all__ = ["Follower", "LogMessage", "RecordingWriter", "find_recording", "log_channel", "poll_until", "read"]
+__all__ = ["Follower", "LogMessage", "alias_of", "RecordingWriter", "find_recording", "log_channel", "poll_until", "read"]
 
 T = TypeVar("T")
 
@@ -57,7 +57,8 @@ def log_channel(alias: str, term_length: int) -> str:
     return f"aeron:ipc?alias={alias}|term-length={term_length}"
 
 
-def _alias_of(channel: str) -> str | None:
+def alias_of(channel: str) -> str | None:
+    """The ``alias`` parameter of a channel URI, None if it has none."""
     _, _, query = channel.partition("?")
     for param in query.split("|"):
         key, _, value = param.partition("=")
@@ -70,7 +71,7 @@ def find_recording(archive: AeronArchive, alias: str, stream_id: int) -> Recordi
     """The newest recording of the log ``alias`` on ``stream_id``, None if there is none
     (the archive matches channel fragments as substrings: the alias is compared whole here)."""
     found = [d for d in archive.list_recordings_for_uri(f"alias={alias}", stream_id)
-             if _alias_of(d.original_channel) == alias]
+             if alias_of(d.original_channel) == alias]
     return max(found, key=lambda d: d.recording_id) if found else None
 
 
@@ -262,6 +263,38 @@ class RecordingWriter:
         if self.recorded_position() < position:
             poll_until(lambda: self.recorded_position() >= position, f"{self.alias} to be recorded up to {position}",
                        self._timeout, NotAcknowledged)
+
+    def purge_before(self, position: int, stop_replays: bool = False) -> bool:
+        """Purge the whole segment files before the one holding ``position``. False if a
+        replay still reads there, unless ``stop_replays``: then the recording's replays
+        are stopped first (followers start again). True when done or nothing to purge."""
+        archive, descriptor = self._archive, self.descriptor
+        start = archive.get_start_position(self.recording_id)
+
+        def base(at: int) -> int:
+            return archive.segment_file_base_position(start, at, descriptor.term_buffer_length,
+                                                      descriptor.segment_file_length)
+
+        new_start = base(position)
+        if new_start < base(start) + descriptor.segment_file_length:
+            return True  # no whole segment before it
+        if self._try_purge(new_start):
+            return True
+        if not stop_replays:
+            return False
+        archive.stop_all_replays(self.recording_id)
+        # the archive ends a stopped replay in its next duty cycle: try until it did
+        return poll_until(lambda: self._try_purge(new_start), f"{self.alias} to purge below {new_start}",
+                          self._timeout)
+
+    def _try_purge(self, new_start: int) -> bool:
+        try:
+            self._archive.purge_segments(self.recording_id, new_start)
+        except ArchiveError as error:
+            if "replay in progress" not in error.errmsg:
+                raise
+            return False
+        return True
 
     def close(self) -> None:
         if self._publication is not None:
