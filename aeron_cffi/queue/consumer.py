@@ -112,7 +112,10 @@ class Consumer:
         self._thread.start()
 
     def _resume(self) -> None:
-        saved = self.table.get(self.name) if self.name else None
+        saved = None
+        if self.name:
+            self.table.claim(self.name)  # one consumer per name: a second one is refused here
+            saved = self.table.get(self.name)
         if saved is not None and saved.sequences:
             self._cursor, self._cursor_ordinal = saved.sequences[0], saved.ordinal
             for sequence in saved.sequences[1:]:
@@ -205,7 +208,7 @@ class Consumer:
         if room <= 0:
             return False
         if not self._pending:
-            for message in self._follower.poll():
+            for message in self._follower.poll(self.config.batch):  # read ahead no further than a batch
                 record = records.decode(message.data)
                 if isinstance(record, records.Batch):
                     self._pending.extend((entry, record.first_ordinal + i) for i, entry in enumerate(record.entries))

@@ -85,9 +85,9 @@ def poll_until(condition: Callable[[], T], what: str, timeout: float, error: typ
     return value
 
 
-def _polled(subscription, messages: list[LogMessage], position: int) -> int:
-    """Append what one poll of a replay returns; the new position."""
-    batch = subscription.poll_batch(_REPLAY_BATCH)
+def _polled(subscription, messages: list[LogMessage], position: int, limit: int = _REPLAY_BATCH) -> int:
+    """Append what one poll of a replay returns (up to ``limit`` messages); the new position."""
+    batch = subscription.poll_batch(limit)
     for i in range(batch.count):
         end = batch.positions[i]
         messages.append(LogMessage(position, end, batch.message(i)))
@@ -133,11 +133,12 @@ class Follower:
         self._replay = None
         self._retry_at = 0.0
 
-    def poll(self) -> list[LogMessage]:
+    def poll(self, limit: int = _REPLAY_BATCH) -> list[LogMessage]:
+        """Up to ``limit`` messages recorded since the last poll."""
         messages: list[LogMessage] = []
         if self._replay is None and not self._start():
             return messages
-        self.position = _polled(self._replay, messages, self.position)
+        self.position = _polled(self._replay, messages, self.position, limit)
         if not messages and self._replay.image_count == 0:  # the replay ended: start again later
             self._replay.close()
             self._replay = None

@@ -61,6 +61,18 @@ class Table:
     def set(self, name: str, sequences: list[int], ordinal: int = -1) -> None:
         """Save ``name``'s compiled marks (and the ordinal of the first); this table becomes
         the name's one writer (``WriterConflict`` if a live consumer elsewhere holds it)."""
+        writer = self.claim(name)
+        with self._lock:
+            start = writer.position
+            end = writer.append(records.encode_marks(ordinal, list(sequences)))
+            writer.wait_recorded(end)
+            self._saved[name] = Marks(ordinal, list(sequences))
+            if end - writer.descriptor.start_position > 2 * writer.descriptor.segment_file_length:
+                writer.purge_before(start)  # older records are superseded
+
+    def claim(self, name: str) -> RecordingWriter:
+        """Become ``name``'s one writer (if not already): ``WriterConflict`` if a live
+        consumer elsewhere is; a dead one's marks log is taken over."""
         self._check_open()
         name = _check_name(name)
         with self._lock:
@@ -69,12 +81,10 @@ class Table:
                 writer = self._writers[name] = RecordingWriter(
                     self.archive, self._base + name, self.config.stream_id, self.config.term_length,
                     self.config.writer_timeout, self.config.timeout)
-            start = writer.position
-            end = writer.append(records.encode_marks(ordinal, list(sequences)))
-            writer.wait_recorded(end)
-            self._saved[name] = Marks(ordinal, list(sequences))
-            if end - writer.descriptor.start_position > 2 * writer.descriptor.segment_file_length:
-                writer.purge_before(start)  # older records are superseded
+                found = self._read(name)  # what the previous writer saved last
+                if found is not None:
+                    self._saved[name] = found
+            return writer
 
     def get(self, name: str) -> Marks | None:
         """The last saved marks of ``name``, None if it never saved any."""
