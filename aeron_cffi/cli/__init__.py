@@ -2,7 +2,8 @@
 
 Subcommands: ``driver`` (run the packaged C media driver), ``stat`` / ``errors`` /
 ``loss`` (read a driver's CnC file like Aeron's AeronStat, ErrorStat and LossStat)
-and ``archive ...`` (recording operations against a running archive). Each one is
+``archive ...`` (recording operations against a running archive) and ``queue ...``
+(a durable queue's state and entries). Each one is
 in its own module here and registers itself with ``register(subparsers)``.
 
 Failures print one line on stderr and exit with an ``ExitCode`` per class of failure.
@@ -15,7 +16,7 @@ import os
 import sys
 
 from aeron_cffi.archive import ArchiveError
-from aeron_cffi.cli import archive, driver, stats
+from aeron_cffi.cli import archive, driver, queues, stats
 from aeron_cffi.cli._common import CliError, ExitCode, one_line
 from aeron_cffi.errors import AeronError, DriverTimeoutError
 
@@ -27,7 +28,7 @@ def parser() -> argparse.ArgumentParser:
         prog="aeron-cffi", description="Tools for people who run Aeron: a media driver, its stats, archive operations.",
         epilog="exit status: " + ", ".join(f"{code.value} {code.name.lower()}" for code in ExitCode))
     subparsers = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (driver, stats, archive):
+    for module in (driver, stats, archive, queues):
         module.register(subparsers)
     return root
 

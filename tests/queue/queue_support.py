@@ -92,3 +92,10 @@ def describe(queue_archive, prefix: str) -> dict:
     """The ledger ``prefix`` as a new process finds it."""
     with Child(queue_archive, "describe", prefix) as child:
         return child.read(timeout=60)
+
+
+def queue_cli(queue_archive, *args: object) -> subprocess.CompletedProcess:
+    """``aeron-cffi queue ARGS`` against the session's archive, run as a user would."""
+    where = ["--aeron-dir", str(queue_archive.aeron_dir), "--control-channel", queue_archive.control_request_channel]
+    return subprocess.run([sys.executable, "-m", "aeron_cffi", "queue", *map(str, args), *where],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
