@@ -8,7 +8,9 @@ import itertools
 
 import pytest
 
-from queue_support import ARCHIVE_SEGMENT_LENGTH, DRIVER_TERM_LENGTH
+from aeron_cffi.queue import Ledger, Table, TableConfig
+
+from queue_support import ARCHIVE_SEGMENT_LENGTH, DRIVER_TERM_LENGTH, QUEUE_TERM_LENGTH, ledger_config
 
 _prefixes = itertools.count(1)
 
@@ -35,3 +37,18 @@ def archive(aeron_testbed_session, queue_archive):
 def prefix(request) -> str:
     """A queue name no other test of the session uses."""
     return f"{request.node.name[:40]}-{next(_prefixes)}"
+
+
+@pytest.fixture
+def ledger(archive, prefix):
+    """The test's ledger, opened for writing."""
+    with Ledger(archive, ledger_config(prefix)) as opened:
+        yield opened
+
+
+@pytest.fixture
+def table(archive, prefix):
+    """The test's table of consumer marks."""
+    opened = Table(archive, TableConfig(prefix=prefix, term_length=QUEUE_TERM_LENGTH))
+    yield opened
+    opened.close()

@@ -10,6 +10,7 @@ import sys
 import threading
 
 from aeron_cffi.queue import Entry, LedgerConfig
+from aeron_cffi.testing import wait_until
 
 _HERE = pathlib.Path(__file__).parent
 
@@ -17,6 +18,29 @@ DRIVER_TERM_LENGTH = 64 * 1024
 #: The queue's own publications: a batch is at most 8 KiB (an eighth of the term).
 QUEUE_TERM_LENGTH = 64 * 1024
 ARCHIVE_SEGMENT_LENGTH = 128 * 1024
+
+
+class Acks:
+    """The results callbacks got, by key: ``acks.ack(key)`` is the callback to pass,
+    ``acks.wait(*keys)`` their results once all came."""
+
+    def __init__(self) -> None:
+        self.results: dict[object, Exception | None] = {}
+        self._lock = threading.Lock()
+
+    def ack(self, key: object):
+        def record(error: Exception | None) -> None:
+            with self._lock:
+                self.results[key] = error
+        return record
+
+    def wait(self, *keys: object) -> list[Exception | None]:
+        wait_until(lambda: all(key in self.results for key in keys), f"the acks of {keys}")
+        return [self.results[key] for key in keys]
+
+
+def take(consumer, count: int, timeout: float = 30.0) -> list[int]:
+    return [consumer.entries.get(timeout=timeout).sequence for _ in range(count)]
 
 
 def ledger_config(prefix: str, **settings) -> LedgerConfig:

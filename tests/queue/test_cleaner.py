@@ -3,27 +3,10 @@ forces deletion under a slow consumer, which then reports exactly what it skippe
 
 from __future__ import annotations
 
-import pytest
-
-from aeron_cffi.queue import Cleaner, CleanerConfig, Consumer, ConsumerConfig, EntriesSkipped, Ledger, Table, TableConfig
-
+from aeron_cffi.queue import Cleaner, CleanerConfig, Consumer, ConsumerConfig, EntriesSkipped
 from aeron_cffi.testing import wait_until
 
-from queue_support import ARCHIVE_SEGMENT_LENGTH, QUEUE_TERM_LENGTH, entries, ledger_config
-from test_consumer import Marks, take
-
-
-@pytest.fixture
-def ledger(archive, prefix):
-    with Ledger(archive, ledger_config(prefix)) as opened:
-        yield opened
-
-
-@pytest.fixture
-def table(archive, prefix):
-    opened = Table(archive, TableConfig(prefix=prefix, term_length=QUEUE_TERM_LENGTH))
-    yield opened
-    opened.close()
+from queue_support import ARCHIVE_SEGMENT_LENGTH, Acks, entries, take
 
 
 def test_retention_keeps_the_newest_entries(ledger):
@@ -50,7 +33,7 @@ def test_never_past_the_slowest_consumer_unless_the_threshold_forces_it(ledger, 
     for first in range(1, 421, 7):  # 60 batches of 7 KB: about 3.4 segment files
         ledger.write(*entries(first, 7, size=1000))
     skips: list[EntriesSkipped] = []
-    marks = Marks()
+    marks = Acks()
     fast = Consumer(ledger, table, ConsumerConfig(name="fast", batch=50))
     slow = Consumer(ledger, table, ConsumerConfig(name="slow", window=10, batch=1, skipped=skips.append))
     try:

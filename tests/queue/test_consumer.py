@@ -4,7 +4,6 @@ resuming after a restart, saving marks by skip and timeout, deadlock, close."""
 from __future__ import annotations
 
 import queue
-import threading
 import time
 
 import pytest
@@ -15,48 +14,10 @@ from aeron_cffi.queue import (
     ConsumerConfig,
     ConsumerDeadlock,
     InvalidSequence,
-    Ledger,
-    Table,
-    TableConfig,
 )
 from aeron_cffi.testing import wait_until
 
-from queue_support import QUEUE_TERM_LENGTH, entries, ledger_config
-
-
-class Marks:
-    """Acks of marks by sequence, and a way to wait for them."""
-
-    def __init__(self) -> None:
-        self.results: dict[int, Exception | None] = {}
-        self._lock = threading.Lock()
-
-    def ack(self, sequence: int):
-        def record(error):
-            with self._lock:
-                self.results[sequence] = error
-        return record
-
-    def wait(self, *sequences: int) -> list[Exception | None]:
-        wait_until(lambda: all(s in self.results for s in sequences), f"acks of {sequences}")
-        return [self.results[s] for s in sequences]
-
-
-@pytest.fixture
-def ledger(archive, prefix):
-    with Ledger(archive, ledger_config(prefix)) as opened:
-        yield opened
-
-
-@pytest.fixture
-def table(archive, prefix):
-    opened = Table(archive, TableConfig(prefix=prefix, term_length=QUEUE_TERM_LENGTH))
-    yield opened
-    opened.close()
-
-
-def take(consumer: Consumer, count: int, timeout: float = 30.0) -> list[int]:
-    return [consumer.entries.get(timeout=timeout).sequence for _ in range(count)]
+from queue_support import Acks, entries, take
 
 
 def nothing_more(consumer: Consumer, wait: float = 0.3) -> bool:
@@ -90,7 +51,7 @@ def test_the_window_bounds_unmarked_entries(ledger, table):
 
 def test_a_restarted_consumer_resumes_after_its_marks(ledger, table):
     ledger.write(*entries(1, 8))
-    marks = Marks()
+    marks = Acks()
     with Consumer(ledger, table, ConsumerConfig(name="c")) as consumer:
         assert take(consumer, 8) == list(range(1, 9))
         consumer.mark(3, cumulative=True, ack=marks.ack(3))
@@ -117,7 +78,7 @@ def test_a_new_consumer_that_dies_before_its_first_mark_loses_nothing(ledger, ta
 
 def test_marks_of_undelivered_sequences_are_invalid_and_bad_input_raises(ledger, table):
     ledger.write(*entries(1, 3))
-    marks = Marks()
+    marks = Acks()
     with Consumer(ledger, table, ConsumerConfig(name="c", window=2)) as consumer:
         assert take(consumer, 2) == [1, 2]
         consumer.mark(3, ack=marks.ack(3))  # not delivered: the window is full
@@ -134,7 +95,7 @@ def test_marks_of_undelivered_sequences_are_invalid_and_bad_input_raises(ledger,
 
 def test_skip_saves_every_skip_plus_one_marks_and_timeout_saves_the_rest(ledger, table):
     ledger.write(*entries(1, 6))
-    marks = Marks()
+    marks = Acks()
     with Consumer(ledger, table, ConsumerConfig(name="c", skip=2, timeout=0.5)) as consumer:
         assert take(consumer, 6) == list(range(1, 7))
         consumer.mark(1, ack=marks.ack(1))
@@ -168,7 +129,7 @@ def test_a_window_full_past_the_deadline_is_a_deadlock(ledger, table):
 
 def test_close_refuses_more_marks_and_an_unnamed_consumer_saves_nothing(ledger, table):
     ledger.write(*entries(1, 2))
-    marks = Marks()
+    marks = Acks()
     consumer = Consumer(ledger, table, ConsumerConfig(name="c"))
     assert take(consumer, 2) == [1, 2]
     consumer.close()

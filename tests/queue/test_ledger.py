@@ -8,16 +8,9 @@ import queue
 import pytest
 
 from aeron_cffi.queue import Entry, InvalidEntry, Ledger, LimitReached, NotMonotonic, QueueClosed, WriterConflict
-
 from aeron_cffi.testing import wait_until
 
 from queue_support import ARCHIVE_SEGMENT_LENGTH, Child, describe, entries, ledger_config
-
-
-@pytest.fixture
-def ledger(archive, prefix):
-    with Ledger(archive, ledger_config(prefix)) as opened:
-        yield opened
 
 
 def test_a_new_ledger_is_empty(ledger):
