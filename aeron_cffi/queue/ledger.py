@@ -111,6 +111,11 @@ class Ledger:
         except BaseException:
             self.close()
             raise
+        # the writer's side: what was offered, recorded or not yet
+        self._in_flight: collections.deque[tuple[int, int, records.Record]] = collections.deque()
+        self._in_flight_entries = 0
+        self._offered_head = self._head
+        self._offered_ordinal = self.next_ordinal
 
     # -- state ---------------------------------------------------------------------
 
@@ -131,14 +136,16 @@ class Ledger:
             self._apply(message)
 
     def _apply(self, message: LogMessage) -> None:
-        record = records.decode(message.data)
+        self._apply_record(message.start, message.end, records.decode(message.data))
+
+    def _apply_record(self, start: int, end: int, record: records.Record) -> None:
         with self._lock:
             if isinstance(record, records.Batch):
-                self._append(message.start, record)
+                self._append(start, record)
             elif isinstance(record, records.Delete):
                 self._drop_through(record.tail, record.kept_ordinal)
-            self._end = message.end
-            self._last_start = message.start
+            self._end = end
+            self._last_start = start
 
     def _append(self, start: int, batch: records.Batch) -> None:
         if not self._sequences:
@@ -257,42 +264,85 @@ class Ledger:
                              "reopen the ledger to learn whether it was recorded")
         return self._writer
 
+    @property
+    def written_head(self) -> int:
+        """The last sequence written, acknowledged or not (``head`` once all are acknowledged)."""
+        return self._offered_head
+
     def write(self, *entries: Entry) -> None:
         """Store ``entries`` all or nothing, as one batch; returns once recorded.
         ``NotMonotonic`` unless their sequences rise above the head, ``LimitReached`` past
         ``limit``, ``InvalidEntry`` for bad entries or a batch over ``max_batch_bytes``."""
         with self._write_lock:
-            self._write_batch(entries)
+            end = self._offer_batch(entries)
+            if end is not None:
+                self._acknowledge(end)
 
-    def _write_batch(self, entries: tuple[Entry, ...]) -> None:
+    def offer(self, *entries: Entry) -> int | None:
+        """``write`` without waiting: check and send the batch, and return the position the
+        recording must reach for it to be acknowledged (None for no entries). The checks
+        count what was offered before, acknowledged or not; ``acknowledge`` applies it."""
+        with self._write_lock:
+            return self._offer_batch(entries)
+
+    def acknowledge(self, position: int | None = None) -> int:
+        """Apply every offered batch the archive has recorded (head, length, subscribers);
+        with ``position``, first wait until the recording reached it (``NotAcknowledged``
+        after the timeout). Returns the recorded position."""
+        with self._write_lock:
+            return self._acknowledge(position)
+
+    def _offer_batch(self, entries: tuple[Entry, ...]) -> int | None:
         writer = self._require_writer()
         checked = [checked_entry(entry) for entry in entries]
         if not checked:
-            return
-        previous = self._head
+            return None
+        previous = self._offered_head
         for entry in checked:
             if entry.sequence <= previous:
                 raise NotMonotonic(f"sequence {entry.sequence} is not above {previous}")
             previous = entry.sequence
-        if self.config.limit and self.length + len(checked) > self.config.limit:
-            raise LimitReached(f"{self.alias} holds {self.length} entries; {len(checked)} more pass the limit "
+        held = self.length + self._in_flight_entries
+        if self.config.limit and held + len(checked) > self.config.limit:
+            raise LimitReached(f"{self.alias} holds {held} entries; {len(checked)} more pass the limit "
                                f"{self.config.limit}")
         length = records.encoded_batch_length(len(e.payload) for e in checked)
         if length > writer.max_message_length:
             raise InvalidEntry(f"a batch of {length} bytes exceeds the largest message, {writer.max_message_length} "
                                "bytes (an eighth of the term length)")
-        self._record(records.encode_batch(self.next_ordinal, checked))
+        batch = records.Batch(self._offered_ordinal, checked)
+        end = self._offer(records.encode_batch(batch.first_ordinal, checked), batch)
+        self._offered_head = checked[-1].sequence
+        self._offered_ordinal += len(checked)
+        self._in_flight_entries += len(checked)
+        return end
 
-    def _record(self, data: bytes) -> None:
+    def _offer(self, data: bytes, record: records.Record) -> int:
         writer = self._writer
         start = writer.position
         try:
             end = writer.append(data)
-            writer.wait_recorded(end)
         except QueueError as error:
             self._broken = str(error)
             raise
-        self._apply(LogMessage(start, end, data))
+        self._in_flight.append((start, end, record))
+        return end
+
+    def _acknowledge(self, position: int | None = None) -> int:
+        writer = self._require_writer()
+        try:
+            if position is not None:
+                writer.wait_recorded(position)
+        except QueueError as error:
+            self._broken = str(error)
+            raise
+        recorded = writer.recorded_position()
+        while self._in_flight and self._in_flight[0][1] <= recorded:
+            start, end, record = self._in_flight.popleft()
+            if isinstance(record, records.Batch):
+                self._in_flight_entries -= len(record.entries)
+            self._apply_record(start, end, record)
+        return recorded
 
     def delete(self, sequence: int) -> int:
         """Delete every entry up to and including ``sequence`` (never past the head);
@@ -305,11 +355,14 @@ class Ledger:
         self._require_writer()
         if not isinstance(sequence, int):
             raise InvalidEntry(f"sequence must be an int, not {type(sequence).__name__}")
+        if self._in_flight:  # what is written is acknowledged (or fails) before a delete
+            self._acknowledge(self._in_flight[-1][1])
         sequence = min(sequence, self._head)
         count = bisect.bisect_right(self._sequences, sequence)
         if count == 0 and sequence <= self._tail:
             return 0
-        self._record(records.encode_delete(sequence, self._first_ordinal + count))
+        self._acknowledge(self._offer(records.encode_delete(sequence, self._first_ordinal + count),
+                                      records.Delete(sequence, self._first_ordinal + count)))
         self.purge()
         return count
 

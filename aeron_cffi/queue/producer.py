@@ -4,7 +4,10 @@ batch is recorded, as the seed's producer.
 A worker thread collects what ``write`` queues and writes a batch when it holds
 ``batch`` entries, when the next entry would make it larger than ``batch_bytes`` (one
 batch is one Aeron message), or ``timeout`` after its first entry. Each ack of a batch
-gets the batch's result: None, or the exception.
+gets the batch's result: None, or the exception. The worker does not wait for a batch
+to be recorded before it sends the next one (``Ledger.offer``): it acknowledges the
+batches in flight as the archive's recording position passes them, in order, so the
+rate is not bound by the round trip to the archive.
 """
 
 from __future__ import annotations
@@ -79,28 +82,40 @@ class Producer:
 
     def _run(self) -> None:
         pending: collections.deque[tuple[Entry, Ack | None]] = collections.deque()
+        in_flight: collections.deque[tuple[int, list[Ack | None]]] = collections.deque()  # (end, acks)
+        self._pending_bytes = records.BATCH_HEADER_LENGTH
         while True:
-            item = self._next(pending)
+            item = self._next(pending, in_flight)
             if item is None:
                 break
-            if item is not _FLUSH:
+            if item is not _FLUSH and item is not _TICK:
                 pending.append(item)
-            if self._due(pending, item is _FLUSH):
-                self._write(pending)
+                self._pending_bytes += records.ENTRY_HEADER_LENGTH + len(item[0].payload)
+            while self._due(pending, item is _FLUSH):
+                self._write(pending, in_flight)
+            self._complete(in_flight, wait=len(in_flight) >= _MAX_IN_FLIGHT)
+        if in_flight:  # what was sent is acknowledged (or fails) before close returns
+            self._complete(in_flight, wait=True, until=in_flight[-1][0])
+        closed = ProducerClosed(f"producer of {self.ledger.alias} closed")
         for _, ack in pending:
-            call_user(ack, ProducerClosed(f"producer of {self.ledger.alias} closed"))
-        while (left := self._pipe.get_nowait() if not self._pipe.empty() else None) is not None:
-            call_user(left[1], ProducerClosed(f"producer of {self.ledger.alias} closed"))
+            call_user(ack, closed)
+        while not self._pipe.empty():
+            left = self._pipe.get_nowait()
+            if left is not None:
+                call_user(left[1], closed)
 
-    def _next(self, pending):
-        """The next queued entry, ``_FLUSH`` when the batch's timeout ran out, None at close."""
-        timeout = None
+    def _next(self, pending, in_flight):
+        """The next queued entry; ``_FLUSH`` when the batch's timeout ran out, ``_TICK`` to
+        look at the batches in flight, None at close."""
+        timeouts = []
         if pending:
-            timeout = max(0.0, self._first_at + self.config.timeout - time.monotonic())
+            timeouts.append(max(0.0, self._first_at + self.config.timeout - time.monotonic()))
+        if in_flight:
+            timeouts.append(_ACK_POLL_S)
         try:
-            item = self._pipe.get(timeout=timeout)
+            item = self._pipe.get(timeout=min(timeouts) if timeouts else None)
         except queue.Empty:
-            return _FLUSH
+            return _FLUSH if pending and time.monotonic() >= self._first_at + self.config.timeout else _TICK
         if item is not None and not pending:
             self._first_at = time.monotonic()
         return item
@@ -108,50 +123,77 @@ class Producer:
     def _due(self, pending, timed_out: bool) -> bool:
         if not pending:
             return False
-        if timed_out or len(pending) >= self.config.batch:
+        if timed_out or len(pending) >= self.config.batch or self._pending_bytes >= self._batch_bytes:
             return True
-        size = records.encoded_batch_length(len(entry.payload) for entry, _ in pending)
-        return size >= self._batch_bytes or self._pipe.empty() and self.config.timeout == 0
+        return self.config.timeout == 0 and self._pipe.empty()
 
-    def _write(self, pending) -> None:
-        """Write the longest prefix of ``pending`` that fits the limits; ack it."""
+    def _write(self, pending, in_flight) -> None:
+        """Send the longest prefix of ``pending`` that fits the limits as one batch."""
         batch, size = [], records.BATCH_HEADER_LENGTH
         while pending and len(batch) < self.config.batch:
             entry, ack = pending[0]
-            size += records.ENTRY_HEADER_LENGTH + len(entry.payload)
-            if batch and size > self._batch_bytes:
+            grown = size + records.ENTRY_HEADER_LENGTH + len(entry.payload)
+            if batch and grown > self._batch_bytes:
                 break
+            size = grown
             batch.append(pending.popleft())
+        self._pending_bytes -= size - records.BATCH_HEADER_LENGTH
         if pending:
             self._first_at = time.monotonic()
         entries = [entry for entry, _ in batch]
         if self.config.filter:
-            head = self.ledger.head
+            head = self.ledger.written_head
             entries = [entry for entry in entries if entry.sequence > head]
-        error = self._write_with_retries(entries)
-        for _, ack in batch:
-            call_user(ack, error)
+        acks = [ack for _, ack in batch]
+        try:
+            end = self._offer_with_retries(entries, in_flight)
+        except Exception as error:  # noqa: BLE001  (it goes to the acks, as the seed's)
+            for ack in acks:
+                call_user(ack, error)
+            return
+        if end is None:  # all filtered out
+            for ack in acks:
+                call_user(ack, None)
+        else:
+            in_flight.append((end, acks))
 
-    def _write_with_retries(self, entries: list[Entry]) -> Exception | None:
+    def _offer_with_retries(self, entries: list[Entry], in_flight) -> int | None:
         tries = 0
         while True:
             try:
-                self.ledger.write(*entries)
-                return None
-            except LimitReached as error:
+                return self.ledger.offer(*entries)
+            except LimitReached:
                 if tries >= self.config.retry or self._closed:
-                    return error
+                    raise
                 tries += 1
-                time.sleep(self.config.delay)
-            except Exception as error:  # noqa: BLE001  (it goes to the acks, as the seed's)
-                return error
+                deadline = time.monotonic() + self.config.delay
+                while time.monotonic() < deadline:  # acknowledging what is in flight may make room
+                    self._complete(in_flight, wait=False)
+                    time.sleep(min(_ACK_POLL_S, self.config.delay))
+
+    def _complete(self, in_flight, wait: bool, until: int | None = None) -> None:
+        """Ack the batches in flight that the archive recorded; with ``wait``, first wait for
+        the oldest (or for ``until``). If the wait fails, every batch in flight gets the error."""
+        if not in_flight:
+            return
+        try:
+            recorded = self.ledger.acknowledge((until or in_flight[0][0]) if wait else None)
+        except Exception as error:  # noqa: BLE001
+            while in_flight:
+                for ack in in_flight.popleft()[1]:
+                    call_user(ack, error)
+            return
+        while in_flight and in_flight[0][0] <= recorded:
+            for ack in in_flight.popleft()[1]:
+                call_user(ack, None)
 
     @property
     def is_closed(self) -> bool:
         return self._closed
 
     def close(self) -> None:
-        """Stop: the batch being written finishes, queued entries get ``ProducerClosed``."""
+        """Stop: the batches sent are acknowledged (or fail), entries still queued get
+        ``ProducerClosed``."""
         if self._closed:
             return
         self._closed = True
@@ -166,3 +208,8 @@ class Producer:
 
 
 _FLUSH = object()
+_TICK = object()
+#: How often the worker looks whether batches in flight were recorded, when idle.
+_ACK_POLL_S = 0.0005
+#: Batches sent and not yet acknowledged before the worker waits for the oldest.
+_MAX_IN_FLIGHT = 1024

@@ -27,10 +27,12 @@ __all__ = [
     "Delete",
     "Entry",
     "Marks",
+    "Record",
     "decode",
     "encode_batch",
     "encode_delete",
     "encode_marks",
+    "encoded_batch_length",
 ]
 
 _BATCH, _DELETE, _MARKS = 1, 2, 3

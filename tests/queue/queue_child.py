@@ -24,6 +24,10 @@ from aeron_cffi.queue import Consumer, ConsumerConfig, Entry, Ledger, Producer, 
 from queue_support import ledger_config
 
 
+#: A just restarted archive on a loaded machine can take more than the default 10 s to answer.
+MESSAGE_TIMEOUT_NS = 30_000_000_000
+
+
 def say(**fields) -> None:
     sys.stdout.write(json.dumps(fields) + "\n")
     sys.stdout.flush()
@@ -95,7 +99,8 @@ def main() -> None:
     role, prefix, *args = sys.argv[2:]
     with AeronArchive.connect(aeron_directory_name=where["aeron_dir"],
                               control_request_channel=where["control_request_channel"],
-                              control_response_channel=where["control_response_channel"]) as archive:
+                              control_response_channel=where["control_response_channel"],
+                              message_timeout_ns=MESSAGE_TIMEOUT_NS) as archive:
         ROLES[role](archive, prefix, *args)
 
 

@@ -9,6 +9,7 @@ from typing import Callable
 from aeron_cffi.queue import Consumer, ConsumerConfig, Entry, Ledger, Table, TableConfig, WriterConflict
 from aeron_cffi.testing import wait_until
 
+from queue_child import MESSAGE_TIMEOUT_NS
 from queue_support import ARCHIVE_SEGMENT_LENGTH, Child, describe, entries, ledger_config
 
 
@@ -46,7 +47,7 @@ def test_an_archive_killed_mid_stream_and_restarted_loses_nothing_acknowledged(a
     own.start()  # the same directory; the catalogue is recovered
     found = describe(own, prefix)
     assert_whole_batches_with_every_ack(found, acked, 10)
-    with aeron_testbed.archive_client(own) as archive:  # and the ledger goes on from there
+    with aeron_testbed.archive_client(own, message_timeout_ns=MESSAGE_TIMEOUT_NS) as archive:  # the ledger goes on
         config = ledger_config(prefix, writer_timeout=1.0)
         ledger = wait_until(lambda: open_when_free(archive, config), "the dead producer's lock to go stale")
         with ledger:
