@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import queue
 import threading
 import time
 from typing import Callable
@@ -61,7 +60,11 @@ class Producer:
         self.config = config or ProducerConfig()
         largest = ledger.max_batch_bytes
         self._batch_bytes = min(self.config.batch_bytes or largest, largest)
-        self._pipe: queue.Queue[tuple[Entry, Ack | None] | None] = queue.Queue()
+        # What write() hands the worker: a deque (its append needs no lock) and an event
+        # set only while the worker sleeps on it, so a write costs no lock in the common case.
+        self._incoming: collections.deque[tuple[Entry, Ack | None] | None] = collections.deque()
+        self._wake = threading.Event()
+        self._sleeping = False
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"producer {ledger.alias}", daemon=True)
         self._thread.start()
@@ -72,13 +75,17 @@ class Producer:
         if self._closed:
             return False
         entry = checked_entry(entry)
-        length = records.encoded_batch_length([len(entry.payload)])
-        if length > self._batch_bytes:
+        if records.BATCH_HEADER_LENGTH + records.ENTRY_HEADER_LENGTH + len(entry.payload) > self._batch_bytes:
             raise InvalidEntry(f"an entry of {len(entry.payload)} bytes does not fit a batch of {self._batch_bytes}")
         if ack is not None and not callable(ack):
             raise InvalidEntry("ack must be callable")
-        self._pipe.put((entry, ack))
+        self._hand_over((entry, ack))
         return True
+
+    def _hand_over(self, item: tuple[Entry, Ack | None] | None) -> None:
+        self._incoming.append(item)
+        if self._sleeping:
+            self._wake.set()
 
     def _run(self) -> None:
         pending: collections.deque[tuple[Entry, Ack | None]] = collections.deque()
@@ -91,16 +98,18 @@ class Producer:
             if item is not _FLUSH and item is not _TICK:
                 pending.append(item)
                 self._pending_bytes += records.ENTRY_HEADER_LENGTH + len(item[0].payload)
+            written = False
             while self._due(pending, item is _FLUSH):
                 self._write(pending, in_flight)
-            self._complete(in_flight, wait=len(in_flight) >= _MAX_IN_FLIGHT)
+                written = True
+            if written or item is _TICK:
+                self._complete(in_flight, wait=len(in_flight) >= _MAX_IN_FLIGHT)
         if in_flight:  # what was sent is acknowledged (or fails) before close returns
             self._complete(in_flight, wait=True, until=in_flight[-1][0])
         closed = ProducerClosed(f"producer of {self.ledger.alias} closed")
         for _, ack in pending:
             call_user(ack, closed)
-        while not self._pipe.empty():
-            left = self._pipe.get_nowait()
+        for left in self._incoming:
             if left is not None:
                 call_user(left[1], closed)
 
@@ -112,10 +121,14 @@ class Producer:
             timeouts.append(max(0.0, self._first_at + self.config.timeout - time.monotonic()))
         if in_flight:
             timeouts.append(_ACK_POLL_S)
-        try:
-            item = self._pipe.get(timeout=min(timeouts) if timeouts else None)
-        except queue.Empty:
-            return _FLUSH if pending and time.monotonic() >= self._first_at + self.config.timeout else _TICK
+        if not self._incoming:
+            self._wake.clear()
+            self._sleeping = True  # write() sets the event from now on; look once more first
+            woken = bool(self._incoming) or self._wake.wait(min(timeouts) if timeouts else None)
+            self._sleeping = False
+            if not woken:
+                return _FLUSH if pending and time.monotonic() >= self._first_at + self.config.timeout else _TICK
+        item = self._incoming.popleft()
         if item is not None and not pending:
             self._first_at = time.monotonic()
         return item
@@ -125,7 +138,7 @@ class Producer:
             return False
         if timed_out or len(pending) >= self.config.batch or self._pending_bytes >= self._batch_bytes:
             return True
-        return self.config.timeout == 0 and self._pipe.empty()
+        return self.config.timeout == 0 and not self._incoming
 
     def _write(self, pending, in_flight) -> None:
         """Send the longest prefix of ``pending`` that fits the limits as one batch."""
@@ -197,7 +210,7 @@ class Producer:
         if self._closed:
             return
         self._closed = True
-        self._pipe.put(None)
+        self._hand_over(None)
         self._thread.join()
 
     def __enter__(self) -> "Producer":

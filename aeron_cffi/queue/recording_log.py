@@ -40,6 +40,7 @@ _REPLAY_CHANNEL = "aeron:ipc"
 _REPLAY_BATCH = 256
 _IDLE_S = 0.0002
 _RETRY_REPLAY_S = 0.05
+_COUNTER_CHECK_S = 0.01
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,6 +232,7 @@ class RecordingWriter:
 
         self._counter_id = poll_until(lookup, f"the recording of {self.alias} to start", self._timeout)[0]
         self._counters = self._archive.aeron.counters_reader()
+        self._counter_checked_at = -_COUNTER_CHECK_S
 
     @property
     def position(self) -> int:
@@ -254,9 +256,15 @@ class RecordingWriter:
             time.sleep(_IDLE_S)
 
     def recorded_position(self) -> int:
-        """The recording's position counter; ``NULL_POSITION`` once the recording is gone."""
-        if not recording_pos.is_active(self._counters, self._counter_id, self.recording_id):
-            return NULL_POSITION
+        """The recording's position counter; ``NULL_POSITION`` once the recording is gone.
+        Whether the counter still is this recording's (a dead archive's counters are freed
+        and reused) is checked at most every ``_COUNTER_CHECK_S``: the check scans the
+        counters' metadata, the read is one load."""
+        now = time.monotonic()
+        if now >= self._counter_checked_at + _COUNTER_CHECK_S:
+            if not recording_pos.is_active(self._counters, self._counter_id, self.recording_id):
+                return NULL_POSITION
+            self._counter_checked_at = now
         return self._counters.value(self._counter_id)
 
     def wait_recorded(self, position: int) -> None:
