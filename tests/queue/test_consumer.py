@@ -139,3 +139,4 @@ def test_close_refuses_more_marks_and_an_unnamed_consumer_saves_nothing(ledger, 
     unnamed = Consumer(ledger, None, ConsumerConfig())  # unnamed: nothing saved, all delivered
     assert take(unnamed, 2) == [1, 2]
     unnamed.close()
+

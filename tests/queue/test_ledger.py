@@ -160,3 +160,15 @@ def open_when_free(archive, config) -> Ledger | None:
         return Ledger(archive, config)
     except WriterConflict:
         return None
+
+
+def test_a_cached_ledger_reads_its_newest_entries_from_memory_with_their_objects(archive, prefix):
+    decoded = [{"n": n} for n in range(3)]
+    with Ledger(archive, ledger_config(prefix, cache=2)) as ledger:
+        ledger.write(*[Entry(s, b"p%d" % s, object=decoded[s - 1]) for s in (1, 2, 3)])
+        from_memory = ledger.read(2, 2)
+        assert [e.sequence for e in from_memory] == [2, 3]
+        assert [e.object for e in from_memory] == decoded[1:]  # the writer's own objects
+        replayed = ledger.read(1, 3)  # entry 1 is not cached: read from the archive
+        assert replayed == [Entry(s, b"p%d" % s) for s in (1, 2, 3)]
+        assert [e.object for e in replayed] == [None, None, None]
