@@ -1,11 +1,14 @@
-"""Calling the user's callbacks from the queue's worker threads."""
+"""The user's callbacks, called from the queue's worker threads."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any, Callable
 
-__all__ = ["call_user"]
+__all__ = ["Ack", "call_user"]
+
+#: A completion callback: called with None on success, else with the error.
+Ack = Callable[[Exception | None], object]
 
 _log = logging.getLogger("aeron_cffi.queue")
 

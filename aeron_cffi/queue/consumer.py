@@ -26,7 +26,7 @@ from typing import Callable
 
 from aeron_cffi.errors import InvalidArgumentError
 from aeron_cffi.queue import records
-from aeron_cffi.queue._callbacks import call_user
+from aeron_cffi.queue._callbacks import Ack, call_user
 from aeron_cffi.queue.errors import (
     ConsumerClosed,
     ConsumerDeadlock,
@@ -43,7 +43,6 @@ from aeron_cffi.queue.table import Table
 
 __all__ = ["Consumer", "ConsumerConfig"]
 
-Ack = Callable[[Exception | None], object]
 _IDLE_S = 0.001
 
 

@@ -16,17 +16,15 @@ import collections
 import dataclasses
 import threading
 import time
-from typing import Callable
 
 from aeron_cffi.queue import records
-from aeron_cffi.queue._callbacks import call_user
+from aeron_cffi.queue._callbacks import Ack, call_user
 from aeron_cffi.queue.errors import InvalidEntry, LimitReached, ProducerClosed
 from aeron_cffi.queue.ledger import Ledger, checked_entry
 from aeron_cffi.queue.records import Entry
 
-__all__ = ["Ack", "Producer", "ProducerConfig"]
+__all__ = ["Producer", "ProducerConfig"]
 
-Ack = Callable[[Exception | None], object]
 
 
 @dataclasses.dataclass

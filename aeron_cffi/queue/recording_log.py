@@ -96,6 +96,12 @@ def _polled(subscription, messages: list[LogMessage], position: int, limit: int 
     return position
 
 
+def _consumed(replay) -> int:
+    """How far the replay's image was read, fragments of unfinished messages included."""
+    image = replay.image_at_index(0)
+    return -1 if image is None else image.position
+
+
 def read(archive: AeronArchive, recording_id: int, stream_id: int, start: int, end: int,
          timeout: float) -> list[LogMessage]:
     """The messages of a recording from ``start`` (a message's start) up to ``end``
@@ -110,6 +116,8 @@ def read(archive: AeronArchive, recording_id: int, stream_id: int, start: int, e
             before = position
             position = _polled(replay, messages, position)
             if position == before:
+                if _consumed(replay) >= end:
+                    break  # the rest is the start of a message a crash cut short: never whole
                 if time.monotonic() > deadline:
                     raise QueueError(f"replay of recording {recording_id} stalled at {position} before {end}")
                 time.sleep(_IDLE_S)

@@ -4,6 +4,7 @@ across processes, purging by whole segments, and bad input that loses nothing.""
 from __future__ import annotations
 
 import queue
+import struct
 
 import pytest
 
@@ -172,3 +173,24 @@ def test_a_cached_ledger_reads_its_newest_entries_from_memory_with_their_objects
         replayed = ledger.read(1, 3)  # entry 1 is not cached: read from the archive
         assert replayed == [Entry(s, b"p%d" % s) for s in (1, 2, 3)]
         assert [e.object for e in replayed] == [None, None, None]
+
+
+def test_a_message_cut_short_by_a_crash_is_dropped_and_the_ledger_goes_on(archive, prefix, queue_archive):
+    with Ledger(archive, ledger_config(prefix)) as ledger:
+        ledger.write(*entries(1, 3))
+        # Only a crash in the middle of an offer leaves the first fragment of a message
+        # without the rest; write one as such a crash would leave it.
+        writer = ledger._writer
+        publication = writer._publication
+        constants, position = publication.constants, publication.position
+        fragment = b"the first fragment of a batch".ljust(64, b".")
+        begin = struct.pack("<iBBhiiiiq", 32 + len(fragment), 0, 0x80, 1,  # length, version, BEGIN flag, DATA
+                            position % constants.term_buffer_length, constants.session_id, constants.stream_id,
+                            constants.initial_term_id + position // constants.term_buffer_length, 0)
+        writer.wait_recorded(publication.offer_block(begin + fragment))
+    found = describe(queue_archive, prefix)  # the recording ends in the middle of that message
+    assert (found["length"], found["head"]) == (3, 3)
+    with Ledger(archive, ledger_config(prefix)) as reopened:
+        reopened.write(*entries(4, 1))
+        assert reopened.read(0, 10) == entries(1, 4)
+    assert [s for s, _ in describe(queue_archive, prefix)["entries"]] == [1, 2, 3, 4]
