@@ -116,6 +116,7 @@ class Ledger:
         self._in_flight_entries = 0
         self._offered_head = self._head
         self._offered_ordinal = self.next_ordinal
+        self._offered_end = self._writer.position if self._writer is not None else self._end
 
     # -- state ---------------------------------------------------------------------
 
@@ -318,13 +319,13 @@ class Ledger:
         return end
 
     def _offer(self, data: bytes, record: records.Record) -> int:
-        writer = self._writer
-        start = writer.position
+        start = self._offered_end  # not the publication's position: one C call less per batch
         try:
-            end = writer.append(data)
+            end = self._writer.append(data)
         except QueueError as error:
             self._broken = str(error)
             raise
+        self._offered_end = end
         self._in_flight.append((start, end, record))
         return end
 

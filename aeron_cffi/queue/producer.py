@@ -96,6 +96,7 @@ class Producer:
             if item is not _FLUSH and item is not _TICK:
                 pending.append(item)
                 self._pending_bytes += records.ENTRY_HEADER_LENGTH + len(item[0].payload)
+                self._take_queued(pending)
             written = False
             while self._due(pending, item is _FLUSH):
                 self._write(pending, in_flight)
@@ -130,6 +131,18 @@ class Producer:
         if item is not None and not pending:
             self._first_at = time.monotonic()
         return item
+
+    def _take_queued(self, pending) -> None:
+        """Move what is already queued into ``pending``, up to a batch, in one go."""
+        incoming, batch, batch_bytes = self._incoming, self.config.batch, self._batch_bytes
+        size = self._pending_bytes
+        while incoming and len(pending) < batch and size < batch_bytes:
+            item = incoming[0]
+            if item is None:  # close(): left for _next
+                break
+            pending.append(incoming.popleft())
+            size += records.ENTRY_HEADER_LENGTH + len(item[0].payload)
+        self._pending_bytes = size
 
     def _due(self, pending, timed_out: bool) -> bool:
         if not pending:
