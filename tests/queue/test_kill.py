@@ -36,7 +36,8 @@ def test_a_producer_killed_mid_stream_loses_nothing_acknowledged(queue_archive, 
     assert_whole_batches_with_every_ack(describe(queue_archive, prefix), acked, 10)
 
 
-def test_an_archive_killed_mid_stream_and_restarted_loses_nothing_acknowledged(aeron_testbed, queue_driver, prefix):
+def test_an_archive_killed_mid_stream_and_restarted_loses_nothing_acknowledged(aeron_testbed, queue_driver, archive,
+                                                                              prefix):
     own = aeron_testbed.java_archive(queue_driver, segment_file_length=ARCHIVE_SEGMENT_LENGTH)
     with Child(own, "produce", prefix, 10) as child:
         def kill_the_archive_and_let_the_producer_run_on() -> None:
@@ -44,12 +45,17 @@ def test_an_archive_killed_mid_stream_and_restarted_loses_nothing_acknowledged(a
             time.sleep(0.5)
 
         acked = acked_until_killed(child, 200, kill_the_archive_and_let_the_producer_run_on)
+    # A new archive with the same id refuses to start while the driver still holds the
+    # dead one's counters (until the driver times its client out).
+    label = f" - archiveId={own.archive_id}"
+    wait_until(lambda: not any(c.label.endswith(label) for c in archive.aeron.counters_reader()),
+               "the driver to free the killed archive's counters")
     own.start()  # the same directory; the catalogue is recovered
     found = describe(own, prefix)
     assert_whole_batches_with_every_ack(found, acked, 10)
-    with aeron_testbed.archive_client(own, message_timeout_ns=MESSAGE_TIMEOUT_NS) as archive:  # the ledger goes on
+    with aeron_testbed.archive_client(own, message_timeout_ns=MESSAGE_TIMEOUT_NS) as restarted:  # the ledger goes on
         config = ledger_config(prefix, writer_timeout=1.0)
-        ledger = wait_until(lambda: open_when_free(archive, config), "the dead producer's lock to go stale")
+        ledger = wait_until(lambda: open_when_free(restarted, config), "the dead producer's lock to go stale")
         with ledger:
             ledger.write(Entry(found["head"] + 1, f"entry-{found['head'] + 1}".encode()))
     assert describe(own, prefix)["entries"] == [[s, f"entry-{s}"] for s in range(1, found["head"] + 2)]
