@@ -336,8 +336,9 @@ def archive_scenario() -> Scenario:
 # -- durable queue -----------------------------------------------------------------------
 
 QUEUE_ENTRY_LENGTH = 100
-QUEUE_METRICS = ("batch 1", "batch 100", "consumer")
-_QUEUE_RATE = re.compile(r"^Queue (batch 1|batch 100|consumer): ([0-9.]+) entries/s$", re.M)
+#: Producer with batch 1 and 100, Ledger.offer of ready batches of 100 (no producer), consumer.
+QUEUE_METRICS = ("batch 1", "batch 100", "ledger 100", "consumer")
+_QUEUE_RATE = re.compile(r"^Queue (batch 1|batch 100|ledger 100|consumer): ([0-9.]+) entries/s$", re.M)
 # A message of 100 B takes a 32 B header and is aligned to 32 B in the stream.
 _FRAME_LENGTH = (32 + QUEUE_ENTRY_LENGTH + 31) // 32 * 32
 

@@ -1,13 +1,15 @@
 """``Producer``: batches entries into ledger writes and acknowledges each entry once its
 batch is recorded, as the seed's producer.
 
-A worker thread collects what ``write`` queues and writes a batch when it holds
-``batch`` entries, when the next entry would make it larger than ``batch_bytes`` (one
-batch is one Aeron message), or ``timeout`` after its first entry. Each ack of a batch
-gets the batch's result: None, or the exception. The worker does not wait for a batch
-to be recorded before it sends the next one (``Ledger.offer``): it acknowledges the
-batches in flight as the archive's recording position passes them, in order, so the
-rate is not bound by the round trip to the archive.
+A batch is sent when it holds ``batch`` entries, when the next entry would make it
+larger than ``batch_bytes`` (one batch is one Aeron message), or ``timeout`` after its
+first entry. A full batch is sent by the thread that calls ``write`` (handing it to
+another thread would cost a wait for the GIL per batch); a worker thread sends the
+batches that time out, retries the ones refused with ``LimitReached``, and
+acknowledges. Nothing waits for a batch to be recorded before the next one is sent
+(``Ledger.offer``): batches in flight are acknowledged in order as the archive's
+recording position passes them. Each ack of a batch gets the batch's result: None, or
+the exception.
 """
 
 from __future__ import annotations
@@ -50,166 +52,168 @@ class ProducerConfig:
 
 
 class Producer:
-    """Write entries to ``ledger`` in batches; ``close()`` fails what is still queued
-    with ``ProducerClosed``."""
+    """Write entries to ``ledger`` in batches; ``close()`` acknowledges what was sent and
+    fails what is still queued with ``ProducerClosed``."""
 
     def __init__(self, ledger: Ledger, config: ProducerConfig | None = None) -> None:
         self.ledger = ledger
         self.config = config or ProducerConfig()
         largest = ledger.max_batch_bytes
         self._batch_bytes = min(self.config.batch_bytes or largest, largest)
-        # What write() hands the worker: a deque (its append needs no lock) and an event
-        # set only while the worker sleeps on it, so a write costs no lock in the common case.
-        self._incoming: collections.deque[tuple[Entry, Ack | None] | None] = collections.deque()
+        self._lock = threading.Lock()  # pending entries, the retry and what is in flight
+        self._ack_lock = threading.RLock()  # acks are called in order, by one thread at a time
+        self._pending: list[tuple[Entry, Ack | None]] = []
+        self._pending_bytes = records.BATCH_HEADER_LENGTH
+        self._first_at = 0.0
+        self._retrying: _Retry | None = None
+        self._in_flight: collections.deque[tuple[int, list[Ack | None]]] = collections.deque()  # (end, acks)
+        self._ready: collections.deque[tuple[list[Ack | None], Exception | None]] = collections.deque()
         self._wake = threading.Event()
-        self._sleeping = False
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"producer {ledger.alias}", daemon=True)
         self._thread.start()
 
     def write(self, entry: Entry, ack: Ack | None = None) -> bool:
-        """Queue ``entry``; ``ack(error)`` is called once its batch was written (error None)
+        """Queue ``entry``; ``ack(error)`` is called once its batch was recorded (error None)
         or failed. False if the producer is closed (as the seed; ack is not called)."""
         if self._closed:
             return False
         entry = checked_entry(entry)
-        if records.BATCH_HEADER_LENGTH + records.ENTRY_HEADER_LENGTH + len(entry.payload) > self._batch_bytes:
+        size = records.ENTRY_HEADER_LENGTH + len(entry.payload)
+        if records.BATCH_HEADER_LENGTH + size > self._batch_bytes:
             raise InvalidEntry(f"an entry of {len(entry.payload)} bytes does not fit a batch of {self._batch_bytes}")
         if ack is not None and not callable(ack):
             raise InvalidEntry("ack must be callable")
-        self._hand_over((entry, ack))
+        with self._lock:
+            if self._closed:
+                return False
+            pending = self._pending
+            if not pending:
+                self._first_at = time.monotonic()
+                self._wake.set()  # the worker times this batch
+            pending.append((entry, ack))
+            self._pending_bytes += size
+            if len(pending) >= self.config.batch or self._pending_bytes >= self._batch_bytes or \
+                    not self.config.timeout:
+                self._send_due(timed_out=not self.config.timeout)
+        if self._ready:
+            self._call_acks()
         return True
 
-    def _hand_over(self, item: tuple[Entry, Ack | None] | None) -> None:
-        self._incoming.append(item)
-        if self._sleeping:
-            self._wake.set()
+    # -- sending (under self._lock) --------------------------------------------------
 
-    def _run(self) -> None:
-        pending: collections.deque[tuple[Entry, Ack | None]] = collections.deque()
-        in_flight: collections.deque[tuple[int, list[Ack | None]]] = collections.deque()  # (end, acks)
-        self._pending_bytes = records.BATCH_HEADER_LENGTH
-        while True:
-            item = self._next(pending, in_flight)
-            if item is None:
+    def _send_due(self, timed_out: bool) -> None:
+        """Send the pending batches that are due, unless a refused one waits for its retry
+        (nothing may overtake it: sequences rise)."""
+        while self._pending and self._retrying is None and (
+                timed_out or len(self._pending) >= self.config.batch or self._pending_bytes >= self._batch_bytes):
+            self._send(self._take_batch())
+
+    def _take_batch(self) -> list[tuple[Entry, Ack | None]]:
+        """The longest prefix of the pending entries that fits the limits."""
+        pending, size, count = self._pending, records.BATCH_HEADER_LENGTH, 0
+        while count < len(pending) and count < self.config.batch:
+            grown = size + records.ENTRY_HEADER_LENGTH + len(pending[count][0].payload)
+            if count and grown > self._batch_bytes:
                 break
-            if item is not _FLUSH and item is not _TICK:
-                pending.append(item)
-                self._pending_bytes += records.ENTRY_HEADER_LENGTH + len(item[0].payload)
-                self._take_queued(pending)
-            written = False
-            while self._due(pending, item is _FLUSH):
-                self._write(pending, in_flight)
-                written = True
-            if written or item is _TICK:
-                self._complete(in_flight, wait=len(in_flight) >= _MAX_IN_FLIGHT)
-        if in_flight:  # what was sent is acknowledged (or fails) before close returns
-            self._complete(in_flight, wait=True, until=in_flight[-1][0])
-        closed = ProducerClosed(f"producer of {self.ledger.alias} closed")
-        for _, ack in pending:
-            call_user(ack, closed)
-        for left in self._incoming:
-            if left is not None:
-                call_user(left[1], closed)
-
-    def _next(self, pending, in_flight):
-        """The next queued entry; ``_FLUSH`` when the batch's timeout ran out, ``_TICK`` to
-        look at the batches in flight, None at close."""
-        timeouts = []
-        if pending:
-            timeouts.append(max(0.0, self._first_at + self.config.timeout - time.monotonic()))
-        if in_flight:
-            timeouts.append(_ACK_POLL_S)
-        if not self._incoming:
-            self._wake.clear()
-            self._sleeping = True  # write() sets the event from now on; look once more first
-            woken = bool(self._incoming) or self._wake.wait(min(timeouts) if timeouts else None)
-            self._sleeping = False
-            if not woken:
-                return _FLUSH if pending and time.monotonic() >= self._first_at + self.config.timeout else _TICK
-        item = self._incoming.popleft()
-        if item is not None and not pending:
-            self._first_at = time.monotonic()
-        return item
-
-    def _take_queued(self, pending) -> None:
-        """Move what is already queued into ``pending``, up to a batch, in one go."""
-        incoming, batch, batch_bytes = self._incoming, self.config.batch, self._batch_bytes
-        size = self._pending_bytes
-        while incoming and len(pending) < batch and size < batch_bytes:
-            item = incoming[0]
-            if item is None:  # close(): left for _next
-                break
-            pending.append(incoming.popleft())
-            size += records.ENTRY_HEADER_LENGTH + len(item[0].payload)
-        self._pending_bytes = size
-
-    def _due(self, pending, timed_out: bool) -> bool:
-        if not pending:
-            return False
-        if timed_out or len(pending) >= self.config.batch or self._pending_bytes >= self._batch_bytes:
-            return True
-        return self.config.timeout == 0 and not self._incoming
-
-    def _write(self, pending, in_flight) -> None:
-        """Send the longest prefix of ``pending`` that fits the limits as one batch."""
-        batch, size = [], records.BATCH_HEADER_LENGTH
-        while pending and len(batch) < self.config.batch:
-            entry, ack = pending[0]
-            grown = size + records.ENTRY_HEADER_LENGTH + len(entry.payload)
-            if batch and grown > self._batch_bytes:
-                break
-            size = grown
-            batch.append(pending.popleft())
+            size, count = grown, count + 1
+        batch, self._pending = pending[:count], pending[count:]
         self._pending_bytes -= size - records.BATCH_HEADER_LENGTH
-        if pending:
+        if self._pending:
             self._first_at = time.monotonic()
+        return batch
+
+    def _send(self, batch: list[tuple[Entry, Ack | None]], tries: int = 0) -> None:
         entries = [entry for entry, _ in batch]
+        acks = [ack for _, ack in batch]
         if self.config.filter:
             head = self.ledger.written_head
             entries = [entry for entry in entries if entry.sequence > head]
-        acks = [ack for _, ack in batch]
         try:
-            end = self._offer_with_retries(entries, in_flight)
+            end = self.ledger.offer(*entries)
+        except LimitReached as error:
+            if tries >= self.config.retry or self._closed:
+                self._ready.append((acks, error))
+            else:  # the worker tries again after the delay; later batches wait behind it
+                self._retrying = _Retry(batch, tries + 1, time.monotonic() + self.config.delay)
+                self._wake.set()
+            return
         except Exception as error:  # noqa: BLE001  (it goes to the acks, as the seed's)
-            for ack in acks:
-                call_user(ack, error)
+            self._ready.append((acks, error))
             return
         if end is None:  # all filtered out
-            for ack in acks:
-                call_user(ack, None)
+            self._ready.append((acks, None))
         else:
-            in_flight.append((end, acks))
+            self._in_flight.append((end, acks))
+            self._wake.set()  # the worker acknowledges it once recorded
 
-    def _offer_with_retries(self, entries: list[Entry], in_flight) -> int | None:
-        tries = 0
-        while True:
-            try:
-                return self.ledger.offer(*entries)
-            except LimitReached:
-                if tries >= self.config.retry or self._closed:
-                    raise
-                tries += 1
-                deadline = time.monotonic() + self.config.delay
-                while time.monotonic() < deadline:  # acknowledging what is in flight may make room
-                    self._complete(in_flight, wait=False)
-                    time.sleep(min(_ACK_POLL_S, self.config.delay))
-
-    def _complete(self, in_flight, wait: bool, until: int | None = None) -> None:
-        """Ack the batches in flight that the archive recorded; with ``wait``, first wait for
-        the oldest (or for ``until``). If the wait fails, every batch in flight gets the error."""
-        if not in_flight:
+    def _acknowledge(self, wait_for: int | None = None) -> None:
+        """Move the batches in flight that the archive recorded to the ready acks (all of
+        them with the error if waiting for ``wait_for`` fails)."""
+        if not self._in_flight:
             return
         try:
-            recorded = self.ledger.acknowledge((until or in_flight[0][0]) if wait else None)
+            recorded = self.ledger.acknowledge(wait_for)
         except Exception as error:  # noqa: BLE001
-            while in_flight:
-                for ack in in_flight.popleft()[1]:
-                    call_user(ack, error)
+            while self._in_flight:
+                self._ready.append((self._in_flight.popleft()[1], error))
             return
-        while in_flight and in_flight[0][0] <= recorded:
-            for ack in in_flight.popleft()[1]:
-                call_user(ack, None)
+        while self._in_flight and self._in_flight[0][0] <= recorded:
+            self._ready.append((self._in_flight.popleft()[1], None))
+
+    def _call_acks(self) -> None:
+        with self._ack_lock:
+            while self._ready:
+                try:
+                    acks, error = self._ready.popleft()
+                except IndexError:
+                    return
+                for ack in acks:
+                    call_user(ack, error)
+
+    # -- the worker ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._sleep())
+            self._wake.clear()
+            with self._lock:
+                if self._closed:
+                    break
+                now = time.monotonic()
+                if self._retrying is not None and now >= self._retrying.at:
+                    retry, self._retrying = self._retrying, None
+                    self._send(retry.batch, retry.tries)
+                timed_out = bool(self._pending) and now >= self._first_at + self.config.timeout
+                self._send_due(timed_out)
+                if len(self._in_flight) >= _MAX_IN_FLIGHT:
+                    self._acknowledge(self._in_flight[0][0])
+                else:
+                    self._acknowledge()
+            self._call_acks()
+        with self._lock:  # closed: what was sent is acknowledged (or fails), the rest is cancelled
+            if self._in_flight:
+                self._acknowledge(self._in_flight[-1][0])
+            closed = ProducerClosed(f"producer of {self.ledger.alias} closed")
+            if self._retrying is not None:
+                self._ready.append(([ack for _, ack in self._retrying.batch], closed))
+                self._retrying = None
+            self._ready.append(([ack for _, ack in self._pending], closed))
+            self._pending = []
+        self._call_acks()
+
+    def _sleep(self) -> float | None:
+        """How long the worker may sleep: until the pending batch times out, the retry is
+        due, or (with batches in flight) a short look at the recording position."""
+        with self._lock:
+            deadlines = []
+            if self._pending:
+                deadlines.append(self._first_at + self.config.timeout)
+            if self._retrying is not None:
+                deadlines.append(self._retrying.at)
+            if self._in_flight:
+                deadlines.append(time.monotonic() + _ACK_POLL_S)
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
 
     @property
     def is_closed(self) -> bool:
@@ -218,10 +222,11 @@ class Producer:
     def close(self) -> None:
         """Stop: the batches sent are acknowledged (or fail), entries still queued get
         ``ProducerClosed``."""
-        if self._closed:
-            return
-        self._closed = True
-        self._hand_over(None)
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._wake.set()
         self._thread.join()
 
     def __enter__(self) -> "Producer":
@@ -231,9 +236,16 @@ class Producer:
         self.close()
 
 
-_FLUSH = object()
-_TICK = object()
-#: How often the worker looks whether batches in flight were recorded, when idle.
+@dataclasses.dataclass
+class _Retry:
+    """A batch refused with ``LimitReached``, tried again at ``at`` (its try number ``tries``)."""
+
+    batch: list[tuple[Entry, Ack | None]]
+    tries: int
+    at: float
+
+
+#: How often the worker looks whether batches in flight were recorded.
 _ACK_POLL_S = 0.0005
 #: Batches sent and not yet acknowledged before the worker waits for the oldest.
 _MAX_IN_FLIGHT = 1024
