@@ -103,18 +103,22 @@ class Consumer:
             ledger.refresh()
         if ledger.recording_id is None:
             raise QueueError(f"{ledger.alias} has no recording yet: open it for writing first")
-        self._resume()
+        if self.name:
+            self.table.claim(self.name, consumer=True)  # one consumer per name: a second one is refused
+        try:
+            self._resume()
+            self._follower = Follower(ledger.archive, ledger.recording_id, ledger.config.stream_id,
+                                      ledger.start_after(self._cursor))
+        except BaseException:
+            if self.name:
+                table.release(self.name)
+            raise
         self._last_progress = time.monotonic()
-        self._follower = Follower(ledger.archive, ledger.recording_id, ledger.config.stream_id,
-                                  ledger.start_after(self._cursor))
         self._thread = threading.Thread(target=self._run, name=f"consumer {self.name or '(unnamed)'}", daemon=True)
         self._thread.start()
 
     def _resume(self) -> None:
-        saved = None
-        if self.name:
-            self.table.claim(self.name)  # one consumer per name: a second one is refused here
-            saved = self.table.get(self.name)
+        saved = self.table.get(self.name) if self.name else None
         if saved is not None and saved.sequences:
             self._cursor, self._cursor_ordinal = saved.sequences[0], saved.ordinal
             for sequence in saved.sequences[1:]:

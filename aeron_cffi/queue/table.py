@@ -13,7 +13,7 @@ import threading
 
 from aeron_cffi.archive import AeronArchive
 from aeron_cffi.queue import records
-from aeron_cffi.queue.errors import InvalidEntry, QueueClosed
+from aeron_cffi.queue.errors import InvalidEntry, QueueClosed, WriterConflict
 from aeron_cffi.queue.ledger import DEFAULT_STREAM_ID
 from aeron_cffi.queue.recording_log import RecordingWriter, alias_of, find_recording, read
 from aeron_cffi.queue.records import Marks
@@ -50,6 +50,7 @@ class Table:
         self.config = config
         self._base = f"queue/{config.prefix}/table/"
         self._writers: dict[str, RecordingWriter] = {}
+        self._consumers: set[str] = set()  # names a consumer of this table uses
         self._saved: dict[str, Marks] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -70,12 +71,15 @@ class Table:
             if end - writer.descriptor.start_position > 2 * writer.descriptor.segment_file_length:
                 writer.purge_before(start)  # older records are superseded
 
-    def claim(self, name: str) -> RecordingWriter:
+    def claim(self, name: str, consumer: bool = False) -> RecordingWriter:
         """Become ``name``'s one writer (if not already): ``WriterConflict`` if a live
-        consumer elsewhere is; a dead one's marks log is taken over."""
+        consumer elsewhere is; a dead one's marks log is taken over. With ``consumer``,
+        also refuse a second consumer of ``name`` on this table (``release`` ends it)."""
         self._check_open()
         name = _check_name(name)
         with self._lock:
+            if consumer and name in self._consumers:
+                raise WriterConflict(f"{self._base + name} already has a live consumer on this table")
             writer = self._writers.get(name)
             if writer is None:
                 writer = self._writers[name] = RecordingWriter(
@@ -84,6 +88,8 @@ class Table:
                 found = self._read(name)  # what the previous writer saved last
                 if found is not None:
                     self._saved[name] = found
+            if consumer:
+                self._consumers.add(name)
             return writer
 
     def get(self, name: str) -> Marks | None:
@@ -127,6 +133,7 @@ class Table:
         """Stop being ``name``'s writer (its consumer closed)."""
         with self._lock:
             writer = self._writers.pop(name, None)
+            self._consumers.discard(name)
         if writer is not None:
             writer.close()
 

@@ -30,6 +30,8 @@ def test_a_second_consumer_of_a_name_is_refused(ledger, table, archive, prefix):
         with Consumer(ledger, table, ConsumerConfig(name="c")):
             with pytest.raises(WriterConflict):
                 Consumer(ledger, other, ConsumerConfig(name="c"))
+            with pytest.raises(WriterConflict):
+                Consumer(ledger, table, ConsumerConfig(name="c"))  # nor on the same table
         with Consumer(ledger, other, ConsumerConfig(name="c")):  # closing the first one freed the name
             pass
     finally:
