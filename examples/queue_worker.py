@@ -15,7 +15,7 @@ import contextlib
 import threading
 
 from aeron_cffi.archive import AeronArchive
-from aeron_cffi.queue import ConsumerConfig, Entry, ProducerConfig, Queue, QueueConfig, generate_sequence
+from aeron_cffi.queue import ConsumerConfig, Entry, ProducerConfig, Queue, QueueConfig
 from aeron_cffi.testing import AeronTestbed
 
 
@@ -29,7 +29,7 @@ def produce(queue: Queue, jobs: int) -> list[int]:
             failures.append(error)
         done.release()
 
-    first = max(generate_sequence(jobs), queue.ledger.head + 1)  # above whatever the queue already holds
+    first = queue.ledger.next_sequence(jobs)  # generated, and above whatever the queue already holds
     sequences = list(range(first, first + jobs))
     with queue.producer(ProducerConfig(batch=50, timeout=0.01)) as producer:
         for number, sequence in enumerate(sequences):

@@ -21,7 +21,7 @@ from aeron_cffi.queue import records
 from aeron_cffi.queue.errors import InvalidEntry, LimitReached, NotMonotonic, QueueClosed, QueueError
 from aeron_cffi.queue.recording_log import LogMessage, RecordingWriter, find_recording, read
 from aeron_cffi.queue.records import Entry
-from aeron_cffi.queue.sequences import MAX_SEQUENCE
+from aeron_cffi.queue.sequences import MAX_SEQUENCE, generate_sequence
 
 __all__ = ["DEFAULT_STREAM_ID", "Entry", "Ledger", "LedgerConfig", "ledger_alias"]
 
@@ -264,6 +264,12 @@ class Ledger:
             raise QueueError(f"{self.alias}: an earlier write was not acknowledged ({self._broken}); "
                              "reopen the ledger to learn whether it was recorded")
         return self._writer
+
+    def next_sequence(self, n: int = 1) -> int:
+        """The first of ``n`` consecutive sequences for the next write: ``generate_sequence(n)``,
+        or the one after the written head if that is higher (another process, or a clock
+        that went back, may have written higher sequences than this process generates)."""
+        return max(generate_sequence(n), self.written_head + 1)
 
     @property
     def written_head(self) -> int:

@@ -8,7 +8,8 @@ import struct
 
 import pytest
 
-from aeron_cffi.queue import Entry, InvalidEntry, Ledger, LimitReached, NotMonotonic, QueueClosed, WriterConflict
+from aeron_cffi.queue import (Entry, InvalidEntry, Ledger, LimitReached, NotMonotonic, QueueClosed, WriterConflict,
+                              split_sequence)
 from aeron_cffi.testing import wait_until
 
 from queue_support import ARCHIVE_SEGMENT_LENGTH, Child, describe, entries, ledger_config
@@ -33,6 +34,14 @@ def test_write_read_and_index_from_both_ends(ledger):
     assert ledger.index(-5) == (1, True)
     assert ledger.index(5) == (11, False)  # past the end: the last sequence, not found
     assert ledger.index(-6) == (11, False)
+
+
+def test_next_sequence_is_generated_and_above_the_written_head(ledger):
+    generated = ledger.next_sequence(3)
+    assert split_sequence(generated)[1] >= 1  # a (second, ordinal) sequence
+    ledger.write(Entry(generated, b"a"), Entry(generated + 1, b"b"), Entry(generated + 2, b"c"))
+    ledger.write(Entry(generated + (1 << 40), b"from a clock ahead of ours"))
+    assert ledger.next_sequence() == generated + (1 << 40) + 1
 
 
 def test_writes_must_be_monotonic_and_a_refused_batch_writes_nothing(ledger):
