@@ -14,10 +14,11 @@ from aeron_cffi.queue import (
     ConsumerConfig,
     ConsumerDeadlock,
     InvalidSequence,
+    Ledger,
 )
 from aeron_cffi.testing import wait_until
 
-from queue_support import Acks, entries, take
+from queue_support import Acks, entries, ledger_config, take
 
 
 def nothing_more(consumer: Consumer, wait: float = 0.3) -> bool:
@@ -140,3 +141,16 @@ def test_close_refuses_more_marks_and_an_unnamed_consumer_saves_nothing(ledger, 
     assert take(unnamed, 2) == [1, 2]
     unnamed.close()
 
+
+
+def test_a_consumer_follows_the_ledger_across_a_new_writer(archive, prefix, table):
+    ledger = Ledger(archive, ledger_config(prefix))
+    ledger.write(*entries(1, 2))
+    reader = Ledger(archive, ledger_config(prefix), writable=False)
+    with Consumer(reader, table, ConsumerConfig(name="c")) as consumer:
+        assert take(consumer, 2) == [1, 2]
+        ledger.close()  # the recording stops; the next writer extends it
+        with Ledger(archive, ledger_config(prefix)) as next_writer:
+            next_writer.write(*entries(3, 2))
+            assert take(consumer, 2) == [3, 4]
+    reader.close()
