@@ -159,8 +159,9 @@ class Follower:
             return False
         self._retry_at = now + _RETRY_REPLAY_S
         try:
-            if self._archive.get_max_recorded_position(self.recording_id) <= self.position:
-                return False
+            stop = self._archive.get_stop_position(self.recording_id)
+            if stop != NULL_POSITION and stop <= self.position:
+                return False  # stopped, and nothing left to read: until a writer extends it
             start = self._archive.get_start_position(self.recording_id)
             if start > self.position:
                 self.position = start

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from aeron_cffi.cli import ExitCode
 from aeron_cffi.queue import Consumer, ConsumerConfig, Entry, Ledger, Table, TableConfig
+from aeron_cffi.testing import wait_until
 
 from queue_support import QUEUE_TERM_LENGTH, entries, ledger_config, queue_cli
 
@@ -53,3 +56,26 @@ def test_an_unknown_queue_is_one_line_and_exit_5(queue_archive):
         result = queue_cli(queue_archive, command, "no-such-queue")
         assert result.returncode == ExitCode.ARCHIVE_ERROR
         assert result.stderr == "aeron-cffi queue: no queue named 'no-such-queue' in this archive\n"
+
+
+def test_tail_prints_entries_as_they_are_written(archive, queue_archive, prefix):
+    with Ledger(archive, ledger_config(prefix)) as ledger:
+        ledger.write(Entry(1, b"before"))
+        where = ["--aeron-dir", str(queue_archive.aeron_dir), "--control-channel", queue_archive.control_request_channel]
+        replays = _replay_sessions(archive)
+        with subprocess.Popen([sys.executable, "-m", "aeron_cffi", "queue", "tail", prefix, "--from", "2", "--count", "2",
+                               *where], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as tail:
+            try:
+                wait_until(lambda: tail.poll() is not None or _replay_sessions(archive) > replays,
+                           "tail to follow the ledger with a replay")
+                ledger.write(Entry(2, b"after"), Entry(3, b"and more"))
+                out, err = tail.communicate(timeout=60)
+            finally:
+                tail.kill()
+        assert tail.returncode == 0, err
+        assert out.splitlines() == ["2  after", "3  and more"]
+
+
+def _replay_sessions(archive) -> int:
+    """How many replays the archive runs (its "Archive Replay Sessions" counter)."""
+    return sum(c.value for c in archive.aeron.counters_reader() if c.label.startswith("Archive Replay Sessions"))
