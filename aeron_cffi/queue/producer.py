@@ -227,7 +227,8 @@ class Producer:
                 return
             self._closed = True
         self._wake.set()
-        self._thread.join()
+        if threading.current_thread() is not self._thread:  # an ack may close its producer
+            self._thread.join()
 
     def __enter__(self) -> "Producer":
         return self

@@ -4,6 +4,7 @@ acks carrying their batch's result, and close."""
 from __future__ import annotations
 
 import queue
+import threading
 import time
 
 import pytest
@@ -115,3 +116,18 @@ def test_close_fails_what_is_queued_and_refuses_more(ledger):
     with Producer(ledger) as other, pytest.raises(InvalidEntry):
         other.write("not an entry")
     assert ledger.length == 0
+
+
+def test_an_ack_may_close_its_producer(ledger):
+    closed = threading.Event()
+    producer = Producer(ledger, ProducerConfig(batch=1))
+
+    def ack(error):
+        producer.close()
+        closed.set()
+
+    producer.write(entries(1, 1)[0], ack)
+    assert closed.wait(30)
+    producer.close()
+    assert producer.is_closed and producer.write(entries(2, 1)[0]) is False
+    assert ledger.length == 1
