@@ -80,5 +80,5 @@ class Cleaner:
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread is not None:
+        if self._thread is not None and threading.current_thread() is not self._thread:  # errors may close it
             self._thread.join()
