@@ -3,7 +3,9 @@ forces deletion under a slow consumer, which then reports exactly what it skippe
 
 from __future__ import annotations
 
-from aeron_cffi.queue import Cleaner, CleanerConfig, Consumer, ConsumerConfig, EntriesSkipped
+import time
+
+from aeron_cffi.queue import Cleaner, CleanerConfig, Consumer, ConsumerConfig, EntriesSkipped, QueueClosed
 from aeron_cffi.testing import wait_until
 
 from queue_support import ARCHIVE_SEGMENT_LENGTH, Acks, entries, take
@@ -20,12 +22,20 @@ def test_retention_keeps_the_newest_entries(ledger):
 def test_periodic_cleaning_reports_errors_and_goes_on(ledger, table):
     ledger.write(*entries(1, 10))
     errors: list[Exception] = []
+
+    def on_error(error: Exception) -> None:
+        errors.append(error)
+        if len(errors) == 3:
+            cleaner.close()  # from its own thread
+
     table.close()  # every round fails reading the closed table
-    cleaner = Cleaner(ledger, CleanerConfig(interval=0.05, tables=[table], errors=errors.append))
+    cleaner = Cleaner(ledger, CleanerConfig(interval=0.05, tables=[table], errors=on_error))
     try:
-        wait_until(lambda: len(errors) >= 2, "two failed rounds")
+        wait_until(lambda: len(errors) >= 3, "three failed rounds")
+        time.sleep(0.3)  # six more intervals: a cleaner still running would fail again
     finally:
         cleaner.close()
+    assert len(errors) == 3 and all(isinstance(e, QueueClosed) for e in errors)
     assert ledger.length == 10
 
 
