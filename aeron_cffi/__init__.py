@@ -20,6 +20,7 @@ from aeron_cffi.errors import (
     DriverErrorCode,
     DriverTimeoutError,
     InvalidArgumentError,
+    InvalidStateError,
     MaxPositionExceededError,
     OfferResult,
     PublicationClosedError,

@@ -13,8 +13,10 @@ Publication, Subscription, Image, Counter, MediaDriver, AeronArchive, ...):
   image and counter). This is what makes garbage collection safe in any order: in a
   collected cycle every ``__del__`` runs before any object is cleared, so the flags
   a child reads are still there even if the parent's finalizer ran first;
-* finalizers (``__del__``) only call ``close()`` and swallow its errors: they are a
-  safety net, not the main path. At interpreter exit the still-open roots (clients,
+* finalizers (``__del__``) only call ``close()``, warn with a ``ResourceWarning`` that
+  an open object was collected (as pyzmq does; Python shows it under ``-W default``, in
+  ``-X dev`` and in pytest) and log a close that failed: they are a safety net, not the
+  main path. At interpreter exit the still-open roots (clients,
   drivers) are closed by an ``atexit`` hook, before module globals are torn down,
   so no C thread calls back into a dying interpreter.
 
@@ -41,15 +43,29 @@ the last call to leave runs it, in its own thread. The ordering that makes this
 safe without a lock on the hot path: a call appends to ``_calls`` before it reads
 ``_closed``, and ``close()`` sets ``_closed`` and ``_close_pending`` before it reads
 ``_calls``, so under the GIL at least one of the two sees the other.
+
+One mechanism, three spellings. Every call that reaches C memory of a resource after
+checking that it is open counts as in flight on it, whatever it is (a poll, a getter, a
+copy into a claim), because another thread may run between any two bytecodes and cffi
+releases the GIL in every C call:
+
+* ``resource._in_flight(function, *args)``: one C call;
+* ``@in_flight`` on a method or property: its whole body (for methods that make several
+  C calls or run Python callbacks between them);
+* ``using(resources, function, *args)``: a call that uses several resources at once
+  (a poll through a fragment assembler uses the subscription and the assembler);
+* ``CGetter``: a read-only attribute answered by one C getter on the object's pointer.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import threading
+import warnings
 import weakref
-from typing import Any
+from typing import Any, Callable, Sequence, TypeVar
 
 from aeron_cffi.errors import ResourceClosedError
 
@@ -59,6 +75,7 @@ _ROOTS_LOCK = threading.Lock()
 # Re-entrant: finishing a child can finish the parent that waited for it.
 _FINISH_LOCK = threading.RLock()
 log = logging.getLogger("aeron_cffi")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Resource:
@@ -100,6 +117,15 @@ class Resource:
                 return False
             parent = parent._parent
         return True
+
+    def _is_closed_in_c(self, function: Callable[[Any], Any]) -> bool:
+        """``is_closed`` of a resource C may also close (``function(ptr)`` says so)."""
+        if self._closed or not self._ancestors_open():
+            return True
+        try:
+            return bool(self._in_flight(function, self._ptr))  # type: ignore[attr-defined]
+        except ResourceClosedError:  # closed meanwhile by another thread
+            return True
 
     def _check_open(self) -> None:
         if self._closed:
@@ -213,11 +239,57 @@ class Resource:
         self.close()
 
     def __del__(self) -> None:
-        if not self._closed:
-            try:
-                self.close()
-            except Exception:  # noqa: BLE001  (a finalizer must not raise)
-                pass
+        if self._closed:
+            return
+        try:
+            if self._ancestors_open():  # (an object closed with its parent was not forgotten)
+                warnings.warn(f"unclosed {type(self).__name__}: close it, or use it as a context manager",
+                              ResourceWarning, stacklevel=1, source=self)
+            self.close()
+        except Exception:  # noqa: BLE001  (a finalizer must not raise: say what failed)
+            log.exception("closing a collected %s failed", type(self).__name__)
+
+
+def in_flight(method: F) -> F:
+    """Decorator: ``method`` (or a property's getter) runs as a call in flight on ``self``,
+    so a ``close()`` from another thread or from a callback it runs waits for it to return."""
+
+    @functools.wraps(method)
+    def counted(self: Resource, *args: Any, **kwargs: Any) -> Any:
+        return self._in_flight(_checked, self, method, args, kwargs)
+
+    return counted  # type: ignore[return-value]
+
+
+def _checked(resource: Resource, method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    resource._check_open()  # the whole check (an Aeron client also asks C whether it closed itself)
+    return method(resource, *args, **kwargs)
+
+
+def using(resources: Sequence[Resource], function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` as a call in flight on every one of ``resources`` (each checked
+    open, each closed only once the call returned): calls that use more than one object."""
+    if not resources:
+        return function(*args)
+    return resources[0]._in_flight(using, resources[1:], function, *args)
+
+
+class CGetter:
+    """A read-only attribute answered by ``function(obj._ptr)``, as a call in flight (so a
+    close in another thread cannot free the object under the C read); ``convert`` maps the
+    C value (e.g. ``bool``)."""
+
+    def __init__(self, function: Callable[[Any], Any], convert: Callable[[Any], Any] | None = None,
+                 doc: str | None = None) -> None:
+        self.function = function
+        self.convert = convert
+        self.__doc__ = doc or f"(``{getattr(function, '__name__', function)}``)"
+
+    def __get__(self, obj: Resource | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj._in_flight(self.function, obj._ptr)  # type: ignore[attr-defined]
+        return value if self.convert is None else self.convert(value)
 
 
 class Constants:
@@ -237,5 +309,5 @@ def _close_roots() -> None:
     for root in roots:
         try:
             root.close()
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception:  # noqa: BLE001  (every root gets its close: say what failed)
+            log.exception("closing %s at exit failed", type(root).__name__)

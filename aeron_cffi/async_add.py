@@ -12,9 +12,9 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Resource, in_flight
 from aeron_cffi._native import ffi
-from aeron_cffi.errors import AeronTimeoutError, last_error
+from aeron_cffi.errors import AeronError, AeronTimeoutError, last_error
 
 if TYPE_CHECKING:
     from aeron_cffi.client import Aeron
@@ -45,9 +45,9 @@ class AsyncAdd(Resource, Generic[T]):
         self.description = description
 
     @property
+    @in_flight
     def registration_id(self) -> int:
         """The correlation id of the command (``aeron_async_*_get_registration_id``)."""
-        self._check_open()
         if self._kind.registration_id is None:
             raise AttributeError(f"{self.description} has no registration id")
         return self._kind.registration_id(self._ptr)
@@ -59,10 +59,15 @@ class AsyncAdd(Resource, Generic[T]):
         """
         self._check_open()
         out = ffi.new(self._kind.out_type) if self._kind.out_type else None
-        rc = self._kind.poll(out, self._ptr) if out is not None else self._kind.poll(self._ptr)
+
+        def poll() -> tuple[int, AeronError | None]:  # the error is read before a deferred close runs
+            rc = self._kind.poll(out, self._ptr) if out is not None else self._kind.poll(self._ptr)
+            return rc, last_error(self.description) if rc < 0 else None
+
+        # In flight: another thread closing the client meanwhile would free the operation.
+        rc, error = self._in_flight(poll)
         if rc == 0:
             return None
-        error = last_error(self.description) if rc < 0 else None
         kind, handles = self._kind, self._handles
         # C freed the operation either way: close without cancelling, keep the handles.
         self._kind, self._handles = dataclasses.replace(kind, cancel=None), []

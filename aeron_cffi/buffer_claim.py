@@ -147,18 +147,27 @@ class BufferClaim:
 
     def put(self, data: Any, offset: int = 0) -> None:
         """Copy ``data`` (bytes-like) into the claim at ``offset``."""
-        self._live("put")
+        publication = self._live("put")
         source = data if type(data) is bytes else ffi.from_buffer(data)
         if offset < 0 or offset + len(source) > self._claim.length:
             release_views(data, source)
             raise InvalidArgumentError(
                 f"BufferClaim.put: {len(source)} bytes at offset {offset} do not fit a claim of "
                 f"{self._claim.length} bytes")
-        ffi.memmove(self._claim.data + offset, source, len(source))  # under the GIL: no close can interleave
+        # Another thread may close the publication (and C unmap its term buffer) between
+        # any two bytecodes: the copy is a call in flight on it, which that close waits for.
+        try:
+            publication._in_flight(ffi.memmove, self._claim.data + offset, source, len(source))
+        except BaseException:
+            release_views(data, source)
+            raise
 
     def get(self) -> bytes:
         """A copy of the claimed bytes."""
-        self._live("get")
+        publication = self._live("get")
+        return publication._in_flight(self._copy)  # type: ignore[no-any-return]
+
+    def _copy(self) -> bytes:
         return ffi.buffer(self._claim.data, self._claim.length)[:]
 
     def _end(self, function: Any, what: str) -> None:

@@ -9,7 +9,7 @@ Protocol (DESIGN.md sections 3 and 6)
 * Exceptions never cross into C. Two kinds of callback:
 
   - **synchronous** callbacks run inside a C call made by the wrapper (poll
-    handlers, ``foreach`` readers, reserved value suppliers). Their target is a
+    handlers, ``foreach`` readers). Their target is a
     ``SyncTarget``: the trampoline stores the first exception in ``target.error``,
     tells C to stop where the API allows it (a controlled handler returns
     ``ABORT``, so the failing fragment is delivered again by the next poll; a
@@ -40,7 +40,6 @@ Threads, per trampoline
 ``aeron_cffi_on_on_available_image``                                       client conductor thread
 ``aeron_cffi_on_on_unavailable_image``                                     client conductor thread
 ``aeron_cffi_on_agent_on_start_func``                                      the starting agent's thread (client conductor)
-``aeron_cffi_on_reserved_value_supplier``                                  thread calling ``offer``
 ``aeron_cffi_on_fragment_handler``                                         thread calling ``poll``
 ``aeron_cffi_on_controlled_fragment_handler``                              thread calling ``controlled_poll``/``controlled_peek``
 ``aeron_cffi_on_block_handler``                                            thread calling ``block_poll``
@@ -83,7 +82,6 @@ CONTINUE = lib.AERON_ACTION_CONTINUE
 # What a controlled handler may return to C. A value C cannot take would otherwise fail in
 # cffi's conversion of the return value, after the trampoline: printed, never raised.
 _ACTIONS = frozenset({ABORT, lib.AERON_ACTION_BREAK, lib.AERON_ACTION_COMMIT, CONTINUE})
-_INT64 = range(-(2**63), 2**63)
 
 
 def _raised_before_try(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
@@ -103,6 +101,20 @@ def _raised_before_try(exc_type: type[BaseException], exc: BaseException, tb: An
         log.error("exception outside an aeron_cffi callback's handling", exc_info=exc)
 
 
+def raise_kept(holder: Any, attribute: str) -> None:
+    """Raise the exception kept in ``holder.<attribute>`` (if any) and clear it."""
+    error = getattr(holder, attribute)
+    if error is not None:
+        setattr(holder, attribute, None)
+        try:
+            raise error
+        finally:
+            # The traceback holds this frame: naming the exception here would make a
+            # reference cycle, and on Python 3.11 collecting a cycle whose frames hold a
+            # memoryview exported to cffi (offer's buffer) crashes (CPython gh-77894).
+            del error
+
+
 class SyncTarget:
     """Target of a synchronous callback: the user's function and the first exception it raised."""
 
@@ -119,16 +131,7 @@ class SyncTarget:
 
     def raise_pending(self) -> None:
         """Re-raise the exception a callback stored during the C call that just returned."""
-        error = self.error
-        if error is not None:
-            self.error = None
-            try:
-                raise error
-            finally:
-                # The traceback holds this frame: naming the exception here would make a
-                # reference cycle, and on Python 3.11 collecting a cycle whose frames hold a
-                # memoryview exported to cffi (offer's buffer) crashes (CPython gh-77894).
-                del error
+        raise_kept(self, "error")
 
 
 class FragmentTarget(SyncTarget):
@@ -147,13 +150,47 @@ class ErrorReporter:
     ``fatal`` keeps the first error with which the C client closed itself (a driver,
     client or conductor service timeout: ``CLIENT_CLOSING_ERRORS``), so later calls on
     the client raise it instead of waiting on a conductor that no longer runs.
+
+    ``callback_thread`` is the thread running one of the client's conductor callbacks
+    (None when none runs): ``Aeron.close`` refuses to run there (``aeron_close`` would
+    join the thread it runs on). ``invoker`` is set for a client in conductor agent
+    invoker mode, whose callbacks run inside ``Aeron.do_work``: a ``KeyboardInterrupt``
+    or ``SystemExit`` from one is kept in ``pending`` and raised when ``do_work`` returns,
+    rather than handed to the error handler as if it were an error.
     """
 
-    __slots__ = ("handler", "fatal")
+    __slots__ = ("handler", "fatal", "callback_thread", "invoker", "pending")
 
     def __init__(self, handler: Callable[[BaseException], object] | None = None) -> None:
         self.handler = handler
         self.fatal: AeronError | None = None
+        self.callback_thread: int | None = None
+        self.invoker = False
+        self.pending: BaseException | None = None
+
+    def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` as a conductor callback: what it raises is reported, never
+        raised into C (see the class for ``KeyboardInterrupt`` and ``SystemExit``)."""
+        self.callback_thread = threading.get_ident()
+        try:
+            return function(*args)
+        except Exception as exc:  # noqa: BLE001
+            self.report(exc)
+        except BaseException as exc:  # noqa: BLE001  (Ctrl-C, SystemExit: not errors to report)
+            if self.invoker:
+                if self.pending is None:
+                    self.pending = exc
+            elif isinstance(exc, KeyboardInterrupt):
+                _thread.interrupt_main()  # the conductor thread cannot stop the program itself
+            else:
+                self.report(exc)
+        finally:
+            self.callback_thread = None
+        return None
+
+    def raise_pending(self) -> None:
+        """Raise what an invoker-mode callback kept (``pending``) in the thread that ran it."""
+        raise_kept(self, "pending")
 
     def report(self, exc: BaseException) -> None:
         handler = self.handler
@@ -182,13 +219,10 @@ class ConductorTarget:
         self.wrap = wrap  # builds the Python arguments from the C ones when they need a wrapper
 
     def call(self, *args: Any) -> None:
-        try:
-            if self.wrap is not None:
-                self.wrap(self.function, *args)
-            else:
-                self.function(*args)
-        except BaseException as exc:  # noqa: BLE001
-            self.reporter.report(exc)
+        if self.wrap is not None:
+            self.reporter.run(self.wrap, self.function, *args)
+        else:
+            self.reporter.run(self.function, *args)
 
 
 # -- client conductor --------------------------------------------------------------
@@ -196,11 +230,14 @@ class ConductorTarget:
 
 @ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_error_handler(clientd, errcode, message):
-    reporter: ErrorReporter = ffi.from_handle(clientd)
+    reporter = ffi.from_handle(clientd)
     error = handler_error(errcode, c_string(message))
+    if not isinstance(reporter, ErrorReporter):  # an archive context's (synchronous) error handler
+        reporter.report(error)
+        return
     if isinstance(error, CLIENT_CLOSING_ERRORS) and reporter.fatal is None:
         reporter.fatal = error
-    reporter.report(error)
+    reporter.run(reporter.report, error)
 
 
 @ffi.def_extern(onerror=_raised_before_try)
@@ -251,22 +288,6 @@ def aeron_cffi_on_on_unavailable_image(clientd, subscription, image):
 @ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_agent_on_start_func(state, role_name):
     ffi.from_handle(state).call(c_string(role_name))
-
-
-# -- synchronous: publications -------------------------------------------------------
-
-
-@ffi.def_extern(onerror=_raised_before_try)
-def aeron_cffi_on_reserved_value_supplier(clientd, buffer, frame_length):
-    target: SyncTarget = ffi.from_handle(clientd)
-    try:
-        value = int(target.function(frame_length))
-        if value not in _INT64:
-            raise OverflowError(f"reserved value {value} does not fit an int64")
-        return value
-    except BaseException as exc:  # noqa: BLE001
-        target.fail(exc)
-        return 0
 
 
 # -- synchronous: subscriptions and images ---------------------------------------------

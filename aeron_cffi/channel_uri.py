@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Resource, in_flight
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.errors import InvalidArgumentError, check, last_error
 
@@ -52,9 +52,9 @@ class ChannelUri(Resource):
             raise InvalidArgumentError(f"malformed channel URI {uri!r}: media must be udp or ipc")
         return self
 
+    @in_flight
     def get(self, key: str, default: str | None = None) -> str | None:
         """(``aeron_uri_string_builder_get``)"""
-        self._check_open()
         value = lib.aeron_cffi_uri_builder_get(self._ptr, key.encode())
         return default if value == ffi.NULL else c_string(value)
 
@@ -64,9 +64,9 @@ class ChannelUri(Resource):
             raise KeyError(key)
         return value
 
+    @in_flight
     def __setitem__(self, key: str, value: object) -> None:
         """(``aeron_uri_string_builder_put``); ``None`` removes the key."""
-        self._check_open()
         text = ffi.NULL if value is None else (
             str(value).lower() if isinstance(value, bool) else str(value)).encode()
         check(lib.aeron_cffi_uri_builder_put(self._ptr, key.encode(), text), f"ChannelUri[{key!r}]")
@@ -77,9 +77,9 @@ class ChannelUri(Resource):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.get(key) is not None
 
+    @in_flight
     def params(self) -> dict[str, str]:
         """Every parameter except media and prefix."""
-        self._check_open()
         key, value = ffi.new("char **"), ffi.new("char **")
         found = {}
         for index in range(lib.aeron_cffi_uri_builder_capacity(self._ptr)):
@@ -110,15 +110,15 @@ class ChannelUri(Resource):
     def prefix(self, value: str | None) -> None:
         self[_PREFIX_KEY] = value
 
+    @in_flight
     def set_initial_position(self, position: int, initial_term_id: int, term_length: int) -> None:
         """Set init-term-id, term-id and term-offset for ``position`` (``aeron_uri_string_builder_set_initial_position``)."""
-        self._check_open()
         check(lib.aeron_cffi_uri_builder_set_initial_position(self._ptr, position, initial_term_id, term_length),
               "ChannelUri.set_initial_position")
 
+    @in_flight
     def __str__(self) -> str:
         """(``aeron_uri_string_builder_sprint``)"""
-        self._check_open()
         size = 1024
         while True:
             buffer = ffi.new("char[]", size)

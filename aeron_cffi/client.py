@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, Callable
 
 from aeron_cffi import async_add as _async
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Resource, in_flight
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.channel_uri import ChannelUri
 from aeron_cffi.callbacks import ConductorTarget, log_sink
 from aeron_cffi.context import Context
-from aeron_cffi.errors import AeronError, InvalidArgumentError, ResourceClosedError, check
+from aeron_cffi.errors import AeronError, InvalidArgumentError, InvalidStateError, ResourceClosedError, check
 
 AsyncAdd = _async.AsyncAdd
 
@@ -61,7 +62,7 @@ class HandlerRegistration(Resource):
         handle = ffi.new_handle(target)
         self._handles.append(handle)
         self._pair = ffi.new(pair_type, {"handler": trampoline, "clientd": handle})
-        check(add(client._ptr, self._pair), add.__name__)
+        check(client._in_flight(add, client._ptr, self._pair), add.__name__)
         client._registrations.add(self)
 
     def _close_native(self) -> None:
@@ -73,7 +74,7 @@ class HandlerRegistration(Resource):
             self._handles = []
             return
         # Synchronous: once it returns the conductor no longer calls the handler.
-        check(self._remove(self._client._ptr, self._pair), self._remove.__name__)
+        check(self._client._in_flight(self._remove, self._client._ptr, self._pair), self._remove.__name__)
 
 
 class Aeron(Resource):
@@ -106,6 +107,7 @@ class Aeron(Resource):
         self._retired: dict[int, _Retirement] = {}
         self._registrations: set[HandlerRegistration] = set()
         self._invoker = context.use_conductor_agent_invoker
+        context.reporter.invoker = self._invoker
         self._counters_reader: Any = None
         self._started = False
         out = ffi.new("aeron_t **")
@@ -132,17 +134,22 @@ class Aeron(Resource):
         self._check_open()
         return self._ptr
 
+    @in_flight
     def start(self) -> None:
         """Start the conductor (``aeron_start``): a thread, or nothing in invoker mode."""
-        self._check_open()
         if not self._started:
             check(lib.aeron_start(self._ptr), "aeron_start")
             self._started = True
 
     def do_work(self) -> int:
-        """One duty cycle of the conductor in agent invoker mode (``aeron_main_do_work``)."""
+        """One duty cycle of the conductor in agent invoker mode (``aeron_main_do_work``).
+
+        A ``KeyboardInterrupt`` or ``SystemExit`` raised by a callback it ran is raised
+        here, once the duty cycle is over."""
         self._check_open()
-        return check(self._in_flight(lib.aeron_main_do_work, self._ptr), "aeron_main_do_work")
+        work = check(self._in_flight(lib.aeron_main_do_work, self._ptr), "aeron_main_do_work")
+        self.context.reporter.raise_pending()
+        return work
 
     def idle(self, work_count: int) -> None:
         """Idle with the client's idle strategy after a duty cycle (``aeron_main_idle_strategy``)."""
@@ -160,26 +167,40 @@ class Aeron(Resource):
     @property
     def is_closed(self) -> bool:
         """True once closed here, or when the C client closed itself (``aeron_is_closed``)."""
-        return self._closed or bool(lib.aeron_is_closed(self._ptr))
+        return self._is_closed_in_c(lib.aeron_is_closed)
 
     def _check_open(self) -> None:
         """Raise ``ResourceClosedError`` once closed here; once the C client closed itself
         (driver, client or conductor service timeout), raise that error again (the
         conductor no longer runs: a command would never be answered)."""
         super()._check_open()
-        if lib.aeron_is_closed(self._ptr):
+        if self._in_flight(lib.aeron_is_closed, self._ptr):
             fatal = self.context.reporter.fatal
             if fatal is None:
                 raise ResourceClosedError("Aeron client was closed by its conductor")
             raise type(fatal)(f"Aeron client was closed by its conductor: {fatal.errmsg}", fatal.errcode)
 
+    def close(self) -> None:
+        """Close every publication, subscription, counter and pending operation of this
+        client, then the client (``aeron_close``) and its context. Idempotent.
+
+        Raises ``InvalidStateError`` from one of this client's own conductor callbacks on
+        its conductor thread (``aeron_close`` would wait for that thread to end): close it
+        from another thread, e.g. after the callback set a flag."""
+        if self.context.reporter.callback_thread == threading.get_ident() and not self._invoker \
+                and not self._closed:
+            raise InvalidStateError(
+                "Aeron.close() from the client's own conductor callback: the conductor thread cannot "
+                "wait for itself to end; close the client from another thread")
+        super().close()
+
     def _close_native(self) -> None:
-        try:
-            check(lib.aeron_close(self._ptr), "aeron_close")
-        finally:
-            self._retired.clear()  # the conductor is gone: no callback can come any more
-            self.context._in_use = False
-            self.context.close()
+        check(lib.aeron_close(self._ptr), "aeron_close")
+        # (a failed aeron_close leaves the C client alive: its context must stay too)
+        self._retired.clear()  # the conductor is gone: no callback can come any more
+        self.context._in_use = False
+        self.context.close()
+        self.context.reporter.raise_pending()  # (invoker mode: a close handler's Ctrl-C)
 
     def _retire(self, handles: list[Any]) -> Any:
         """Keep ``handles`` until C notifies that a close completed; returns that notification's clientd."""
@@ -191,28 +212,28 @@ class Aeron(Resource):
     # -- identity ----------------------------------------------------------------------
 
     @property
+    @in_flight
     def client_id(self) -> int:
         """The client id the driver knows this client by (``aeron_client_id``)."""
-        self._check_open()
         return lib.aeron_client_id(self._ptr)
 
+    @in_flight
     def next_correlation_id(self) -> int:
         """A new id unique to the driver (``aeron_next_correlation_id``)."""
-        self._check_open()
         return lib.aeron_next_correlation_id(self._ptr)
 
+    @in_flight
     def counters_reader(self):
         """The driver's counters (``aeron_counters_reader``), a child of this client."""
         from aeron_cffi.counters import CountersReader
 
-        self._check_open()
         if self._counters_reader is None or self._counters_reader.is_closed:
             self._counters_reader = CountersReader(lib.aeron_counters_reader(self._ptr), parent=self)
         return self._counters_reader
 
+    @in_flight
     def print_counters(self, out: Callable[[str], object] = print) -> None:
         """Write every counter, one line per call of ``out`` (``aeron_print_counters``)."""
-        self._check_open()
         with log_sink(out) as log_func:
             lib.aeron_print_counters(self._ptr, log_func)
 
@@ -239,9 +260,9 @@ class Aeron(Resource):
         """Add an exclusive publication and wait for the driver: ``ExclusivePublication``."""
         return self.async_add_exclusive_publication(channel, stream_id).wait(timeout)
 
+    @in_flight
     def _async_add(self, kind: Any, function: str, channel: str, stream_id: int, *extra: Any,
                    handles: list[Any] | None = None) -> AsyncAdd:
-        self._check_open()
         what = f"{function.removeprefix('aeron_async_')}({channel!r}, {stream_id})"
         c_channel = check_channel(channel, what)
         check_stream_id(stream_id, what)
@@ -292,6 +313,7 @@ class Aeron(Resource):
 
     # -- counters ----------------------------------------------------------------------
 
+    @in_flight
     def async_add_counter(self, type_id: int, key: bytes = b"", label: str = "",
                           registration_id: int | None = None) -> AsyncAdd:
         """Start allocating a counter (``aeron_async_add_counter``), or a static one when
@@ -324,9 +346,9 @@ class Aeron(Resource):
         """Allocate (or find) a static counter that outlives clients: ``Counter``."""
         return self.async_add_counter(type_id, key, label, registration_id).wait(timeout)
 
+    @in_flight
     def async_next_session_id(self, stream_id: int) -> AsyncAdd:
         """Ask the driver for an unused session id (``aeron_async_next_session_id``)."""
-        self._check_open()
         what = f"next_session_id({stream_id})"
         check_stream_id(stream_id, what)
         out = ffi.new("aeron_async_get_next_available_session_id_t **")

@@ -6,7 +6,7 @@ import dataclasses
 import os
 from typing import Callable
 
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Resource, in_flight
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.callbacks import SyncTarget, log_sink
 from aeron_cffi.counters import CountersReader
@@ -54,7 +54,8 @@ class LossReportEntry:
 
 
 class CncFile(Resource):
-    """A driver's CnC file mapped read-only (``aeron_cnc_init``); waits ``timeout_ms`` for it."""
+    """A driver's CnC file mapped read-only (``aeron_cnc_init``); waits ``timeout_ms`` for it.
+    Every read is in flight: a close from another thread unmaps the file only after it."""
 
     def __init__(self, aeron_dir: str | os.PathLike[str], timeout_ms: int = 0) -> None:
         super().__init__()
@@ -67,33 +68,33 @@ class CncFile(Resource):
         self._ptr = out[0]
 
     @property
+    @in_flight
     def constants(self) -> CncConstants:
         """(``aeron_cnc_constants``)"""
-        self._check_open()
         out = ffi.new("aeron_cnc_constants_t *")
         check(lib.aeron_cnc_constants(self._ptr, out), "aeron_cnc_constants")
         return CncConstants(*(getattr(out, f.name) for f in dataclasses.fields(CncConstants)))
 
     @property
+    @in_flight
     def filename(self) -> str:
         """(``aeron_cnc_filename``)"""
-        self._check_open()
         return c_string(lib.aeron_cnc_filename(self._ptr))
 
     @property
+    @in_flight
     def to_driver_heartbeat(self) -> int:
         """Epoch ms of the driver's last heartbeat (``aeron_cnc_to_driver_heartbeat``)."""
-        self._check_open()
         return lib.aeron_cnc_to_driver_heartbeat(self._ptr)
 
+    @in_flight
     def counters_reader(self) -> CountersReader:
         """The driver's counters (``aeron_cnc_counters_reader``), valid while this file is open."""
-        self._check_open()
         return CountersReader(lib.aeron_cnc_counters_reader(self._ptr), parent=self)
 
+    @in_flight
     def error_log_read(self, since_timestamp: int = 0) -> list[ErrorLogEntry]:
         """Distinct errors observed since ``since_timestamp`` (``aeron_cnc_error_log_read``)."""
-        self._check_open()
         entries: list[ErrorLogEntry] = []
         target = SyncTarget(lambda *fields: entries.append(ErrorLogEntry(*fields)))
         lib.aeron_cnc_error_log_read(self._ptr, lib.aeron_cffi_on_error_log_reader_func, ffi.new_handle(target),
@@ -101,9 +102,9 @@ class CncFile(Resource):
         target.raise_pending()
         return entries
 
+    @in_flight
     def loss_reporter_read(self) -> list[LossReportEntry]:
         """The loss report (``aeron_cnc_loss_reporter_read``)."""
-        self._check_open()
         entries: list[LossReportEntry] = []
         target = SyncTarget(lambda *fields: entries.append(LossReportEntry(*fields)))
         check(lib.aeron_cnc_loss_reporter_read(self._ptr, lib.aeron_cffi_on_loss_reporter_read_entry_func,

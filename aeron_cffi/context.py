@@ -7,7 +7,7 @@ import ipaddress
 from typing import Any, Callable
 
 from aeron_cffi import _settings
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Resource, in_flight
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.callbacks import ConductorTarget, ErrorReporter
 from aeron_cffi.errors import AeronError, DriverErrorCode, check
@@ -122,9 +122,9 @@ class Context(Resource):
         for name, value in settings.items():
             self.set(name, value)
 
+    @in_flight
     def set(self, name: str, value: Any) -> None:
         """Change one setting before the client starts (``aeron_context_set_<name>``)."""
-        self._check_open()
         if self._in_use:
             raise AeronError(f"Context.set({name!r}): the context is in use by a client")
         if name == "error_handler":
@@ -152,9 +152,9 @@ class Context(Resource):
         self._handles.append(handle)
         check(setter(self._ptr, trampoline, handle), f"{_PREFIX}set_{suffix}")
 
+    @in_flight
     def get(self, name: str) -> Any:
         """The current value of a plain setting (``aeron_context_get_<name>``)."""
-        self._check_open()
         return _settings.get(_PREFIX, self._ptr, name, "Context")
 
     @property

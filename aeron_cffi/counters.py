@@ -6,7 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Iterator
 
 from aeron_cffi import async_add as _async
-from aeron_cffi._lifetime import Constants, Resource
+from aeron_cffi._lifetime import Constants, Resource, in_flight
 from aeron_cffi._native import c_text, ffi, lib
 from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.errors import InvalidArgumentError, check
@@ -52,9 +52,9 @@ class CountersReader(Resource):
             raise InvalidArgumentError(f"counter id {counter_id} is out of range")
         return counter_id
 
+    @in_flight
     def counters(self) -> list[CounterInfo]:
         """Every allocated counter (``aeron_counters_reader_foreach_counter``)."""
-        self._check_open()
         found: list[CounterInfo] = []
         target = SyncTarget(lambda value, cid, type_id, key, label: found.append(
             CounterInfo(cid, type_id, label, key, value)))
@@ -67,20 +67,22 @@ class CountersReader(Resource):
         return iter(self.counters())
 
     @property
+    @in_flight
     def max_counter_id(self) -> int:
         """(``aeron_counters_reader_max_counter_id``)"""
-        self._check_open()
         return lib.aeron_counters_reader_max_counter_id(self._ptr)
 
+    @in_flight
     def value(self, counter_id: int) -> int:
         """A counter's current value (``aeron_counters_reader_addr``, read with acquire)."""
         return lib.aeron_cffi_counter_get(lib.aeron_counters_reader_addr(self._ptr, self._id(counter_id)))
 
+    @in_flight
     def find_by_type_id_and_registration_id(self, type_id: int, registration_id: int) -> int:
         """A counter id, or ``NULL_COUNTER_ID`` (``aeron_counters_reader_find_by_type_id_and_registration_id``)."""
-        self._check_open()
         return lib.aeron_counters_reader_find_by_type_id_and_registration_id(self._ptr, type_id, registration_id)
 
+    @in_flight
     def _out(self, function: str, c_type: str, counter_id: int) -> int:
         out = ffi.new(c_type)
         check(getattr(lib, f"aeron_counters_reader_{function}")(self._ptr, self._id(counter_id), out),
@@ -111,6 +113,7 @@ class CountersReader(Resource):
         """(``aeron_counters_reader_free_for_reuse_deadline_ms``)"""
         return self._out("free_for_reuse_deadline_ms", "int64_t *", counter_id)
 
+    @in_flight
     def key(self, counter_id: int) -> bytes:
         """The counter's whole key area (``aeron_counters_reader_metadata_key``)."""
         out = ffi.new("uint8_t **")
@@ -118,6 +121,7 @@ class CountersReader(Resource):
               f"aeron_counters_reader_metadata_key({counter_id})")
         return ffi.buffer(out[0], MAX_KEY_LENGTH)[:]
 
+    @in_flight
     def label(self, counter_id: int) -> str:
         """(``aeron_counters_reader_counter_label``)"""
         buffer = ffi.new("char[]", MAX_LABEL_LENGTH + 1)
@@ -125,9 +129,9 @@ class CountersReader(Resource):
                        f"aeron_counters_reader_counter_label({counter_id})")
         return c_text(buffer, length)
 
+    @in_flight
     def buffers(self) -> tuple[int, int]:
         """Lengths of the values and metadata buffers (``aeron_counters_reader_get_buffers``)."""
-        self._check_open()
         out = ffi.new("aeron_counters_reader_buffers_t *")
         check(lib.aeron_counters_reader_get_buffers(self._ptr, out), "aeron_counters_reader_get_buffers")
         return out.values_length, out.metadata_length
@@ -163,31 +167,29 @@ class Counter(Resource):
     def registration_id(self) -> int:
         return self.constants.registration_id
 
+    # Each access is in flight: closing the client (from another thread) unmaps the counters.
+
     @property
     def value(self) -> int:
         """Current value (``aeron_counter_addr``, acquire load)."""
-        self._check_open()
-        return lib.aeron_cffi_counter_get(self._addr)
+        return self._in_flight(lib.aeron_cffi_counter_get, self._addr)  # type: ignore[no-any-return]
 
     @value.setter
     def value(self, value: int) -> None:
-        self._check_open()
-        lib.aeron_cffi_counter_set(self._addr, value)
+        self._in_flight(lib.aeron_cffi_counter_set, self._addr, value)
 
     def increment(self, delta: int = 1) -> int:
         """Atomically add ``delta``; returns the previous value."""
-        self._check_open()
-        return lib.aeron_cffi_counter_get_and_add(self._addr, delta)
+        return self._in_flight(lib.aeron_cffi_counter_get_and_add, self._addr, delta)  # type: ignore[no-any-return]
 
     def compare_and_set(self, expected: int, update: int) -> bool:
         """Atomically set to ``update`` if the value is ``expected``."""
-        self._check_open()
-        return bool(lib.aeron_cffi_counter_compare_and_set(self._addr, expected, update))
+        return bool(self._in_flight(lib.aeron_cffi_counter_compare_and_set, self._addr, expected, update))
 
     @property
     def is_closed(self) -> bool:
         """(``aeron_counter_is_closed``)"""
-        return self._closed or not self._ancestors_open() or bool(lib.aeron_counter_is_closed(self._ptr))
+        return self._is_closed_in_c(lib.aeron_counter_is_closed)
 
     def _close_native(self) -> None:
         check(lib.aeron_counter_close(self._ptr, ffi.NULL, ffi.NULL), "aeron_counter_close")

@@ -6,7 +6,7 @@ import os
 import pathlib
 import subprocess
 import tempfile
-from typing import Any, Sequence
+from typing import IO, Any, Callable, Sequence
 
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.errors import DriverTimeoutError, last_error
@@ -28,6 +28,11 @@ def _property_value(value: Any) -> str:
     return str(value.name if hasattr(value, "name") else value)
 
 
+def popen_logged(command: list[str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """The default ``launch``: ``command`` as a child process writing to ``log``."""
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
 class DriverProcess:
     """Run ``aeronmd`` with settings written to a properties file, until ``stop()``.
 
@@ -37,12 +42,16 @@ class DriverProcess:
     driver accepts termination requests (``aeron.driver.termination.validator=allow``)
     so ``stop()`` ends it cleanly with ``aeron_context_request_driver_termination``.
     ``command_prefix`` runs ``aeronmd`` through a launcher that execs it, such as
-    ``["ip", "netns", "exec", name]`` for a driver in a network namespace.
+    ``["ip", "netns", "exec", name]`` for a driver in a network namespace. ``launch(command,
+    log)`` starts the command instead of ``subprocess.Popen`` and returns an object that
+    answers like one, with ``executable`` the path of ``aeronmd`` it sees: e.g. a
+    ``ContainerLauncher`` (``aeron_cffi.testing.containers``) runs the driver in a container.
     """
 
     def __init__(self, dir: str | os.PathLike[str] | None = None, *, start_timeout: float = 10.0,
                  properties: dict[str, Any] | None = None, log_path: str | os.PathLike[str] | None = None,
-                 command_prefix: Sequence[str] = (), **settings: Any) -> None:
+                 command_prefix: Sequence[str] = (), executable: str | None = None,
+                 launch: Callable[[list[str], IO[bytes]], Any] | None = None, **settings: Any) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="aeronmd-")
@@ -52,6 +61,8 @@ class DriverProcess:
         self.dir = base
         self.start_timeout = start_timeout
         self.command_prefix = list(command_prefix)
+        self.executable = executable
+        self._launch = launch or popen_logged
         config = {"aeron.dir": str(base), "aeron.driver.termination.validator": "allow",
                   "aeron.dir.delete.on.start": "true"}
         config.update({property_name(k): _property_value(v) for k, v in settings.items()})
@@ -61,14 +72,14 @@ class DriverProcess:
         folder.mkdir(parents=True, exist_ok=True)
         self.config_path = folder / f"{base.name}.properties"
         self.log_path = pathlib.Path(log_path) if log_path else folder / f"{base.name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: Any = None  # a subprocess.Popen, or what ``launch`` returned
 
     def start(self) -> DriverProcess:
         """Write the configuration, launch ``aeronmd`` and wait until its CnC file is ready."""
         self.config_path.write_text("".join(f"{k}={v}\n" for k, v in self.properties.items()))
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([*self.command_prefix, str(aeronmd_path()), str(self.config_path)],
-                                            stdout=log, stderr=subprocess.STDOUT)
+            self.process = self._launch(
+                [*self.command_prefix, self.executable or str(aeronmd_path()), str(self.config_path)], log)
         cnc = ffi.new("aeron_cnc_t **")
         if lib.aeron_cnc_init(cnc, str(self.dir).encode(), int(self.start_timeout * 1000)) < 0:
             error = last_error(f"aeronmd did not start in {self.dir} (log: {self.log_path})")

@@ -116,6 +116,11 @@ class ResourceClosedError(AeronError):
     """The object (or the client it belongs to) is closed; nothing was sent to C."""
 
 
+class InvalidStateError(AeronError, RuntimeError):
+    """A call made where it cannot work, e.g. ``Aeron.close()`` on the client's own
+    conductor thread (``aeron_close`` joins that thread). Nothing was done."""
+
+
 # What the client conductor reports when it closes the client (``is_terminating``).
 CLIENT_CLOSING_ERRORS = (DriverTimeoutError, ClientTimeoutError, ConductorServiceTimeoutError)
 

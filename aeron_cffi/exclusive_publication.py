@@ -38,8 +38,7 @@ class ExclusivePublication(PublicationBase):
 
     def revoke_on_close(self) -> None:
         """Revoke the publication when it is closed (``aeron_exclusive_publication_revoke_on_close``)."""
-        self._check_open()
-        lib.aeron_exclusive_publication_revoke_on_close(self._ptr)
+        self._in_flight(lib.aeron_exclusive_publication_revoke_on_close, self._ptr)
 
     def revoke(self) -> None:
         """Close and revoke now: subscribers drop the stream at once (``aeron_exclusive_publication_revoke``)."""

@@ -14,7 +14,8 @@ helpers move whole batches per crossing (C helpers in ``ffibuild/helpers.c``):
   handler from a Python loop: no C->Python callback per fragment.
 
 Both wait in C (back pressure, an empty stream) with the GIL released, so other
-Python threads run meanwhile. ``benchmarks/`` measures them against Aeron's C samples.
+Python threads run meanwhile; every one of these C calls is in flight on the publication or
+subscription it uses (``aeron_cffi._lifetime``), so a close from another thread waits for it. ``benchmarks/`` measures them against Aeron's C samples.
 """
 
 from __future__ import annotations
@@ -105,8 +106,10 @@ def offer_batch(publication: PublicationBase, batch: MessageBatch, start: int = 
     function = lib.aeron_cffi_exclusive_publication_offer_batch if isinstance(publication, ExclusivePublication) \
         else lib.aeron_cffi_publication_offer_batch
     result = ffi.new("int64_t *")  # one allocation per batch, none per message
-    sent = function(publication._ptr, batch._data, batch._offsets + start, batch.count - start,
-                    int(max_wait * 1e9), result)
+    # In flight: the C call waits out back pressure with the GIL released, when another
+    # thread may close the publication.
+    sent = publication._in_flight(function, publication._ptr, batch._data, batch._offsets + start,
+                                  batch.count - start, int(max_wait * 1e9), result)
     if start + sent < batch.count and result[0] not in _RETRYABLE:
         raise offer_error(result[0], f"{type(publication).__name__}.offer_batch")
     return sent
@@ -142,9 +145,10 @@ class BatchPoller:
         subscription = self.subscription
         if subscription._closed:
             subscription._check_open()
-        self.count = check(lib.aeron_cffi_subscription_poll_batch_wait(
-            subscription._ptr, self._data, self.capacity, self.offsets, self.positions, self.session_ids,
-            self.max_fragments, int(max_wait * 1e9)), "BatchPoller.poll")
+        self.count = check(subscription._in_flight(
+            lib.aeron_cffi_subscription_poll_batch_wait, subscription._ptr, self._data, self.capacity,
+            self.offsets, self.positions, self.session_ids, self.max_fragments, int(max_wait * 1e9)),
+            "BatchPoller.poll")
         return self.count
 
     @property

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from typing import Any, Callable
 
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Resource, using
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.callbacks import FragmentTarget
 from aeron_cffi.errors import AeronError, check
@@ -91,8 +91,9 @@ class Poller:
     ``_dispatch(handler, controlled, call)`` runs ``call(c_handler, clientd)`` with either
     the C assembler (for an assembler) or this object's reusable trampoline target,
     then re-raises what the handler raised and invalidates the ``Header``. The call
-    counts as in flight (``Resource._in_flight``), so a ``close()`` from the handler or
-    from another thread waits for it to return before C frees the object.
+    counts as in flight on the poller and on the assembler (``_lifetime.using``), so a
+    ``close()`` of either, from the handler or from another thread, waits for it to
+    return before C frees the object.
     """
 
     def _init_poller(self) -> None:
@@ -103,9 +104,9 @@ class Poller:
         if isinstance(handler, _Assembler):
             if handler.CONTROLLED != controlled:
                 raise TypeError(f"{what}: {type(handler).__name__} does not fit this poll")
-            handler._check_open()
             target = handler._target
             c_handler, clientd = handler._c_handler, handler._ptr
+            assembler: _Assembler | None = handler
         else:
             if not callable(handler):
                 raise TypeError(f"{what}: handler must be callable or a fragment assembler")
@@ -116,8 +117,14 @@ class Poller:
             target.function = handler
             c_handler = lib.aeron_cffi_on_controlled_fragment_handler if controlled else \
                 lib.aeron_cffi_on_fragment_handler
+            assembler = None
         try:
-            result = self._in_flight(call, c_handler, clientd)  # type: ignore[attr-defined]  (a Resource)
+            # The assembler's C memory is used by the whole call, as the subscription's is:
+            # a handler that closes either only marks it closed until the poll returns.
+            if assembler is None:
+                result = self._in_flight(call, c_handler, clientd)  # type: ignore[attr-defined]  (a Resource)
+            else:
+                result = using((self, assembler), call, c_handler, clientd)  # type: ignore[arg-type]
         finally:
             if target is self._target:
                 target.function = None

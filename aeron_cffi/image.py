@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, Callable
 
-from aeron_cffi._lifetime import Constants, Resource
+from aeron_cffi._lifetime import CGetter, Constants, Resource
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.callbacks import SyncTarget
-from aeron_cffi.errors import check
+from aeron_cffi.errors import ResourceClosedError, check
 from aeron_cffi.fragment_assembler import Poller
 
 if TYPE_CHECKING:
@@ -41,10 +41,14 @@ class Image(Poller, Resource):
 
     constants = Constants()
 
-    def __init__(self, ptr: Any, subscription: Subscription | None = None) -> None:
+    def __init__(self, ptr: Any, subscription: Subscription | None = None, subscription_ptr: Any = None) -> None:
         super().__init__(subscription)
         self._ptr = ptr
         self._retained = subscription is not None
+        # The subscription's C object, kept open while this image is (a retained image is
+        # its child; a borrowed one lives within a call that holds it): ``reject`` goes
+        # through it, since C clears the image's own pointer to it once the image has gone.
+        self._subscription_ptr = subscription._ptr if subscription is not None else subscription_ptr
         self._init_poller()
         constants = ffi.new("aeron_image_constants_t *")
         check(lib.aeron_image_constants(ptr, constants), "aeron_image_constants")
@@ -63,48 +67,39 @@ class Image(Poller, Resource):
     @property
     def position(self) -> int:
         """The subscriber's position in this image (``aeron_image_position``)."""
-        self._check_open()
-        return lib.aeron_image_position(self._ptr)
+        return self._in_flight(lib.aeron_image_position, self._ptr)  # type: ignore[no-any-return]
 
     @position.setter
     def position(self, position: int) -> None:
         """Move the subscriber's position (``aeron_image_set_position``)."""
-        self._check_open()
-        check(lib.aeron_image_set_position(self._ptr, position), f"Image.position = {position}")
+        check(self._in_flight(lib.aeron_image_set_position, self._ptr, position), f"Image.position = {position}")
 
-    @property
-    def is_end_of_stream(self) -> bool:
-        """(``aeron_image_is_end_of_stream``)"""
-        self._check_open()
-        return bool(lib.aeron_image_is_end_of_stream(self._ptr))
-
-    @property
-    def end_of_stream_position(self) -> int:
-        """(``aeron_image_end_of_stream_position``)"""
-        self._check_open()
-        return lib.aeron_image_end_of_stream_position(self._ptr)
+    is_end_of_stream = CGetter(lib.aeron_image_is_end_of_stream, bool)
+    end_of_stream_position = CGetter(lib.aeron_image_end_of_stream_position)
+    is_publication_revoked = CGetter(lib.aeron_image_is_publication_revoked, bool)
 
     @property
     def active_transport_count(self) -> int:
         """(``aeron_image_active_transport_count``)"""
-        self._check_open()
-        return check(lib.aeron_image_active_transport_count(self._ptr), "aeron_image_active_transport_count")
-
-    @property
-    def is_publication_revoked(self) -> bool:
-        """(``aeron_image_is_publication_revoked``)"""
-        self._check_open()
-        return bool(lib.aeron_image_is_publication_revoked(self._ptr))
+        return check(self._in_flight(lib.aeron_image_active_transport_count, self._ptr),
+                     "aeron_image_active_transport_count")
 
     @property
     def is_closed(self) -> bool:
         """True once closed here or by the client (``aeron_image_is_closed``)."""
-        return self._closed or not self._ancestors_open() or bool(lib.aeron_image_is_closed(self._ptr))
+        return self._is_closed_in_c(lib.aeron_image_is_closed)
 
     def reject(self, reason: str) -> None:
-        """Ask the publisher to stop sending to this image (``aeron_image_reject``)."""
+        """Ask the publisher to stop sending to this image (``aeron_image_reject``, through
+        the subscription). Raises ``ResourceClosedError`` once the image has gone (its
+        publisher went away): there is nothing left to reject."""
         self._check_open()
-        check(lib.aeron_image_reject(self._ptr, reason.encode()), f"Image.reject({reason!r})")
+        if not isinstance(reason, str):
+            raise TypeError(f"Image.reject: reason must be str, got {type(reason).__name__}")
+        if self.is_closed:
+            raise ResourceClosedError("Image.reject: the image is closed (its publisher went away)")
+        check(self._in_flight(lib.aeron_cffi_image_reject, self._subscription_ptr, self._ptr, reason.encode()),
+              f"Image.reject({reason!r})")
 
     # -- polling -----------------------------------------------------------------------
 

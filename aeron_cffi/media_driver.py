@@ -6,7 +6,7 @@ import enum
 from typing import Any, Callable
 
 from aeron_cffi import _settings
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Resource, in_flight
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.callbacks import ConductorTarget, ErrorReporter
 from aeron_cffi.errors import AeronError, check
@@ -96,9 +96,9 @@ class MediaDriver(Resource):
         self._handles.append(handle)
         check(getattr(lib, f"{_PREFIX}set_{name}")(self._context, trampoline, handle), f"{_PREFIX}set_{name}")
 
+    @in_flight
     def get(self, name: str) -> Any:
         """A setting's current value (``aeron_driver_context_get_<name>``)."""
-        self._check_open()
         return _settings.get(_PREFIX, self._context, name, "MediaDriver")
 
     @property
@@ -106,9 +106,9 @@ class MediaDriver(Resource):
         """The driver's Aeron directory (``aeron_driver_context_get_dir``)."""
         return self.get("dir")
 
+    @in_flight
     def start(self) -> None:
         """Initialise and start the driver (``aeron_driver_init`` + ``aeron_driver_start``)."""
-        self._check_open()
         if self._driver is not None:
             return
         out = ffi.new("aeron_driver_t **")

@@ -8,13 +8,13 @@ binds a subclass's ``C_PREFIX`` to those functions once, at class creation.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from aeron_cffi import async_add as _async
-from aeron_cffi._lifetime import Constants, Resource
+from aeron_cffi._lifetime import CGetter, Constants, Resource, in_flight
 from aeron_cffi._native import c_string, ffi, lib, release_views
 from aeron_cffi.buffer_claim import BufferClaim
-from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.client import check_channel
 from aeron_cffi.errors import RETRYABLE_OFFER_RESULTS, InvalidArgumentError, OfferResult, check, offer_error
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from aeron_cffi.client import Aeron
 
 _RETRYABLE = {int(member): member for member in RETRYABLE_OFFER_RESULTS}
+_INT64 = range(-(2**63), 2**63)
+# The C supplier that hands over the values _reserved_values asked for, in frame order.
+_NEXT_RESERVED_VALUE = ffi.addressof(lib, "aeron_cffi_reserved_value_next")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +88,14 @@ class PublicationBase(Resource):
         cls._offerv_fn = staticmethod(getattr(lib, p + "offerv"))
         cls._try_claim_fn = staticmethod(getattr(lib, p + "try_claim"))
         cls._destination_kind = destination_kind(getattr(lib, p + "async_destination_poll"))
+        cls.position = CGetter(getattr(lib, p + "position"),
+                               doc=f"Position of the next message to send (``{p}position``).")
+        cls.position_limit = CGetter(getattr(lib, p + "position_limit"),
+                                     doc=f"Position the publication may not go past (flow control) (``{p}position_limit``).")
+        cls.channel_status = CGetter(getattr(lib, p + "channel_status"),
+                                     doc=f"The channel's status indicator (1 active, -1 errored) (``{p}channel_status``).")
+        cls.is_connected = CGetter(getattr(lib, p + "is_connected"), bool,
+                                   doc=f"True when at least one subscriber is connected (``{p}is_connected``).")
 
     def __init__(self, client: Aeron, ptr: Any) -> None:
         super().__init__(client)
@@ -97,8 +108,6 @@ class PublicationBase(Resource):
                                            dataclasses.fields(PublicationConstants)[1:]))
         self._max_message_length = self._constants.max_message_length
         self._max_payload_length = self._constants.max_payload_length
-        self._supplier_target = SyncTarget()
-        self._supplier_handle = ffi.new_handle(self._supplier_target)
 
     @classmethod
     def _c(cls, name: str) -> Any:
@@ -149,7 +158,8 @@ class PublicationBase(Resource):
         ``OfferResult`` to retry (``NOT_CONNECTED``, ``BACK_PRESSURED``, ``ADMIN_ACTION``).
 
         ``data`` is any bytes-like object. ``reserved_value_supplier(frame_length)`` returns
-        the int64 for each frame's reserved value. Raises ``PublicationClosedError``,
+        the int64 for each frame's reserved value; it is asked before the message is offered
+        (see ``_reserved_values``), so if it raises nothing is sent. Raises ``PublicationClosedError``,
         ``MaxPositionExceededError`` or ``PublicationError`` for terminal outcomes and
         ``InvalidArgumentError`` for a message above ``max_message_length``.
         """
@@ -173,7 +183,8 @@ class PublicationBase(Resource):
             if reserved_value_supplier is None:
                 result = self._offer_fn(self._ptr, buffer, length, ffi.NULL, ffi.NULL)
             else:
-                result = self._with_supplier(reserved_value_supplier, self._offer_fn, buffer, length)
+                values = self._reserved_values(reserved_value_supplier, length)
+                result = self._offer_fn(self._ptr, buffer, length, _NEXT_RESERVED_VALUE, values[0])
             return result if result > 0 else self._outcome(result, "offer")
         except BaseException:
             release_views(data, buffer)
@@ -183,15 +194,35 @@ class PublicationBase(Resource):
             if self._close_pending and not calls:
                 self._finish_close_if_idle(deferred=True)
 
-    def _with_supplier(self, supplier: Callable[[int], int], function: Any, *args: Any) -> int:
-        target = self._supplier_target
-        target.function = supplier
-        try:
-            result = function(self._ptr, *args, lib.aeron_cffi_on_reserved_value_supplier, self._supplier_handle)
-        finally:
-            target.function = None
-        target.raise_pending()
-        return result
+    def _reserved_values(self, supplier: Callable[[int], int], length: int) -> tuple[Any, Any]:
+        """The reserved value of each frame of a ``length``-byte message, asked of
+        ``supplier(frame_length)`` in frame order before the message is offered, with the
+        frame lengths C's offer uses (one frame up to ``max_payload_length``, else full
+        frames and the rest). Returns the C state for ``aeron_cffi_reserved_value_next``
+        (and the array it points to, to keep alive for the call).
+
+        Asking first, rather than from inside C's offer, means a supplier that raises
+        leaves nothing sent (C would have sent the frame with value 0 by then), and that
+        concurrent offers on one publication each use their own values. The supplier is
+        asked even if the offer then returns a retryable ``OfferResult``."""
+        payload = self._max_payload_length
+        header = lib.AERON_CFFI_DATA_HEADER_LENGTH
+        if length <= payload:
+            frames = [length + header]
+        else:
+            full, rest = divmod(length, payload)
+            frames = [payload + header] * full + ([rest + header] if rest else [])
+        values = ffi.new("int64_t[]", len(frames))
+        for i, frame_length in enumerate(frames):
+            returned = supplier(frame_length)
+            try:
+                value = operator.index(returned)
+            except TypeError:
+                raise TypeError(f"a reserved value supplier returned {type(returned).__name__}, not an int") from None
+            if value not in _INT64:
+                raise OverflowError(f"reserved value {value} does not fit an int64")
+            values[i] = value
+        return ffi.new("aeron_cffi_reserved_values_t *", {"values": values, "count": len(frames)}), values
 
     def offerv(self, buffers: Sequence[Any], reserved_value_supplier: Callable[[int], int] | None = None) -> int:
         """Send the concatenation of ``buffers`` as one message (``*_offerv``); results as ``offer``.
@@ -224,7 +255,8 @@ class PublicationBase(Resource):
             if reserved_value_supplier is None:
                 result = self._in_flight(self._offerv_fn, self._ptr, iov, count, ffi.NULL, ffi.NULL)
             else:
-                result = self._in_flight(self._with_supplier, reserved_value_supplier, self._offerv_fn, iov, count)
+                values = self._reserved_values(reserved_value_supplier, length)
+                result = self._in_flight(self._offerv_fn, self._ptr, iov, count, _NEXT_RESERVED_VALUE, values[0])
             if result > 0:
                 return result
             return self._outcome(result, "offerv")
@@ -261,46 +293,27 @@ class PublicationBase(Resource):
             return result
         return self._outcome(result, "try_claim")
 
-    # -- state -------------------------------------------------------------------------
+    # -- state (position, position_limit, channel_status, is_connected: set per subclass) --
 
-    @property
-    def position(self) -> int:
-        """Position of the next message to send (``*_position``)."""
-        self._check_open()
-        return self._c("position")(self._ptr)
-
-    @property
-    def position_limit(self) -> int:
-        """Position the publication may not go past (flow control) (``*_position_limit``)."""
-        self._check_open()
-        return self._c("position_limit")(self._ptr)
-
-    @property
-    def channel_status(self) -> int:
-        """The channel's status indicator (1 active, -1 errored) (``*_channel_status``)."""
-        self._check_open()
-        return self._c("channel_status")(self._ptr)
-
-    @property
-    def is_connected(self) -> bool:
-        """True when at least one subscriber is connected (``*_is_connected``)."""
-        self._check_open()
-        return bool(self._c("is_connected")(self._ptr))
+    position: CGetter
+    position_limit: CGetter
+    channel_status: CGetter
+    is_connected: CGetter
 
     @property
     def is_closed(self) -> bool:
         """True once closed here or by the client (``*_is_closed``)."""
-        return self._closed or not self._ancestors_open() or bool(self._c("is_closed")(self._ptr))
+        return self._is_closed_in_c(self._c("is_closed"))
 
+    @in_flight
     def local_addresses(self) -> list[str]:
         """Local socket addresses the channel is bound to (``*_local_sockaddrs``)."""
-        self._check_open()
         return local_addresses(self._c("local_sockaddrs"), self._ptr, self.C_PREFIX + "local_sockaddrs")
 
     # -- multi-destination-cast ----------------------------------------------------------
 
+    @in_flight
     def _destination(self, function: str, arg: Any, what: str) -> _async.AsyncAdd[bool]:
-        self._check_open()
         out = ffi.new("aeron_async_destination_t **")
         check(self._c(function)(out, self.client._ptr, self._ptr, arg), what)
         return _async.AsyncAdd(self.client, out[0], self._destination_kind, what, [])
@@ -373,22 +386,13 @@ class Publication(PublicationBase):
     C_PREFIX = "aeron_publication_"
 
     @property
+    @in_flight
     def channel(self) -> str:
         """The channel URI (``aeron_publication_channel``)."""
-        self._check_open()
         return c_string(lib.aeron_publication_channel(self._ptr))
 
-    @property
-    def stream_id(self) -> int:
-        """(``aeron_publication_stream_id``)"""
-        self._check_open()
-        return lib.aeron_publication_stream_id(self._ptr)
-
-    @property
-    def session_id(self) -> int:
-        """(``aeron_publication_session_id``)"""
-        self._check_open()
-        return lib.aeron_publication_session_id(self._ptr)
+    stream_id = CGetter(lib.aeron_publication_stream_id)  # type: ignore[assignment]
+    session_id = CGetter(lib.aeron_publication_session_id)  # type: ignore[assignment]
 
 
 Publication.ASYNC_KIND = publication_kind(Publication, "add_publication")

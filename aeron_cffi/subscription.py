@@ -6,7 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Callable
 
 from aeron_cffi import async_add as _async
-from aeron_cffi._lifetime import Constants, Resource
+from aeron_cffi._lifetime import CGetter, Constants, Resource, in_flight
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.callbacks import ConductorTarget, ErrorReporter, SyncTarget
 from aeron_cffi.client import check_channel
@@ -49,7 +49,7 @@ class MessageBatch:
 
 
 def _image_event(function: Callable[[Image], object], subscription_ptr: Any, image_ptr: Any) -> None:
-    with Image(image_ptr) as image:  # borrowed: valid during the callback only
+    with Image(image_ptr, subscription_ptr=subscription_ptr) as image:  # borrowed: valid during the callback only
         function(image)
 
 
@@ -159,29 +159,24 @@ class Subscription(Poller, Resource):
 
     # -- images ------------------------------------------------------------------------
 
-    @property
-    def is_connected(self) -> bool:
-        """(``aeron_subscription_is_connected``)"""
-        self._check_open()
-        return bool(lib.aeron_subscription_is_connected(self._ptr))
+    is_connected = CGetter(lib.aeron_subscription_is_connected, bool)
 
     @property
     def image_count(self) -> int:
         """(``aeron_subscription_image_count``)"""
-        self._check_open()
-        return check(lib.aeron_subscription_image_count(self._ptr), "aeron_subscription_image_count")
+        return check(self._in_flight(lib.aeron_subscription_image_count, self._ptr), "aeron_subscription_image_count")
 
     def _retained(self, ptr: Any) -> Image | None:
         return None if ptr == ffi.NULL else Image(ptr, self)
 
+    @in_flight
     def image_by_session_id(self, session_id: int) -> Image | None:
         """The image of ``session_id``, retained until closed (``aeron_subscription_image_by_session_id``)."""
-        self._check_open()
         return self._retained(lib.aeron_subscription_image_by_session_id(self._ptr, session_id))
 
+    @in_flight
     def image_at_index(self, index: int) -> Image | None:
         """The image at ``index``, retained until closed (``aeron_subscription_image_at_index``)."""
-        self._check_open()
         if not isinstance(index, int) or index < 0:
             raise InvalidArgumentError(f"image_at_index: negative index {index}")
         return self._retained(lib.aeron_subscription_image_at_index(self._ptr, index))
@@ -192,50 +187,49 @@ class Subscription(Poller, Resource):
         return [image for image in images if image is not None]
 
     def for_each_image(self, function: Callable[[Image], object]) -> None:
-        """Call ``function(image)`` per image, each borrowed for the call (``aeron_subscription_for_each_image``)."""
+        """Call ``function(image)`` per image, each borrowed for the call (``aeron_subscription_for_each_image``).
+
+        The call is in flight on the subscription: ``function`` may close it or its client,
+        and the C close runs once the iteration is over."""
         self._check_open()
         target = SyncTarget(lambda image_ptr: _image_event(function, self._ptr, image_ptr))
         handle = ffi.new_handle(target)
-        lib.aeron_subscription_for_each_image(self._ptr, lib.aeron_cffi_on_for_each_image, handle)
+        self._in_flight(lib.aeron_subscription_for_each_image, self._ptr, lib.aeron_cffi_on_for_each_image, handle)
         target.raise_pending()
 
     # -- channel -----------------------------------------------------------------------
 
-    @property
-    def channel_status(self) -> int:
-        """(``aeron_subscription_channel_status``)"""
-        self._check_open()
-        return lib.aeron_subscription_channel_status(self._ptr)
+    channel_status = CGetter(lib.aeron_subscription_channel_status)
 
     @property
     def is_closed(self) -> bool:
         """(``aeron_subscription_is_closed``)"""
-        return self._closed or not self._ancestors_open() or bool(lib.aeron_subscription_is_closed(self._ptr))
+        return self._is_closed_in_c(lib.aeron_subscription_is_closed)
 
+    @in_flight
     def local_addresses(self) -> list[str]:
         """(``aeron_subscription_local_sockaddrs``)"""
-        self._check_open()
         return local_addresses(lib.aeron_subscription_local_sockaddrs, self._ptr, "aeron_subscription_local_sockaddrs")
 
+    @in_flight
     def resolved_endpoint(self) -> str | None:
         """The endpoint a wildcard port resolved to, or None (``aeron_subscription_resolved_endpoint``)."""
-        self._check_open()
         buffer = ffi.new("char[]", lib.AERON_CLIENT_MAX_LOCAL_ADDRESS_STR_LEN)
         count = check(lib.aeron_subscription_resolved_endpoint(self._ptr, buffer, len(buffer)),
                       "aeron_subscription_resolved_endpoint")
         return c_string(buffer) if count > 0 else None
 
+    @in_flight
     def try_resolve_channel_endpoint_port(self) -> str | None:
         """The channel with its wildcard port resolved, or None
         (``aeron_subscription_try_resolve_channel_endpoint_port``)."""
-        self._check_open()
         buffer = ffi.new("char[]", 4096)
         count = check(lib.aeron_subscription_try_resolve_channel_endpoint_port(self._ptr, buffer, len(buffer)),
                       "aeron_subscription_try_resolve_channel_endpoint_port")
         return c_string(buffer) if count > 0 else None
 
+    @in_flight
     def _destination(self, function: Any, uri: str, method: str) -> _async.AsyncAdd[bool]:
-        self._check_open()
         what = f"Subscription.{method}({uri!r})"
         c_uri = check_channel(uri, what)
         out = ffi.new("aeron_async_destination_t **")

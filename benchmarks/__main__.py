@@ -1,11 +1,12 @@
-"""Run every scenario in C, Java and Python; print the ratios to C; write JSON.
+"""Run every scenario in C, Java and Python; print the ratios to C (to Java for Cluster,
+which has no C); write JSON.
 
     .venv/bin/python -m benchmarks [--quick] [--repetitions N] [--only NAME] [--json PATH] [--markdown]
 
 (``benchmarks/run`` is the same.) Each repetition runs every implementation of every
 scenario once, in turn, so slow drift of the machine spreads over all of them; each
-figure is the median over the repetitions, and each ratio divides it by C's from the
-same run. Exits non-zero if any run failed (its error is in the JSON).
+figure is the median over the repetitions, and each ratio divides it by the baseline's
+(C's; Java's for Cluster) from the same run. Exits non-zero if any run failed (its error is in the JSON).
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ import traceback
 from aeron_cffi import aeron_version
 
 from benchmarks.programs import BUILD_DIR
+from benchmarks import cluster
 from benchmarks.scenarios import SCENARIOS, Scenario, Settings
+
+ALL_SCENARIOS = SCENARIOS + cluster.SCENARIOS
+BASELINE_NAMES = {"c": "C", "java": "Java"}
 
 
 def machine() -> dict[str, object]:
@@ -69,14 +74,14 @@ def summarise(scenario: Scenario, results: list[dict]) -> dict:
         return statistics.median(values) if values else None
 
     medians = [{m: median(r["runs"], m) for m in scenario.metrics} for r in results]
-    c = next((m for m, r in zip(medians, results) if r["implementation"].language == "c"), {})
+    base = next((m for m, r in zip(medians, results) if r["implementation"].language == scenario.baseline), {})
     return {
-        "name": scenario.name, "title": scenario.title, "unit": scenario.unit,
+        "name": scenario.name, "title": scenario.title, "unit": scenario.unit, "baseline": scenario.baseline,
         "higher_is_better": scenario.higher_is_better, "metrics": list(scenario.metrics),
         "results": [{
             "implementation": r["implementation"].label, "language": r["implementation"].language,
             "runs": r["runs"], "errors": r["errors"], "seconds": r["seconds"], "median": m,
-            "ratio_to_c": {k: (v / c[k] if v is not None and c.get(k) else None) for k, v in m.items()},
+            "ratio": {k: (v / base[k] if v is not None and base.get(k) else None) for k, v in m.items()},
         } for r, m in zip(results, medians)],
     }
 
@@ -98,9 +103,9 @@ def table(summary: dict) -> tuple[list[str], list[list[str]]]:
     header = ["implementation"]
     for metric in summary["metrics"]:
         name = metric if len(summary["metrics"]) > 1 else summary["unit"]
-        header += [name, "÷ C"]
+        header += [name, f"÷ {BASELINE_NAMES[summary['baseline']]}"]
     rows = [[r["implementation"], *(cell for metric in summary["metrics"]
-                                    for cell in (figure(r["median"][metric]), ratio(r["ratio_to_c"][metric])))]
+                                    for cell in (figure(r["median"][metric]), ratio(r["ratio"][metric])))]
             for r in summary["results"]]
     return header, rows
 
@@ -143,9 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     args = parser.parse_args(argv)
 
-    scenarios = [s for s in SCENARIOS if not args.only or any(name in s.name for name in args.only)]
+    scenarios = [s for s in ALL_SCENARIOS if not args.only or any(name in s.name for name in args.only)]
     if not scenarios:
-        parser.error(f"no scenario matches {args.only}; there are {', '.join(s.name for s in SCENARIOS)}")
+        parser.error(f"no scenario matches {args.only}; there are {', '.join(s.name for s in ALL_SCENARIOS)}")
     settings = Settings.for_mode(args.quick, args.repetitions)
     started = time.monotonic()
     summaries = run(scenarios, settings)
@@ -157,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))
     print(render_markdown(summaries) if args.markdown else render_text(summaries))
-    print(f"figures: medians of {settings.repetitions} run(s); ÷ C: the figure divided by C's from this run. "
+    print(f"figures: medians of {settings.repetitions} run(s); ÷ C (÷ Java): the figure divided by C's (Java's) from this run. "
           f"JSON: {args.json} ({report['duration_s']} s)")
     return 1 if any(r["errors"] for s in summaries for r in s["results"]) else 0
 

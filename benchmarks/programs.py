@@ -2,7 +2,8 @@
 
 * Aeron's C samples from the pinned build (``vendor/aeron``), and our C archive
   throughput program, compiled here against the same static libraries;
-* Aeron's Java samples from the ``aeron-all`` jar of the same release;
+* Aeron's Java samples from the ``aeron-all`` jar of the same release, and our Java
+  programs (``benchmarks/java``), compiled with javac against it;
 * the Python workers (``benchmarks.workers``) on aeron-cffi;
 * the media driver (the packaged C ``aeronmd``) and the Java archive for the C and
   Python runs.
@@ -27,6 +28,7 @@ from aeron_cffi.testing import aeron_all_jar
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUILD_DIR = ROOT / "benchmarks" / "build"
 ARCHIVE_THROUGHPUT_SOURCE = ROOT / "benchmarks" / "archive_throughput.c"
+JAVA_SOURCES = ROOT / "benchmarks" / "java"
 # Aeron's directories (term buffers) belong in memory, as Aeron's defaults put them.
 SHM = "/dev/shm" if os.path.isdir("/dev/shm") else None
 JAVA_OPTIONS = ("-XX:+UseSerialGC", "-Xms256m", "-Xmx1g",
@@ -62,13 +64,26 @@ def archive_throughput() -> str:
     return str(binary)
 
 
-def java(main_class: str, properties: dict[str, object]) -> list[str]:
-    return ["java", *JAVA_OPTIONS, *(f"-D{k}={v}" for k, v in properties.items()),
-            "-cp", str(aeron_all_jar(fetch=False)), main_class]
+def java(main_class: str, properties: dict[str, object], classpath: tuple[pathlib.Path, ...] = ()) -> list[str]:
+    path = os.pathsep.join(map(str, (aeron_all_jar(fetch=False), *classpath)))
+    return ["java", *JAVA_OPTIONS, *(f"-D{k}={v}" for k, v in properties.items()), "-cp", path, main_class]
 
 
-def python_worker(program: str, **options: object) -> list[str]:
-    return [sys.executable, "-m", "benchmarks.workers", program,
+def java_classes() -> pathlib.Path:
+    """Our Java programs (``benchmarks/java/*.java``) compiled with javac against the
+    aeron-all jar into ``benchmarks/build/java``, when a source is newer than its class."""
+    out = BUILD_DIR / "java"
+    sources = sorted(JAVA_SOURCES.glob("*.java"))
+    if all((out / f"{s.stem}.class").exists() and (out / f"{s.stem}.class").stat().st_mtime >= s.stat().st_mtime
+           for s in sources):
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["javac", "-d", str(out), "-cp", str(aeron_all_jar(fetch=False)), *map(str, sources)], check=True)
+    return out
+
+
+def python_worker(program: str, module: str = "benchmarks.workers", **options: object) -> list[str]:
+    return [sys.executable, "-m", module, program,
             *(part for key, value in options.items() for part in (f"--{key.replace('_', '-')}", str(value)))]
 
 

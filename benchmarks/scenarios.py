@@ -53,6 +53,7 @@ class Scenario:
     higher_is_better: bool
     metrics: tuple[str, ...]
     implementations: tuple[Implementation, ...]
+    baseline: str = "c"  # the language the ratios divide by (no C exists for some, e.g. Cluster)
 
 
 STREAM_ID = 1001

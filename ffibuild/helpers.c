@@ -366,6 +366,7 @@ int aeron_cffi_subscription_poll_batch_wait(
  * which stays for the next poll; otherwise it continues as aeron_*_poll does. */
 #include "aeron_image.h"
 #include "protocol/aeron_udp_protocol.h"
+#include "aeron_subscription.h"
 
 typedef struct aeron_cffi_fragment_copy_stct
 {
@@ -424,3 +425,39 @@ int aeron_cffi_poll_copies(
     return rc < 0 ? rc : (int)batch.count;
 }
 /* === end of fast paths for aeron_cffi.fast ===================================== */
+
+/* --- reserved values: asked of Python before the offer, handed to C from an array ----- */
+
+/* A Python reserved value supplier runs before the C offer, once per frame (see
+ * PublicationBase._reserved_values): it may raise and nothing is sent, and concurrent
+ * offers each have their own array. C then takes the values in frame order from here. */
+const size_t AERON_CFFI_DATA_HEADER_LENGTH = AERON_DATA_HEADER_LENGTH;
+
+typedef struct aeron_cffi_reserved_values_stct
+{
+    const int64_t *values;
+    size_t count;
+    size_t next;
+}
+aeron_cffi_reserved_values_t;
+
+int64_t aeron_cffi_reserved_value_next(void *clientd, uint8_t *buffer, size_t frame_length)
+{
+    aeron_cffi_reserved_values_t *values = (aeron_cffi_reserved_values_t *)clientd;
+    return values->next < values->count ? values->values[values->next++] : 0;
+}
+
+/* --- images: reject through the subscription the caller keeps open ------------------ */
+
+/* aeron_image_reject reads image->subscription, which the client conductor sets to NULL
+ * once an image that went unavailable has left its subscription's image lists: a reject
+ * after that dereferences NULL. The caller passes the subscription it holds instead. */
+int aeron_cffi_image_reject(aeron_subscription_t *subscription, aeron_image_t *image, const char *reason)
+{
+    aeron_image_constants_t constants;
+    if (aeron_image_constants(image, &constants) < 0)
+    {
+        return -1;
+    }
+    return aeron_subscription_reject_image(subscription, constants.correlation_id, aeron_image_position(image), reason);
+}

@@ -34,9 +34,10 @@ def java_archive(aeron_testbed, aeronmd_dir):
 
 @pytest.fixture
 def media_driver(aeron_testbed):
-    """An embedded C media driver (``RunningDriver``; ``.handle`` is the ``MediaDriver``),
-    SHARED threading, 64 KiB terms."""
-    return aeron_testbed.driver("embedded")
+    """A C media driver (``RunningDriver``), SHARED threading, 64 KiB terms: embedded in this
+    process, or on the docker backend (``--aeron-backend docker``) in a container, so the
+    client suite runs against a containerised driver there."""
+    return aeron_testbed.driver("embedded" if aeron_testbed.backend == "host" else "process")
 
 
 @pytest.fixture

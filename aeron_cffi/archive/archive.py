@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, TypeVar
 
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Resource, in_flight
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.archive.context import ArchiveContext
 from aeron_cffi.archive.descriptors import (
@@ -168,8 +168,8 @@ class AsyncConnect:
         pointer = ffi.new("aeron_archive_async_connect_t **")
         self._client = _ClientFor(context)
         try:
-            result = lib.aeron_archive_async_connect(pointer, context.ctx)
-            error = archive_error("aeron_archive_async_connect") if result < 0 else None
+            result, error = self._client.call(lib.aeron_archive_async_connect, pointer, context.ctx,
+                                              error=lambda: archive_error("aeron_archive_async_connect"))
             context.raise_pending()
             if error is not None:
                 raise error
@@ -190,14 +190,13 @@ class AsyncConnect:
         if self._async is None:
             raise InvalidArgumentError("this connect already resolved")
         archive_p = ffi.new("aeron_archive_t **")
-        result = lib.aeron_archive_async_connect_poll(archive_p, self._async)
+        result, error = self._client.call(lib.aeron_archive_async_connect_poll, archive_p, self._async)
         if result == 0:
             self._context.raise_pending()
             return None
         self._async = None
         try:
             with self._client:
-                error = _connect_error() if result < 0 else None
                 _raise_pending_or_close(self._context, archive_p[0])
                 if error is not None:
                     raise error
@@ -221,6 +220,19 @@ class _ClientFor:
         self.aeron = Aeron(dir=context.aeron_directory_name) if self.owned else context.aeron
         # (again for a given client: ResourceClosedError if it was closed meanwhile)
         context.lend_aeron(self.aeron)
+
+    def call(self, function: Callable[..., int], *args: Any,
+             error: Callable[[], Exception] = lambda: _connect_error()) -> tuple[int, Exception | None]:
+        """``function(*args)`` (a connect step, which uses the client) as a call in flight
+        on the client, so that closing it from another thread or a credentials callback
+        waits; returns the result and, for a failure, the error read at once (before a
+        deferred close of the client can overwrite Aeron's error)."""
+
+        def request() -> tuple[int, Exception | None]:
+            result = function(*args)
+            return result, error() if result < 0 else None
+
+        return self.aeron._in_flight(request)  # type: ignore[no-any-return]
 
     def archive(self, pointer, owns_context: bool) -> "AeronArchive":
         archive = AeronArchive(pointer, self.context, self.aeron, self.owned, owns_context)
@@ -295,8 +307,7 @@ class AeronArchive(Resource):
         archive_p = ffi.new("aeron_archive_t **")
         try:
             with _ClientFor(context) as client:
-                result = lib.aeron_archive_connect(archive_p, context.ctx)
-                error = _connect_error() if result < 0 else None
+                result, error = client.call(lib.aeron_archive_connect, archive_p, context.ctx)
                 _raise_pending_or_close(context, archive_p[0])
                 if error is not None:
                     raise error
@@ -368,22 +379,26 @@ class AeronArchive(Resource):
         return value
 
     @property
+    @in_flight
     def archive_id(self) -> int:
         """The archive's id (``aeron_archive_get_archive_id``)."""
         return lib.aeron_archive_get_archive_id(self.archive_t)
 
     @property
+    @in_flight
     def control_session_id(self) -> int:
         """This client's control session (``aeron_archive_control_session_id``)."""
         return lib.aeron_archive_control_session_id(self.archive_t)
 
     @property
+    @in_flight
     def aeron_t(self):
         """The ``aeron_t *`` the archive client uses, as its C context holds it
         (``aeron_archive_get_archive_context`` + ``aeron_archive_context_get_aeron``)."""
         return lib.aeron_archive_context_get_aeron(lib.aeron_archive_get_archive_context(self.archive_t))
 
     @property
+    @in_flight
     def control_response_subscription_t(self):
         """The raw ``aeron_subscription_t *`` of the control responses, owned by the
         archive client (``aeron_archive_get_control_response_subscription``)."""
@@ -469,10 +484,13 @@ class AeronArchive(Resource):
         recording events enabled."""
         from aeron_cffi.archive.recording_events import RecordingEventsAdapter
 
-        context = lib.aeron_archive_get_archive_context(self.archive_t)
-        channel = c_string(lib.aeron_archive_context_get_recording_events_channel(context))
-        stream_id = lib.aeron_archive_context_get_recording_events_stream_id(context)
+        channel, stream_id = self._in_flight(self._recording_events_address)
         return RecordingEventsAdapter(self.add_subscription(channel, stream_id), **listeners)
+
+    def _recording_events_address(self) -> tuple[str, int]:
+        context = lib.aeron_archive_get_archive_context(self._archive)
+        return (c_string(lib.aeron_archive_context_get_recording_events_channel(context)),
+                lib.aeron_archive_context_get_recording_events_stream_id(context))
 
     # -- recording -----------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import dataclasses
 import os
 from typing import Any, Callable
 
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import Resource, in_flight
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.archive.descriptors import RecordingSignal
 from aeron_cffi.archive.errors import ArchiveError
@@ -167,6 +167,7 @@ class ArchiveContext(Resource):
             self.close()
             raise
 
+    @in_flight
     def lend_aeron(self, aeron: Any) -> None:
         """Point the C context at ``aeron`` (an ``Aeron``, or None to unset it) without
         handing it ownership (``aeron_archive_context_set_aeron``,
@@ -252,11 +253,13 @@ class ArchiveContext(Resource):
             target.raise_pending()
 
     @property
+    @in_flight
     def owns_aeron_client(self) -> bool:
         """Whether the C context closes its Aeron client (``aeron_archive_context_get_owns_aeron_client``)."""
         return bool(lib.aeron_archive_context_get_owns_aeron_client(self.ctx))
 
     @property
+    @in_flight
     def aeron_t(self):
         """The ``aeron_t *`` the context uses, NULL before connect when none was
         given (``aeron_archive_context_get_aeron``)."""
@@ -278,7 +281,7 @@ def _getter(name: str) -> property:
     function = getattr(lib, f"aeron_archive_context_get_{suffix}")
 
     def get(self: ArchiveContext) -> Any:
-        value = function(self.ctx)
+        value = self._in_flight(function, self._ctx)
         return c_string(value) if convert is _text else value
 
     get.__doc__ = f"``aeron_archive_context_get_{suffix}``"

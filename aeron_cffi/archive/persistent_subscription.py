@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import CGetter, Resource, in_flight
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.archive.archive import _channel, _pointer
 from aeron_cffi.archive.context import ArchiveContext
@@ -165,28 +165,21 @@ class PersistentSubscription(Poller, Resource):
 
     # -- state ---------------------------------------------------------------------------
 
-    @property
-    def is_live(self) -> bool:
-        """Following the live stream (``aeron_archive_persistent_subscription_is_live``)."""
-        return bool(lib.aeron_archive_persistent_subscription_is_live(self._subscription()))
+    is_live = CGetter(lib.aeron_archive_persistent_subscription_is_live, bool,
+                      "Following the live stream (``aeron_archive_persistent_subscription_is_live``).")
+    is_replaying = CGetter(lib.aeron_archive_persistent_subscription_is_replaying, bool,
+                           "Catching up from the recording (``aeron_archive_persistent_subscription_is_replaying``).")
+    has_failed = CGetter(lib.aeron_archive_persistent_subscription_has_failed, bool,
+                         "Gave up for good (``aeron_archive_persistent_subscription_has_failed``).")
 
     @property
-    def is_replaying(self) -> bool:
-        """Catching up from the recording (``aeron_archive_persistent_subscription_is_replaying``)."""
-        return bool(lib.aeron_archive_persistent_subscription_is_replaying(self._subscription()))
-
-    @property
-    def has_failed(self) -> bool:
-        """Gave up for good (``aeron_archive_persistent_subscription_has_failed``)."""
-        return bool(lib.aeron_archive_persistent_subscription_has_failed(self._subscription()))
-
-    @property
+    @in_flight
     def failure_reason(self) -> AeronError | None:
         """Why it failed, as an exception object (not raised), or None
         (``aeron_archive_persistent_subscription_failure_reason``)."""
         errcode = ffi.new("int *")
         message = ffi.new("const char **")
-        if not lib.aeron_archive_persistent_subscription_failure_reason(self._subscription(), errcode, message):
+        if not lib.aeron_archive_persistent_subscription_failure_reason(self._ptr, errcode, message):
             return None
         text = c_string(message[0])
         return ArchiveError.from_message(text, errcode[0]) or error_from(errcode[0], text)
@@ -194,8 +187,7 @@ class PersistentSubscription(Poller, Resource):
     # -- settings, as the C context holds them ----------------------------------------------
 
     def _get(self, name: str) -> Any:
-        self._check_open()
-        return getattr(lib, _PREFIX + "get_" + name)(self._context)
+        return self._in_flight(getattr(lib, _PREFIX + "get_" + name), self._context)
 
     @property
     def recording_id(self) -> int:

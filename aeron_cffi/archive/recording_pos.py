@@ -27,33 +27,34 @@ NULL_COUNTER_ID: int = lib.AERON_NULL_COUNTER_ID
 _SOURCE_IDENTITY_MAX = 1024
 
 
-def _reader(counters: Any):
-    """The ``aeron_counters_reader_t *`` of ``counters``."""
+def _on_reader(counters: Any, function: Any, *args: Any) -> Any:
+    """``function(reader, *args)`` with the ``aeron_counters_reader_t *`` of ``counters`` (a
+    raw pointer, a ``CountersReader``, an ``Aeron`` or an ``AeronArchive``), as a call in
+    flight on the object that owns the counters (a close elsewhere unmaps them)."""
     if isinstance(counters, ffi.CData):
-        return counters
+        return function(counters, *args)
     aeron = getattr(counters, "aeron", counters)  # an AeronArchive's client
     if isinstance(aeron, Aeron):
-        return lib.aeron_counters_reader(aeron.ptr)
-    counters._check_open()  # a CountersReader
-    return counters._ptr
+        return aeron._in_flight(lambda: function(lib.aeron_counters_reader(aeron._ptr), *args))
+    return counters._in_flight(function, counters._ptr, *args)  # a CountersReader
 
 
 def find_counter_id_by_recording_id(counters: Any, recording_id: int) -> int:
     """The counter of an active recording, ``NULL_COUNTER_ID`` if none
     (``aeron_archive_recording_pos_find_counter_id_by_recording_id``)."""
-    return lib.aeron_archive_recording_pos_find_counter_id_by_recording_id(_reader(counters), recording_id)
+    return _on_reader(counters, lib.aeron_archive_recording_pos_find_counter_id_by_recording_id, recording_id)
 
 
 def find_counter_id_by_session_id(counters: Any, session_id: int) -> int:
     """The counter recording the image of ``session_id``, ``NULL_COUNTER_ID`` if none
     (``aeron_archive_recording_pos_find_counter_id_by_session_id``)."""
-    return lib.aeron_archive_recording_pos_find_counter_id_by_session_id(_reader(counters), session_id)
+    return _on_reader(counters, lib.aeron_archive_recording_pos_find_counter_id_by_session_id, session_id)
 
 
 def get_recording_id(counters: Any, counter_id: int) -> int:
     """The recording id of a recording position counter, ``NULL_COUNTER_ID`` if the
     counter is not one (``aeron_archive_recording_pos_get_recording_id``)."""
-    return lib.aeron_archive_recording_pos_get_recording_id(_reader(counters), counter_id)
+    return _on_reader(counters, lib.aeron_archive_recording_pos_get_recording_id, counter_id)
 
 
 def get_source_identity(counters: Any, counter_id: int) -> str:
@@ -63,7 +64,7 @@ def get_source_identity(counters: Any, counter_id: int) -> str:
     buffer = ffi.new("char[]", _SOURCE_IDENTITY_MAX)
     length = ffi.new("size_t *", _SOURCE_IDENTITY_MAX)
     check(
-        lib.aeron_archive_recording_pos_get_source_identity(_reader(counters), counter_id, buffer, length),
+        _on_reader(counters, lib.aeron_archive_recording_pos_get_source_identity, counter_id, buffer, length),
         "aeron_archive_recording_pos_get_source_identity",
     )
     return c_text(buffer, length[0])
@@ -74,7 +75,7 @@ def is_active(counters: Any, counter_id: int, recording_id: int) -> bool:
     (``aeron_archive_recording_pos_is_active``)."""
     active = ffi.new("bool *")
     check(
-        lib.aeron_archive_recording_pos_is_active(active, _reader(counters), counter_id, recording_id),
+        _on_reader(counters, lambda reader: lib.aeron_archive_recording_pos_is_active(active, reader, counter_id, recording_id)),
         "aeron_archive_recording_pos_is_active",
     )
     return bool(active[0])

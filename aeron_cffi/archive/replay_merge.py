@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aeron_cffi._lifetime import Resource
+from aeron_cffi._lifetime import CGetter, Resource, in_flight
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.archive.archive import AeronArchive, _channel, _pointer
 from aeron_cffi.archive.errors import archive_check
@@ -75,7 +75,8 @@ class ReplayMerge(Poller, Resource):
         """Advance the merge without polling messages; returns the work count
         (``aeron_archive_replay_merge_do_work``)."""
         work = ffi.new("int *")
-        archive_check(lib.aeron_archive_replay_merge_do_work(work, self._merge()), "aeron_archive_replay_merge_do_work")
+        archive_check(self._in_flight(lib.aeron_archive_replay_merge_do_work, work, self._ptr),
+                      "aeron_archive_replay_merge_do_work")
         return work[0]
 
     def poll(self, handler: Any, fragment_limit: int = 10) -> int:
@@ -89,30 +90,23 @@ class ReplayMerge(Poller, Resource):
         )
 
     @property
+    @in_flight
     def image(self) -> Image | None:
         """The image being merged once the replay joined, retained from the
         subscription (``aeron_archive_replay_merge_image``); close it when done."""
-        pointer = lib.aeron_archive_replay_merge_image(self._merge())
+        pointer = lib.aeron_archive_replay_merge_image(self._ptr)
         if pointer == ffi.NULL:
             return None
         constants = ffi.new("aeron_image_constants_t *")
         check(lib.aeron_image_constants(pointer, constants), "aeron_image_constants")
         return self.subscription.image_by_session_id(constants.session_id)
 
-    @property
-    def is_merged(self) -> bool:
-        """Replay removed, the image now follows live (``aeron_archive_replay_merge_is_merged``)."""
-        return bool(lib.aeron_archive_replay_merge_is_merged(self._merge()))
-
-    @property
-    def has_failed(self) -> bool:
-        """The merge gave up (``aeron_archive_replay_merge_has_failed``)."""
-        return bool(lib.aeron_archive_replay_merge_has_failed(self._merge()))
-
-    @property
-    def is_live_added(self) -> bool:
-        """The live destination was added (``aeron_archive_replay_merge_is_live_added``)."""
-        return bool(lib.aeron_archive_replay_merge_is_live_added(self._merge()))
+    is_merged = CGetter(lib.aeron_archive_replay_merge_is_merged, bool,
+                        "Replay removed, the image now follows live (``aeron_archive_replay_merge_is_merged``).")
+    has_failed = CGetter(lib.aeron_archive_replay_merge_has_failed, bool,
+                         "The merge gave up (``aeron_archive_replay_merge_has_failed``).")
+    is_live_added = CGetter(lib.aeron_archive_replay_merge_is_live_added, bool,
+                            "The live destination was added (``aeron_archive_replay_merge_is_live_added``).")
 
     def _close_native(self) -> None:
         self.subscription._children.discard(self)

@@ -26,6 +26,7 @@ class ExitCode(enum.IntEnum):
     ARCHIVE_ERROR = 5  #: the archive rejected the request (e.g. unknown recording)
     TIMEOUT = 6  #: a replay, replication or wait did not finish in time
     IO_ERROR = 7  #: a file could not be read or written
+    CLUSTER_ERROR = 8  #: ClusterTool found no cluster in the directory, or the cluster did not apply the request
     INTERRUPTED = 130  #: Ctrl-C during an operation that was not finished
 
 

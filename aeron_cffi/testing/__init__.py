@@ -1,4 +1,4 @@
-"""Real Aeron parts for tests and demos: the Java archive, free ports, the aeron-all jar.
+"""Real Aeron parts for tests and demos: the Java archive, cluster nodes, free ports, the aeron-all jar.
 
 These start real processes in temporary directories and always tear them down;
 they are what the test suite, ``ci/demo`` and the pytest plugin
@@ -6,6 +6,9 @@ they are what the test suite, ``ci/demo`` and the pytest plugin
 """
 
 from aeron_cffi.testing.archive_process import JavaArchive
+from aeron_cffi.testing.cluster import ClusterNode, JavaServiceContainer, LocalCluster, cluster_tool
+from aeron_cffi.testing.containers import ContainerLauncher, DockerUnavailableError
+from aeron_cffi.testing.images import ImageBuildError
 from aeron_cffi.testing.jar import aeron_all_jar
 from aeron_cffi.testing.netns import Host, NamespaceError, VethHosts
 from aeron_cffi.testing.ports import PortAllocator, free_udp_port
@@ -13,5 +16,7 @@ from aeron_cffi.testing.signals import RecordingSignals
 from aeron_cffi.testing.testbed import AeronTestbed, RunningDriver
 from aeron_cffi.testing.waiting import recording_counter, wait_until
 
-__all__ = ["AeronTestbed", "Host", "JavaArchive", "NamespaceError", "PortAllocator", "RecordingSignals", "RunningDriver",
-           "VethHosts", "aeron_all_jar", "free_udp_port", "recording_counter", "wait_until"]
+__all__ = ["AeronTestbed", "ClusterNode", "ContainerLauncher", "DockerUnavailableError", "Host", "ImageBuildError",
+           "JavaArchive", "JavaServiceContainer", "LocalCluster", "NamespaceError", "PortAllocator", "RecordingSignals",
+           "RunningDriver", "VethHosts", "aeron_all_jar", "cluster_tool", "free_udp_port", "recording_counter",
+           "wait_until"]

@@ -15,7 +15,9 @@ import struct
 import subprocess
 import tempfile
 import time
+from typing import IO, Any, Callable
 
+from aeron_cffi.driver_process import popen_logged
 from aeron_cffi.testing.jar import aeron_all_jar
 from aeron_cffi.testing.ports import free_udp_port
 
@@ -61,6 +63,8 @@ class JavaArchive:
         properties: dict[str, str] | None = None,
         startup_timeout: float = 60.0,
         java: str = "java",
+        jar: str | os.PathLike | None = None,
+        launch: Callable[[list[str], IO[bytes]], Any] | None = None,
     ) -> None:
         self.aeron_dir = pathlib.Path(aeron_dir)
         self._owns_dir = archive_dir is None
@@ -75,6 +79,10 @@ class JavaArchive:
         self.log_path = self.archive_dir.parent / f"{self.archive_dir.name}.log"
         self._startup_timeout = startup_timeout
         self._java = java
+        self._jar = jar
+        # starts the command (``subprocess.Popen`` by default; a ``ContainerLauncher`` runs a
+        # container of the Java image, with ``java`` and ``jar`` the paths in the image)
+        self._launch = launch or popen_logged
         self._properties = {
             "aeron.dir": str(self.aeron_dir),
             "aeron.archive.dir": str(self.archive_dir),
@@ -89,7 +97,7 @@ class JavaArchive:
         if segment_file_length:
             self._properties["aeron.archive.segment.file.length"] = str(segment_file_length)
         self._properties.update(properties or {})
-        self._process: subprocess.Popen | None = None
+        self._process: Any = None  # a subprocess.Popen, or what ``launch`` returned
         self._log = None
 
     @property
@@ -101,7 +109,7 @@ class JavaArchive:
         return self._process is not None and self._process.poll() is None
 
     def start(self) -> "JavaArchive":
-        jar = aeron_all_jar()
+        jar = self._jar or aeron_all_jar()
         command = [
             self._java, *_JAVA_OPTIONS,
             *(f"-D{key}={value}" for key, value in self._properties.items()),
@@ -111,7 +119,7 @@ class JavaArchive:
         self._await_stale_mark_file()
         launched_ms = time.time() * 1000
         self._log = open(self.log_path, "wb")
-        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._process = self._launch(command, self._log)
         try:
             self._wait_ready(launched_ms)
         except BaseException:

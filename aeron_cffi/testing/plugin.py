@@ -16,6 +16,13 @@ plain name is per test, ``<name>_session`` is shared by the whole session.
 * ``aeron_archive``: an ``AeronArchive`` connected to ``aeron_java_archive``.
 * ``aeron_free_port``: a callable returning a free localhost UDP port, never the same
   one twice in a session.
+* ``aeron_cluster`` / ``aeron_cluster_three``: a started ``LocalCluster`` of one or
+  three ``ClusteredMediaDriver`` nodes (``aeron_cffi.testing.cluster``), each waiting
+  for one service; per test.
+
+``--aeron-backend docker`` (ini ``aeron_backend``) runs the out-of-process drivers and the
+Java archives in containers built from local files (``docs/tools/containers.md``); the
+``aeron_driver`` fixtures then default to such a driver (kind ``process``).
 
 The Java archive needs ``java`` and the ``io.aeron:aeron-all`` jar of the compiled-in
 Aeron version (``AERON_ALL_JAR``, or Maven's local repository, fetched with ``mvn``).
@@ -33,8 +40,11 @@ from typing import Any
 
 import pytest
 
+from aeron_cffi.testing.cluster import LocalCluster
 from aeron_cffi.testing.ports import PortAllocator
-from aeron_cffi.testing.testbed import DRIVER_KINDS, AeronTestbed
+from aeron_cffi.testing.containers import DockerUnavailableError
+from aeron_cffi.testing.images import ImageBuildError
+from aeron_cffi.testing.testbed import BACKENDS, DRIVER_KINDS, AeronTestbed
 
 
 _PREVIOUS_SIGTERM = pytest.StashKey[Any]()
@@ -45,8 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--aeron-driver-kind", choices=DRIVER_KINDS, default=None,
                     help="media driver of the aeron_driver fixtures: embedded in the test process, or aeronmd "
                          "as a child process (default: ini aeron_driver_kind, else embedded)")
-    parser.addini("aeron_driver_kind", "default kind of the aeron_driver fixtures (embedded or process)",
-                  default="embedded")
+    parser.addini("aeron_driver_kind", "default kind of the aeron_driver fixtures (embedded or process)")
+    group.addoption("--aeron-backend", choices=BACKENDS, default=None,
+                    help="where out-of-process drivers and Java archives run: host processes or docker "
+                         "containers (default: ini aeron_backend, else host)")
+    parser.addini("aeron_backend", "where out-of-process drivers and Java archives run (host or docker)",
+                  default="host")
     for name, what in (("shm_root", "Aeron directories (default: /dev/shm, else the temporary directory)"),
                        ("tmp_root", "archives, logs and properties files (default: the temporary directory)")):
         group.addoption(f"--aeron-{name.replace('_', '-')}", default=None, metavar="DIR",
@@ -75,8 +89,17 @@ def _option(config: pytest.Config, name: str) -> str | None:
     return config.getoption(name) or config.getini(name) or None
 
 
+def backend(config: pytest.Config) -> str:
+    """The configured backend (``host`` or ``docker``)."""
+    chosen = _option(config, "aeron_backend") or "host"
+    if chosen not in BACKENDS:
+        raise pytest.UsageError(f"aeron_backend must be one of {BACKENDS}, not {chosen!r}")
+    return chosen
+
+
 def _driver_kind(config: pytest.Config) -> str:
-    kind = _option(config, "aeron_driver_kind")
+    # A container backend is for drivers out of this process: theirs is the default kind.
+    kind = _option(config, "aeron_driver_kind") or ("process" if backend(config) == "docker" else "embedded")
     if kind not in DRIVER_KINDS:
         raise pytest.UsageError(f"aeron_driver_kind must be one of {DRIVER_KINDS}, not {kind!r}")
     return kind
@@ -107,7 +130,11 @@ def _define(scope: str, suffix: str) -> None:
         parts = list(inspect.signature(function).parameters)
 
         def call(**fixtures: Any):
-            return function(*(fixtures[fixture_name(part)] for part in parts))
+            try:
+                return function(*(fixtures[fixture_name(part)] for part in parts))
+            except (DockerUnavailableError, ImageBuildError) as exc:  # one line says what is missing
+                reason = f"{type(exc).__name__}: {exc}"
+            pytest.fail(reason, pytrace=False)  # (outside the except: no chained traceback)
 
         call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             [inspect.Parameter(fixture_name(part), inspect.Parameter.KEYWORD_ONLY) for part in parts])
@@ -118,7 +145,7 @@ def _define(scope: str, suffix: str) -> None:
     def testbed(request):
         """An ``AeronTestbed``: starts drivers, archives and clients, and stops them all."""
         config = request.config
-        bed = AeronTestbed(_driver_kind(config), shm_root=_option(config, "aeron_shm_root"),
+        bed = AeronTestbed(_driver_kind(config), backend=backend(config), shm_root=_option(config, "aeron_shm_root"),
                            tmp_root=_option(config, "aeron_tmp_root"))
         request.addfinalizer(bed.close)
         return bed
@@ -154,13 +181,18 @@ _define("session", "_session")
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """A failed test's report also shows what its drivers and archives reported."""
+    """A failed test's report also shows what its drivers, archives and cluster nodes reported."""
     report = yield
     if report.failed:
         for name in ("aeron_testbed", "aeron_testbed_session"):
             bed = getattr(item, "funcargs", {}).get(name)
             if bed is not None:
                 report.sections += list(bed.diagnostics().items())
+        for name in ("aeron_cluster", "aeron_cluster_three"):
+            cluster = getattr(item, "funcargs", {}).get(name)
+            if cluster is not None:
+                report.sections += [(f"aeron cluster node {node.member_id} log", tail)
+                                    for node in cluster.nodes if (tail := node.log_tail()).strip()]
     return report
 
 
@@ -168,3 +200,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def aeron_free_port() -> PortAllocator:
     """``aeron_free_port()``: a free localhost UDP port, distinct within the session."""
     return PortAllocator()
+
+
+def _cluster(request: pytest.FixtureRequest, ports: PortAllocator, size: int):
+    config = request.config
+    cluster = LocalCluster(size, ports=ports, tmp_root=_option(config, "aeron_tmp_root"),
+                           shm_root=_option(config, "aeron_shm_root"))
+    request.addfinalizer(cluster.close)
+    return cluster.start()
+
+
+@pytest.fixture
+def aeron_cluster(request: pytest.FixtureRequest, aeron_free_port: PortAllocator) -> LocalCluster:
+    """A one-node ``LocalCluster``, started; its consensus module waits for a service."""
+    return _cluster(request, aeron_free_port, 1)
+
+
+@pytest.fixture
+def aeron_cluster_three(request: pytest.FixtureRequest, aeron_free_port: PortAllocator) -> LocalCluster:
+    """A three-node ``LocalCluster``, started; each consensus module waits for a service."""
+    return _cluster(request, aeron_free_port, 3)

@@ -33,9 +33,13 @@ from aeron_cffi.cnc import CncFile
 from aeron_cffi.driver_process import DriverProcess
 from aeron_cffi.errors import AeronError
 from aeron_cffi.media_driver import MediaDriver
+from aeron_cffi.testing import images
 from aeron_cffi.testing.archive_process import JavaArchive
+from aeron_cffi.testing.containers import ContainerLauncher, docker_client
 
 DRIVER_KINDS = ("embedded", "process")
+#: Where out-of-process parts run: host processes, or containers (``aeron_cffi.testing.containers``).
+BACKENDS = ("host", "docker")
 #: Small terms and one shared agent thread: quick to start, light on memory.
 DRIVER_DEFAULTS: dict[str, Any] = {
     "threading_mode": "SHARED",
@@ -51,8 +55,8 @@ _SHM = pathlib.Path("/dev/shm")
 @dataclasses.dataclass
 class RunningDriver:
     """A started C media driver: ``kind`` is ``"embedded"`` (``handle`` is a
-    ``MediaDriver``) or ``"process"`` (``handle`` is a ``DriverProcess``); ``pid`` is
-    the process that runs it."""
+    ``MediaDriver``) or ``"process"`` (``handle`` is a ``DriverProcess``, which runs in a
+    container on the docker backend); ``pid`` is the process that runs it (as the host sees it)."""
 
     kind: str
     dir: pathlib.Path
@@ -78,14 +82,22 @@ class AeronTestbed:
 
     ``driver_kind`` is the default kind of ``driver()``; ``shm_root`` and
     ``tmp_root`` are the parent directories of the testbed's own roots
-    (``/dev/shm`` and the system temporary directory by default).
+    (``/dev/shm`` and the system temporary directory by default). ``backend="docker"``
+    runs the ``"process"`` drivers and the Java archives in containers of images built
+    from local files (``aeron_cffi.testing.images``); embedded drivers and clients stay in
+    this process, and everything is used and torn down the same way.
     """
 
-    def __init__(self, driver_kind: str = "embedded", *, shm_root: str | os.PathLike | None = None,
-                 tmp_root: str | os.PathLike | None = None) -> None:
+    def __init__(self, driver_kind: str = "embedded", *, backend: str = "host",
+                 shm_root: str | os.PathLike | None = None, tmp_root: str | os.PathLike | None = None) -> None:
         if driver_kind not in DRIVER_KINDS:
             raise ValueError(f"driver kind must be one of {DRIVER_KINDS}, not {driver_kind!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+        if backend == "docker":
+            docker_client()  # fail here, in one line, if there is no daemon
         self.driver_kind = driver_kind
+        self.backend = backend
         self._stack = contextlib.ExitStack()
         self.tmp_dir = pathlib.Path(tempfile.mkdtemp(prefix="aeron-testbed-", dir=tmp_root))
         self._stack.callback(shutil.rmtree, self.tmp_dir, ignore_errors=True)
@@ -119,7 +131,9 @@ class AeronTestbed:
             handle: MediaDriver | DriverProcess = MediaDriver(dir=aeron_dir, **options)
             pid = os.getpid()
         else:  # start() stops the process itself if the driver does not come up
-            handle = DriverProcess(aeron_dir, log_path=self.tmp_dir / f"{aeron_dir.name}.log", **options).start()
+            handle = DriverProcess(aeron_dir, log_path=self.tmp_dir / f"{aeron_dir.name}.log",
+                                   **self._in_container(images.driver_image, "executable", images.IN_IMAGE_AERONMD),
+                                   **options).start()
             pid = handle.process.pid
         running = RunningDriver(kind, aeron_dir, pid, handle)
         self._stack.callback(running.close)
@@ -130,10 +144,20 @@ class AeronTestbed:
         """Start a Java archive on ``driver`` (a ``RunningDriver`` or an Aeron
         directory), recording into a new directory; ``kwargs`` are ``JavaArchive``'s
         (``recording_events=``, ``segment_file_length=``, ``properties=``...)."""
-        archive = JavaArchive(os.fspath(driver), archive_dir=self.tmp_dir / self._name("archive"), **kwargs)
+        archive = JavaArchive(os.fspath(driver), archive_dir=self.tmp_dir / self._name("archive"),
+                              **self._in_container(images.java_image, "java", images.IN_IMAGE_JAVA,
+                                                   jar=images.IN_IMAGE_JAR), **kwargs)
         self._stack.callback(archive.close)
         self.archives.append(archive)
         return archive.start()
+
+    def _in_container(self, image: Any, executable_keyword: str, executable: str, **paths: str) -> dict[str, Any]:
+        """On the docker backend, the keywords that make a part run in a container of ``image``
+        (``launch``, the executable's and other files' paths in the image); else none."""
+        if self.backend == "host":
+            return {}
+        return {"launch": ContainerLauncher(image, [self.tmp_dir, self.shm_dir]), executable_keyword: executable,
+                **paths}
 
     def client(self, driver: RunningDriver | str | os.PathLike, **settings: Any) -> Aeron:
         """An ``Aeron`` client connected to ``driver``; ``settings`` are ``Context`` keywords."""

@@ -16,8 +16,7 @@ import pytest
 
 from aeron_cffi._native import lib
 from aeron_cffi.archive import AeronArchive, RecordingDescriptor, RecordingSignalCode, recording_pos
-from aeron_cffi.driver_process import DriverProcess
-from aeron_cffi.testing import JavaArchive, RecordingSignals, recording_counter
+from aeron_cffi.testing import AeronTestbed, JavaArchive, RecordingSignals, recording_counter
 
 SEGMENT_FILE_LENGTH = 128 * 1024
 TERM_LENGTH = 64 * 1024
@@ -27,27 +26,22 @@ _stream_ids = itertools.count(1001)
 
 
 @pytest.fixture(scope="session")
-def driver_dir(tmp_path_factory) -> pathlib.Path:
-    """A C media driver (aeronmd) shared by the archive tests; yields its Aeron directory."""
-    aeron_dir = tmp_path_factory.mktemp("archive-driver") / "aeronmd"
-    with DriverProcess(aeron_dir, threading_mode="SHARED", dir_delete_on_shutdown=True,
-                       term_buffer_length=TERM_LENGTH, ipc_term_buffer_length=TERM_LENGTH):
-        yield aeron_dir
+def driver_dir(aeron_testbed_session) -> pathlib.Path:
+    """A C media driver shared by the archive tests (aeronmd: a process, or a container on the
+    docker backend); its Aeron directory."""
+    return aeron_testbed_session.driver("process", term_buffer_length=TERM_LENGTH,
+                                        ipc_term_buffer_length=TERM_LENGTH).dir
 
 
-def start_archive(driver_dir: pathlib.Path, tmp_path_factory, name: str, **kwargs) -> JavaArchive:
-    return JavaArchive(
-        driver_dir,
-        archive_dir=tmp_path_factory.mktemp(name) / "archive",
-        segment_file_length=SEGMENT_FILE_LENGTH,
-        **kwargs,
-    ).start()
+def start_archive(testbed: AeronTestbed, driver_dir: pathlib.Path, **kwargs) -> JavaArchive:
+    """A Java archive on ``driver_dir`` (a process, or a container on the docker backend)."""
+    return testbed.java_archive(driver_dir, segment_file_length=SEGMENT_FILE_LENGTH, **kwargs)
 
 
 @pytest.fixture(scope="module")
-def archive_process(driver_dir, tmp_path_factory):
+def archive_process(aeron_testbed_session, driver_dir):
     """A Java archive for the module, with recording events on."""
-    archive = start_archive(driver_dir, tmp_path_factory, "archive", recording_events=True)
+    archive = start_archive(aeron_testbed_session, driver_dir, recording_events=True)
     try:
         yield archive
     finally:

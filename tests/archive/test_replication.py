@@ -26,8 +26,8 @@ FRAME = 160
 
 
 @pytest.fixture(scope="module")
-def destination_process(driver_dir, tmp_path_factory):
-    archive = start_archive(driver_dir, tmp_path_factory, "destination")
+def destination_process(aeron_testbed_session, driver_dir):
+    archive = start_archive(aeron_testbed_session, driver_dir)
     try:
         yield archive
     finally:

@@ -33,9 +33,9 @@ CHALLENGE_ANSWER = b"admin:CSadmin"
 
 
 @pytest.fixture(scope="module")
-def secure_archive(driver_dir, tmp_path_factory):
+def secure_archive(aeron_testbed_session, driver_dir):
     """A Java archive that authenticates every control session."""
-    archive = start_archive(driver_dir, tmp_path_factory, "secure-archive",
+    archive = start_archive(aeron_testbed_session, driver_dir,
                             properties={"aeron.archive.authenticator.supplier": AUTHENTICATOR})
     try:
         yield archive

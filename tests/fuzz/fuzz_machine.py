@@ -140,7 +140,7 @@ PAYLOADS: dict[str, tuple[Callable[[bytes], Any], Any]] = {
 SUPPLIERS: dict[str, tuple[Callable[[list], Callable[[int], Any]], Any]] = {
     "value": (lambda calls: lambda n: calls.append(n) or 7, None),
     "raises": (lambda calls: lambda n: calls.append(n) or fail(), FuzzHandlerError),
-    "not-int": (lambda calls: lambda n: calls.append(n) or "seven", ValueError),
+    "not-int": (lambda calls: lambda n: calls.append(n) or "seven", TypeError),
     "too-big": (lambda calls: lambda n: calls.append(n) or 2**64, OverflowError),
 }
 COUNTER_TYPES = {"1001": (1001, None), "2**40": (2**40, OverflowError)}
@@ -573,13 +573,15 @@ class ClientMachine(RuleBasedStateMachine):
         result = self.expect(node, f"offer({payload} {size}, supplier={supplier})", lambda: node.obj.offer(*args),
                              first(payload_error, InvalidArgumentError if size == "too-big" else None),
                              allow=(supplier_error,) if supplier_error else ())
-        self.check_offer(node, result, calls, supplier_error)
+        self.check_offer(node, result, calls, supplier_error if supplier_error is not payload_error else None)
 
     def check_offer(self, node: Node, result: Any, calls: list[int], supplier_error: Any) -> None:
         """An offer's result: a position, a retryable OfferResult, or what its supplier raised
-        (if and only if C called the supplier, which it does when the message goes out)."""
+        (if and only if the supplier was called: it is asked before the message goes out, and
+        then nothing is sent)."""
         if isinstance(result, BaseException):
-            assert type(result) is not supplier_error or calls, f"{node}: raised without calling the supplier"
+            assert supplier_error is None or type(result) is not supplier_error or calls, \
+                f"{node}: raised without calling the supplier"
             return
         assert result > 0 or result in RETRYABLE, f"{node}: offer returned {result!r}"
         assert not (calls and supplier_error), f"{node}: supplier failed but offer returned {result!r}"
