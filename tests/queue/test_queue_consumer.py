@@ -97,7 +97,7 @@ def test_marks_of_undelivered_sequences_are_invalid_and_bad_input_raises(ledger,
 def test_skip_saves_every_skip_plus_one_marks_and_timeout_saves_the_rest(ledger, table):
     ledger.write(*entries(1, 6))
     marks = Acks()
-    with Consumer(ledger, table, ConsumerConfig(name="c", skip=2, timeout=0.5)) as consumer:
+    with Consumer(ledger, table, ConsumerConfig(name="c", skip=2, timeout=2.0)) as consumer:
         assert take(consumer, 6) == list(range(1, 7))
         consumer.mark(1, ack=marks.ack(1))
         consumer.mark(2, ack=marks.ack(2))
@@ -109,7 +109,7 @@ def test_skip_saves_every_skip_plus_one_marks_and_timeout_saves_the_rest(ledger,
         began = time.monotonic()
         consumer.mark(4, ack=marks.ack(4))
         assert marks.wait(4) == [None]  # by the timeout
-        assert time.monotonic() - began >= 0.4
+        assert time.monotonic() - began >= 1.9
         assert table.get("c").sequences == [4]
         consumer.mark(5, ack=marks.ack(5))
     assert marks.wait(5) == [None]  # close saves what it took
