@@ -252,16 +252,24 @@ def ping_scenario(transport: str) -> Scenario:
 # -- archive -----------------------------------------------------------------------------
 
 
-def _archive_run(command: Callable[[Settings, str, JavaArchive], list[str]]) -> Callable[
-        [Settings, pathlib.Path], Measurement]:
-    """Run ``command(settings, aeron_dir, archive)`` against the C media driver and a Java archive."""
-    def run(settings: Settings, work: pathlib.Path) -> Measurement:
+def _archive_output(command: Callable[[Settings, str, JavaArchive], list[str]]) -> Callable[
+        [Settings, pathlib.Path], str]:
+    """Run ``command(settings, aeron_dir, archive)`` against the C media driver and a Java
+    archive; returns its output."""
+    def run(settings: Settings, work: pathlib.Path) -> str:
         with media_driver() as directory, JavaArchive(directory, archive_dir=work / "archive") as archive, \
                 programs.processes() as started:
             process = Process(command(settings, directory, archive), work / "archive-client.log")
             started.append(process)
-            return archive_rates(process.wait(ARCHIVE_TIMEOUT))
+            return process.wait(ARCHIVE_TIMEOUT)
     return run
+
+
+def _archive_run(command: Callable[[Settings, str, JavaArchive], list[str]]) -> Callable[
+        [Settings, pathlib.Path], Measurement]:
+    """``_archive_output``, read as ``Recorded``/``Replayed`` rates."""
+    output = _archive_output(command)
+    return lambda settings, work: archive_rates(output(settings, work))
 
 
 def c_archive(settings: Settings, directory: str, archive: JavaArchive) -> list[str]:
@@ -326,10 +334,53 @@ def archive_scenario() -> Scenario:
         ))
 
 
+# -- durable queue -----------------------------------------------------------------------
+
+QUEUE_ENTRY_LENGTH = 100
+#: Producer with batch 1 and 100, Ledger.offer of ready batches of 100 (no producer), consumer.
+QUEUE_METRICS = ("batch 1", "batch 100", "ledger 100", "consumer")
+_QUEUE_RATE = re.compile(r"^Queue (batch 1|batch 100|ledger 100|consumer): ([0-9.]+) entries/s$", re.M)
+# A message of 100 B takes a 32 B header and is aligned to 32 B in the stream.
+_FRAME_LENGTH = (32 + QUEUE_ENTRY_LENGTH + 31) // 32 * 32
+
+
+def raw_recording(settings: Settings, work: pathlib.Path) -> Measurement:
+    """The C archive client recording 100 B messages: messages per second, the figure every
+    queue rate is set beside (as its "÷ C")."""
+    def command(settings: Settings, directory: str, archive: JavaArchive) -> list[str]:
+        return [programs.archive_throughput(), "-p", directory, "-C", archive.control_request_channel,
+                "-c", "aeron:ipc", "-s", str(STREAM_ID), "-L", str(QUEUE_ENTRY_LENGTH),
+                "-m", str(settings.archive_messages)]
+
+    bytes_per_second = _archive_run(command)(settings, work)["record"] * 1024 * 1024
+    return {metric: bytes_per_second / _FRAME_LENGTH for metric in QUEUE_METRICS}
+
+
+def python_queue(settings: Settings, directory: str, archive: JavaArchive) -> list[str]:
+    return python_worker("queue", dir=directory, control_channel=archive.control_request_channel,
+                         length=QUEUE_ENTRY_LENGTH, messages=settings.archive_messages)
+
+
+def queue_rates(run: Callable[[Settings, pathlib.Path], str]) -> Callable[[Settings, pathlib.Path], Measurement]:
+    def measure(settings: Settings, work: pathlib.Path) -> Measurement:
+        return {what: float(rate) for what, rate in _QUEUE_RATE.findall(run(settings, work))}
+    return measure
+
+
+def queue_scenario() -> Scenario:
+    return Scenario(
+        "queue-throughput", f"Durable queue, {QUEUE_ENTRY_LENGTH} B entries: acknowledged and delivered, "
+        "beside the raw recording of as many messages", "entries/s", True, QUEUE_METRICS, (
+            Implementation("C archive_throughput, raw recording", "c", raw_recording),
+            Implementation("Python aeron_cffi.queue", "python", queue_rates(_archive_output(python_queue))),
+        ))
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     ipc_scenario(32, "32B"),
     ipc_scenario(1024, "1KiB"),
     ping_scenario("ipc"),
     ping_scenario("udp"),
     archive_scenario(),
+    queue_scenario(),
 )

@@ -14,6 +14,11 @@ beside, so one parser reads all three languages:
   percentiles as ``percentile <p> <microseconds>`` lines.
 * ``archive``: record then replay through ``AeronArchive``, printing ``Recorded ...``
   and ``Replayed ...`` lines as the Java samples do.
+* ``queue``: a durable queue (``aeron_cffi.queue``) on the archive: ``--messages``
+  entries of ``--length`` bytes through a ``Producer`` with batch 1, then with batch 100,
+  then as ready batches of 100 through ``Ledger.offer``, each counted once acknowledged
+  (recorded), then all delivered to a ``Consumer``; prints ``Queue <what>: <rate>
+  entries/s`` lines.
 
 Each runs until it is done or gets SIGINT (a flag the loops check: a
 KeyboardInterrupt raised inside a poll handler would be swallowed by the C callback).
@@ -25,12 +30,14 @@ import argparse
 import math
 import signal
 import struct
+import threading
 import time
 from array import array
 
 from aeron_cffi import Aeron
 from aeron_cffi.archive import AeronArchive, recording_pos
 from aeron_cffi.fast import BatchPoller, CopyingPoller, MessageBatch, offer_batch
+from aeron_cffi.queue import ConsumerConfig, Entry, Ledger, ProducerConfig, Queue, QueueConfig
 
 _MB = 1024.0 * 1024.0
 FRAGMENT_LIMIT = 256
@@ -210,7 +217,70 @@ def archive(args: argparse.Namespace) -> None:
         print(f"Replayed {stop_position / _MB:.2f} MB @ {stop_position / _MB / elapsed:.2f} MB/s", flush=True)
 
 
-PROGRAMS = {"ipc-pub": ipc_pub, "ipc-sub": ipc_sub, "ping": ping, "pong": pong, "archive": archive}
+def _acknowledged_rate(queue: Queue, batch: int, entries: int, payload: bytes) -> float:
+    """Entries per second written through a producer with ``batch``, counted when the last
+    is acknowledged. The ack only counts (acks are called one at a time, in order)."""
+    acked = [0]
+    failures: list[Exception] = []
+    done = threading.Event()
+
+    def ack(error: Exception | None) -> None:
+        if error is not None:
+            failures.append(error)
+        acked[0] += 1
+        if acked[0] == entries:
+            done.set()
+
+    first = queue.ledger.head + 1
+    start = time.perf_counter()
+    with queue.producer(ProducerConfig(batch=batch, timeout=0.001)) as producer:
+        write = producer.write
+        for sequence in range(first, first + entries):
+            write(Entry(sequence, payload), ack)
+        if not done.wait(120):
+            raise RuntimeError(f"{acked[0]} of {entries} entries acknowledged after 120 s")
+    elapsed = time.perf_counter() - start
+    if failures:
+        raise failures[0]
+    return entries / elapsed
+
+
+def _offered_rate(ledger: Ledger, entries: int, payload: bytes) -> float:
+    """Entries per second sent as ready batches of 100 with ``Ledger.offer``, acknowledged
+    as they are recorded: the storage path without the producer's work per entry."""
+    first = ledger.head + 1
+    batches = [[Entry(s, payload) for s in range(b, min(b + 100, first + entries))]
+               for b in range(first, first + entries, 100)]
+    start = time.perf_counter()
+    for batch in batches:
+        end = ledger.offer(*batch)
+        ledger.acknowledge()
+    ledger.acknowledge(end)
+    return entries / (time.perf_counter() - start)
+
+
+def queue_rates(args: argparse.Namespace) -> None:
+    with Aeron(dir=args.dir) as aeron, \
+            AeronArchive.connect(aeron=aeron, control_request_channel=args.control_channel,
+                                 control_response_channel="aeron:udp?endpoint=localhost:0") as client, \
+            Queue(client, QueueConfig(prefix="benchmark", clean_interval=0)) as queue:
+        payload = bytes(args.length)
+        for batch in (1, 100):
+            print(f"Queue batch {batch}: {_acknowledged_rate(queue, batch, args.messages, payload):.0f} entries/s",
+                  flush=True)
+        print(f"Queue ledger 100: {_offered_rate(queue.ledger, args.messages, payload):.0f} entries/s", flush=True)
+        total = queue.ledger.length
+        with queue.consumer(ConsumerConfig(batch=1000, window=total)) as consumer:
+            get = consumer.entries.get
+            start = time.perf_counter()
+            for _ in range(total):
+                get(timeout=60)
+            elapsed = time.perf_counter() - start
+        print(f"Queue consumer: {total / elapsed:.0f} entries/s", flush=True)
+
+
+PROGRAMS = {"ipc-pub": ipc_pub, "ipc-sub": ipc_sub, "ping": ping, "pong": pong, "archive": archive,
+            "queue": queue_rates}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,9 +3,10 @@
 Subcommands: ``driver`` (run the packaged C media driver), ``stat`` / ``errors`` /
 ``loss`` (read a driver's CnC file like Aeron's AeronStat, ErrorStat and LossStat),
 ``archive ...`` (recording operations against a running archive), ``cluster ...``
-(ClusterTool's describe, snapshot and shutdown of a cluster node) and ``recoverylog ...``
-(a recovery log's hints and its playback). Each one is in its own module here and
-registers itself with ``register(subparsers)``.
+(ClusterTool's describe, snapshot and shutdown of a cluster node), ``recoverylog ...``
+(a recovery log's hints and its playback) and ``queue ...`` (a durable queue's state and
+entries). Each one is in its own module here and registers itself with
+``register(subparsers)``.
 
 Failures print one line on stderr and exit with an ``ExitCode`` per class of failure.
 """
@@ -17,7 +18,7 @@ import os
 import sys
 
 from aeron_cffi.archive import ArchiveError
-from aeron_cffi.cli import archive, cluster, driver, recoverylog, stats
+from aeron_cffi.cli import archive, cluster, driver, queues, recoverylog, stats
 from aeron_cffi.cli._common import CliError, ExitCode, one_line
 from aeron_cffi.errors import AeronError, DriverTimeoutError
 
@@ -30,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
         description="Tools for people who run Aeron: a media driver, its stats, archive operations, cluster nodes.",
         epilog="exit status: " + ", ".join(f"{code.value} {code.name.lower()}" for code in ExitCode))
     subparsers = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (driver, stats, archive, cluster, recoverylog):
+    for module in (driver, stats, archive, cluster, recoverylog, queues):
         module.register(subparsers)
     return root
 
