@@ -67,9 +67,12 @@ def c_closes(obj: Resource) -> list[str]:
 
 
 def assert_c_closed(*objects: Resource) -> None:
-    """Each object is closed and its C close ran exactly once."""
+    """Each object is closed and its C close ran exactly once (for those that have one: a
+    ``CountersReader`` only reads its client's memory)."""
     for obj in objects:
         assert obj.is_closed, f"{obj!r} is not closed"
+        if type(obj)._close_native is Resource._close_native:
+            continue
         ran = c_closes(obj)
         assert ran and len(ran) == len(set(ran)), f"{type(obj).__name__}: C close ran {ran}"
 
