@@ -101,6 +101,20 @@ def _raised_before_try(exc_type: type[BaseException], exc: BaseException, tb: An
         log.error("exception outside an aeron_cffi callback's handling", exc_info=exc)
 
 
+def raise_kept(holder: Any, attribute: str) -> None:
+    """Raise the exception kept in ``holder.<attribute>`` (if any) and clear it."""
+    error = getattr(holder, attribute)
+    if error is not None:
+        setattr(holder, attribute, None)
+        try:
+            raise error
+        finally:
+            # The traceback holds this frame: naming the exception here would make a
+            # reference cycle, and on Python 3.11 collecting a cycle whose frames hold a
+            # memoryview exported to cffi (offer's buffer) crashes (CPython gh-77894).
+            del error
+
+
 class SyncTarget:
     """Target of a synchronous callback: the user's function and the first exception it raised."""
 
@@ -117,16 +131,7 @@ class SyncTarget:
 
     def raise_pending(self) -> None:
         """Re-raise the exception a callback stored during the C call that just returned."""
-        error = self.error
-        if error is not None:
-            self.error = None
-            try:
-                raise error
-            finally:
-                # The traceback holds this frame: naming the exception here would make a
-                # reference cycle, and on Python 3.11 collecting a cycle whose frames hold a
-                # memoryview exported to cffi (offer's buffer) crashes (CPython gh-77894).
-                del error
+        raise_kept(self, "error")
 
 
 class FragmentTarget(SyncTarget):
@@ -185,13 +190,7 @@ class ErrorReporter:
 
     def raise_pending(self) -> None:
         """Raise what an invoker-mode callback kept (``pending``) in the thread that ran it."""
-        pending = self.pending
-        if pending is not None:
-            self.pending = None
-            try:
-                raise pending
-            finally:
-                del pending
+        raise_kept(self, "pending")
 
     def report(self, exc: BaseException) -> None:
         handler = self.handler

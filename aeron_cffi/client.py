@@ -222,11 +222,11 @@ class Aeron(Resource):
         """A new id unique to the driver (``aeron_next_correlation_id``)."""
         return lib.aeron_next_correlation_id(self._ptr)
 
+    @in_flight
     def counters_reader(self):
         """The driver's counters (``aeron_counters_reader``), a child of this client."""
         from aeron_cffi.counters import CountersReader
 
-        self._check_open()
         if self._counters_reader is None or self._counters_reader.is_closed:
             self._counters_reader = CountersReader(lib.aeron_counters_reader(self._ptr), parent=self)
         return self._counters_reader

@@ -484,10 +484,13 @@ class AeronArchive(Resource):
         recording events enabled."""
         from aeron_cffi.archive.recording_events import RecordingEventsAdapter
 
-        context = lib.aeron_archive_get_archive_context(self.archive_t)
-        channel = c_string(lib.aeron_archive_context_get_recording_events_channel(context))
-        stream_id = lib.aeron_archive_context_get_recording_events_stream_id(context)
+        channel, stream_id = self._in_flight(self._recording_events_address)
         return RecordingEventsAdapter(self.add_subscription(channel, stream_id), **listeners)
+
+    def _recording_events_address(self) -> tuple[str, int]:
+        context = lib.aeron_archive_get_archive_context(self._archive)
+        return (c_string(lib.aeron_archive_context_get_recording_events_channel(context)),
+                lib.aeron_archive_context_get_recording_events_stream_id(context))
 
     # -- recording -----------------------------------------------------------------
 

@@ -582,9 +582,11 @@ class ClientMachine(RuleBasedStateMachine):
 
     def check_offer(self, node: Node, result: Any, calls: list[int], supplier_error: Any) -> None:
         """An offer's result: a position, a retryable OfferResult, or what its supplier raised
-        (if and only if C called the supplier, which it does when the message goes out)."""
+        (if and only if the supplier was called: it is asked before the message goes out, and
+        then nothing is sent)."""
         if isinstance(result, BaseException):
-            assert type(result) is not supplier_error or calls, f"{node}: raised without calling the supplier"
+            assert supplier_error is None or type(result) is not supplier_error or calls, \
+                f"{node}: raised without calling the supplier"
             return
         assert result > 0 or result in RETRYABLE, f"{node}: offer returned {result!r}"
         assert not (calls and supplier_error), f"{node}: supplier failed but offer returned {result!r}"
