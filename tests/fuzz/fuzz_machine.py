@@ -76,6 +76,8 @@ TERM_LENGTH = 64 * 1024
 MAX_MESSAGE = TERM_LENGTH // 8  # what Aeron allows for a 64 KiB term
 MAX_PAYLOAD = 1408 - 32  # default MTU less the data header: the try_claim limit
 IDLE_NS = 1_000_000  # clients' conductor idle sleep: 1 ms instead of 16 keeps sequences quick
+# The drivers' timer: it ends closed publications (and so their images) 10 times as soon as by default.
+TIMER_INTERVAL_MS = 100
 RETRYABLE = frozenset({OfferResult.NOT_CONNECTED, OfferResult.BACK_PRESSURED, OfferResult.ADMIN_ACTION})
 IDX = st.integers(min_value=0, max_value=63)  # which object of a kind a rule works on (modulo)
 
@@ -209,11 +211,13 @@ class World:
         self.embedded = MediaDriver(
             dir=str(self.tmp / "embedded"), threading_mode="SHARED", term_buffer_length=TERM_LENGTH,
             ipc_term_buffer_length=TERM_LENGTH, dir_delete_on_start=True, dir_delete_on_shutdown=True,
-            client_liveness_timeout_ns=60 * 10**9, publication_unblock_timeout_ns=75 * 10**9)
+            client_liveness_timeout_ns=60 * 10**9, publication_unblock_timeout_ns=75 * 10**9,
+            timer_interval_ns=TIMER_INTERVAL_MS * 10**6)
         self.process = DriverProcess(
             self.tmp / "aeronmd", threading_mode="SHARED", term_buffer_length=TERM_LENGTH,
             ipc_term_buffer_length=TERM_LENGTH, dir_delete_on_shutdown=True,
-            client_liveness_timeout="60s", publication_unblock_timeout="75s").start()
+            client_liveness_timeout="60s", publication_unblock_timeout="75s",
+            timer_interval=f"{TIMER_INTERVAL_MS}ms").start()
         self.dirs = [self.embedded.dir, str(self.process.dir)]
         self.udp = [f"localhost:{ports()}", f"localhost:{ports()}"]
         self.replay_udp = f"localhost:{ports()}"
@@ -429,7 +433,8 @@ class ClientMachine(RuleBasedStateMachine):
             assert raises or isinstance(result, BaseException) or lines, "print_counters wrote nothing"
         elif op == "counters_reader":
             reader = self.expect(node, "counters_reader()", client.counters_reader)
-            if isinstance(reader, CountersReader):
+            # a client has one reader (until it is closed): the same object again is the same node
+            if isinstance(reader, CountersReader) and not any(n.obj is reader for n in self.nodes["reader"]):
                 self.keep("reader", reader, node)
         elif op in ("close-handler", "counter-handler", "counter-handler-keeps-reader"):
             self.add_handler(node, op)

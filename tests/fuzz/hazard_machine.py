@@ -96,6 +96,33 @@ class HazardMachine(ClientMachine):
             error = None if error is None else (*(error if isinstance(error, tuple) else (error,)), ResourceClosedError)
         return super().expect(node, what, fn, error, allow)
 
+    # -- images: there is one to work on whenever a publication reaches a subscription --------
+
+    def poller(self, on_image: bool, i: int) -> Node | None:
+        """``ClientMachine.poller``, retaining an image first when asked for one and there is
+        none open (images only come from calls that look them up)."""
+        if on_image and not any(not n.is_closed for n in self.nodes["image"]):
+            sub, pub = self.pick("sub", i), self.pick("pub", i)
+            if sub is not None and pub is not None and not sub.is_closed and not pub.is_closed \
+                    and self.same_stream(pub, sub):
+                self.retain_image(sub, pub)
+        return super().poller(on_image, i)
+
+    def retain_image(self, sub: Node, pub: Node) -> Node | None:
+        """The image of ``pub`` in ``sub``, retained (waiting up to a second for it), or None."""
+        session = pub.obj.constants.session_id
+        deadline = time.monotonic() + 1
+        while time.monotonic() < deadline:
+            image = self.expect(sub, f"image_by_session_id({session})", lambda: sub.obj.image_by_session_id(session))
+            if isinstance(image, Image):
+                return self.keep("image", image, sub)
+            if isinstance(image, BaseException):
+                return None
+            if sub.client.info["invoker"]:
+                self.expect(sub.client, "do_work()", sub.client.obj.do_work)
+            time.sleep(0.002)
+        return None
+
     # -- closes from inside the call that uses the victim -----------------------------------
 
     def feed(self, poller: Node, size: int, count: int = 2) -> None:
@@ -251,36 +278,42 @@ class HazardMachine(ClientMachine):
 
     @rule(i=IDX, how=st.sampled_from(["publication", "client"]), reuse=st.booleans())
     def image_publisher_goes(self, i: int, how: str, reuse: bool) -> None:
-        """Close the publication (or its client) an image comes from, wait for the image to
-        go, and (``reuse``) make new publications, so the driver reuses log buffers."""
-        images = [n for n in self.nodes["image"] if not n.is_closed and not n.obj.is_closed]
-        if not images:
+        """A client of its own publishes to a subscription; retain the image, close the
+        publication (or that client), wait for the image to go, and (``reuse``) make new
+        publications, so the driver makes new log buffers while the old image is kept."""
+        subs = [n for n in self.nodes["sub"] if not n.is_closed]
+        sub = subs[i % len(subs)] if subs else self.pick("sub", i)
+        if sub is None or sub.is_closed or not self.same_stream(sub, sub):  # (same_stream: still open)
             return
-        image = images[i % len(images)]
-        session = image.obj.constants.session_id
-        publishers = [n for n in self.nodes["pub"] if not n.is_closed and n.obj.constants.session_id == session
-                      and self.same_stream(n, image.parent)]
-        if not publishers:
+        stream = sub.obj.constants.stream_id
+        if not sub.obj.constants.channel.startswith("aeron:ipc"):
             return
-        for pub in publishers:
-            victim = pub.client if how == "client" else pub
-            self.expect(None, f"{victim}.close() (the publisher of {image})", victim.obj.close)
-            self.mark_closed(victim)
+        publisher = self.open_client(sub.client.info["driver"], invoker=False)
+        pub = self.expect(publisher, f"add_exclusive_publication(ipc, {stream})",
+                          lambda: publisher.obj.add_exclusive_publication("aeron:ipc", stream))
+        if isinstance(pub, BaseException):
+            return
+        pub_node = self.keep("pub", pub, publisher, exclusive=True)
+        image = self.retain_image(sub, pub_node)
+        if image is None:
+            return
+        victim = publisher if how == "client" else pub_node
+        self.expect(None, f"{victim}.close() (the publisher of {image})", victim.obj.close)
+        self.mark_closed(victim)
         deadline = time.monotonic() + IMAGE_GONE_S
-        sub = image.parent
         while not image.obj.is_closed and not sub.is_closed and time.monotonic() < deadline:
             self.expect(sub, "poll (waiting for the image to go)", lambda: sub.obj.poll(lambda d, h: None, 10))
             if sub.client.info["invoker"]:
                 self.expect(sub.client, "do_work()", sub.client.obj.do_work)
             time.sleep(0.002)
         Run.step(f"{image} gone: {image.obj.is_closed}")
-        if reuse and not sub.is_closed:
-            stream = sub.obj.constants.stream_id
+        owner = publisher if not publisher.is_closed else sub.client
+        if reuse and not owner.is_closed:
             for _ in range(2):
-                pub = self.expect(sub.client, f"add_exclusive_publication(ipc, {stream}) (reusing log buffers)",
-                                  lambda: sub.client.obj.add_exclusive_publication("aeron:ipc", stream))
+                pub = self.expect(owner, f"add_exclusive_publication(ipc, {stream}) (new log buffers)",
+                                  lambda: owner.obj.add_exclusive_publication("aeron:ipc", stream))
                 if not isinstance(pub, BaseException):
-                    self.keep("pub", pub, sub.client, exclusive=True)
+                    self.keep("pub", pub, owner, exclusive=True)
 
     # -- closes from another thread while a call runs --------------------------------------------
 
