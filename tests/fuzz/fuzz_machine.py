@@ -32,6 +32,7 @@ import functools
 import gc
 import importlib
 import itertools
+import logging
 import os
 import pathlib
 import shutil
@@ -175,6 +176,28 @@ def first(*errors: Any) -> Any:
 # -- the run -----------------------------------------------------------------------------------
 
 
+class LoggedErrors(logging.Handler):
+    """What the library logged as an error (a close that failed in a finalizer, at exit or when
+    a call in flight finished it): a sequence logs none."""
+
+    # Known, and tested as an expected failure (test_lifetime_regressions.py,
+    # test_a_client_and_its_context_collected_together_log_no_error): remove with the fix.
+    KNOWN = ("closing a collected Context failed",)
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if not text.startswith(self.KNOWN):
+            self.records.append(f"{text}: {record.exc_info[1]!r}" if record.exc_info else text)
+
+
+LOGGED = LoggedErrors()
+logging.getLogger("aeron_cffi").addHandler(LOGGED)
+
+
 class Run:
     """Totals of this process, printed at the end, and the trace of the running sequence."""
 
@@ -313,6 +336,7 @@ class ClientMachine(RuleBasedStateMachine):
         self.nodes: dict[str, list[Node]] = {kind: [] for kind in KINDS}
         self.reported: list[BaseException] = []  # what the clients' error handlers received
         self.unraisable: list[str] = []
+        LOGGED.records.clear()
         sys.unraisablehook = lambda u: self.unraisable.append(f"{u.exc_type.__name__}: {u.exc_value} in {u.object!r}")
         self.clients_made: list[weakref.ref] = []
         self.ids = itertools.count(1)
@@ -1038,6 +1062,7 @@ class ClientMachine(RuleBasedStateMachine):
         unexpected = [e for e in self.reported if not isinstance(e, (AeronError, FuzzHandlerError))]
         assert not unexpected, f"error handlers received {unexpected!r}"
         assert not self.unraisable, f"exceptions were swallowed: {self.unraisable}"
+        assert not LOGGED.records, f"the library logged errors: {LOGGED.records}"
 
 
 # The machines built on this one live in modules of their own (``archive_machine.py``,
