@@ -4,6 +4,7 @@ collection in any order does not crash, exceptions in callbacks reach the caller
 from __future__ import annotations
 
 import gc
+import pathlib
 import subprocess
 import sys
 
@@ -104,14 +105,18 @@ def test_signal_consumer_exception_is_raised_by_the_polling_call(driver_dir, arc
 def test_closing_the_client_connect_started_closes_the_archive_and_the_client_once(driver_dir, archive_process):
     # Aeron.close closes its child AeronArchive, whose close closes that same Aeron:
     # the inner close must not run aeron_close a second time (it aborted with a
-    # double free). In a subprocess, so an abort fails the test instead of pytest.
+    # double free). In a subprocess, so an abort fails the test instead of pytest; the C
+    # closes are counted (tests/fuzz/lifetime_child.py).
     script = f"""
+import sys
+sys.path.insert(0, {str(pathlib.Path(__file__).parents[1] / "fuzz")!r})
+from lifetime_child import assert_c_closed
 from aeron_cffi.archive import AeronArchive
 archive = AeronArchive.connect(aeron_directory_name={str(driver_dir)!r},
                                control_request_channel={archive_process.control_request_channel!r},
                                control_response_channel={archive_process.control_response_channel!r})
 archive.aeron.close()
-assert archive.is_closed and archive.aeron.is_closed
+assert_c_closed(archive, archive.aeron, archive.context)  # each once
 again = AeronArchive.connect(aeron_directory_name={str(driver_dir)!r},
                              control_request_channel={archive_process.control_request_channel!r},
                              control_response_channel={archive_process.control_response_channel!r})
@@ -119,4 +124,5 @@ print("closed once; exiting with an archive open")
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+    assert "Exception ignored" not in result.stderr, result.stderr
     assert "closed once" in result.stdout

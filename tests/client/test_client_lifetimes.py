@@ -1,41 +1,57 @@
-"""Lifetimes (DESIGN.md section 6): every scenario runs in a subprocess that must exit 0, not by a signal."""
+"""Lifetimes (DESIGN.md section 6): every scenario runs in a subprocess that must exit 0, not by a
+signal, print no "Exception ignored", and account for every C close (``tests/fuzz/lifetime_child.py``
+counts them: each ran once)."""
 
 from __future__ import annotations
+
+import pathlib
 
 import pytest
 
 from helpers import run_python
 
-PRELUDE = """
-import gc, random, sys, tempfile, time
+FUZZ_DIR = pathlib.Path(__file__).parents[1] / "fuzz"
+PRELUDE = f"""
+import atexit, gc, random, sys, tempfile, time
+AT_EXIT = []  # run after the library's exit hook, which is registered later (atexit runs the last first)
+atexit.register(lambda: [hook() for hook in AT_EXIT])
+sys.path.insert(0, {str(FUZZ_DIR)!r})
+from lifetime_child import C_CLOSE_LOG, assert_c_closed, offer, wait_until
 from aeron_cffi import *
+""" + """
 tmp = tempfile.mkdtemp()
 driver = MediaDriver(dir=tmp + "/d", threading_mode="SHARED", term_buffer_length=65536,
                      ipc_term_buffer_length=65536, dir_delete_on_start=True, dir_delete_on_shutdown=True)
-def wait(cond, work=lambda: None):
-    end = time.monotonic() + 20
-    while not cond():
-        assert time.monotonic() < end
-        work(); time.sleep(0.001)
+# the C closes of what world() makes, by the class whose _close_native ran (an exclusive
+# publication's runs its base's too; "Image" also counts the images the image handlers borrowed)
+WORLD_CLOSES = {"Subscription": 1, "PublicationBase": 2, "ExclusivePublication": 1, "Counter": 1, "Image": 1}
 def world(client):
     sub = client.add_subscription("aeron:ipc", 1, on_available_image=lambda i: None,
                                   on_unavailable_image=lambda i: None)
     pub = client.add_publication("aeron:ipc", 1)
     ex = client.add_exclusive_publication("aeron:ipc", 2)
     counter = client.add_counter(1001, b"k", "c")
-    wait(lambda: pub.is_connected)
-    while pub.offer(b"m") < 0: pass
-    wait(lambda: sub.image_count >= 1)
+    wait_until(lambda: pub.is_connected, "the publication connected")
+    offer(pub, b"m")
+    wait_until(lambda: sub.image_count >= 1, "the image")
     image = sub.image_at_index(0)
     reader = client.counters_reader()
     pending = client.async_add_subscription("aeron:ipc", 3, lambda i: None)
     return [sub, pub, ex, counter, image, reader, pending]
+def assert_world_closed(worlds, by_aeron_close=False):
+    # every C close ran once; by_aeron_close: the clients went first (a collected cycle clears
+    # their weak references to their children first) and their aeron_close freed the children
+    for name, count in {**WORLD_CLOSES, "Aeron": 1}.items():
+        closes, expected = C_CLOSE_LOG.count(name), (0 if by_aeron_close and name != "Aeron" else count * worlds)
+        assert closes >= expected if name == "Image" else closes == expected, (name, C_CLOSE_LOG)
 """
 
 
-def run(body: str) -> None:
+def run(body: str) -> str:
     result = run_python(PRELUDE + body)
     assert result.returncode == 0, f"exit {result.returncode}\nstdout:{result.stdout}\nstderr:{result.stderr}"
+    assert "Exception ignored" not in result.stderr, result.stderr
+    return result.stdout
 
 
 def test_closing_parent_closes_children_first_and_every_method_raises_after():
@@ -44,6 +60,7 @@ client = Aeron(dir=driver.dir)
 objects = world(client)
 client.close()
 client.close()  # idempotent
+assert_c_closed(client, *objects)
 checked = 0
 for obj in objects + [client]:
     assert obj.is_closed, obj
@@ -73,6 +90,7 @@ random.seed({seed})
 for round in range(3):
     client = Aeron(dir=driver.dir)
     objects = world(client) + [client]
+    del client  # only the list holds it: it may go first
     random.shuffle(objects)
     while objects:
         obj = objects.pop()
@@ -81,6 +99,7 @@ for round in range(3):
         del obj
         gc.collect()
     gc.collect()
+    assert_world_closed(round + 1)  # every C close ran once, whichever way the object went
 driver.close()
 """)
 
@@ -94,16 +113,20 @@ cycle["self"] = cycle
 objects.append(cycle)
 del client, objects, cycle
 gc.collect()
+assert_world_closed(1, by_aeron_close=True)
 # the driver (a root) still closes at exit via atexit
 """)
 
 
 def test_exit_with_everything_open():
-    run("""
+    out = run("""
 client = Aeron(dir=driver.dir)
 objects = world(client)
+AT_EXIT.append(lambda: print("closed at exit", sorted(set(C_CLOSE_LOG) & {"Aeron", "MediaDriver", *WORLD_CLOSES})))
 sys.exit(0)
 """)
+    assert "closed at exit ['Aeron', 'Counter', 'ExclusivePublication', 'Image', 'MediaDriver', " \
+           "'PublicationBase', 'Subscription']" in out, out
 
 
 def test_raising_in_every_callback_kind():
@@ -115,17 +138,17 @@ client = Aeron(dir=driver.dir, error_handler=errors.append, on_new_publication=b
                on_new_subscription=boom, on_available_counter=boom, on_close_client=boom)
 sub = client.add_subscription("aeron:ipc", 1, on_available_image=boom, on_unavailable_image=boom)
 pub = client.add_publication("aeron:ipc", 1)
-wait(lambda: pub.is_connected)
+wait_until(lambda: pub.is_connected, "the publication connected")
 for i in range(5):
-    while pub.offer(bytes([i])) < 0: pass
-wait(lambda: sub.image_count >= 1)
+    offer(pub, bytes([i]))
+wait_until(lambda: sub.image_count >= 1, "the image")
 caught = 0
 calls = []
 def failing(data, header):
     calls.append(data)
     raise ValueError("in poll")
 try:
-    wait(lambda: calls, lambda: sub.poll(failing, 2))
+    wait_until(lambda: calls, "the failing handler called", lambda: sub.poll(failing, 2))
 except ValueError:
     caught += 1
 assert caught == 1 and len(calls) == 2, calls   # the batch finished, first error re-raised
@@ -149,16 +172,17 @@ for call in (lambda: list(client.counters_reader()) and client.counters_reader()
         caught += 1
 assert caught == 6, caught
 assembler = FragmentAssembler(boom)
-while pub.offer(b"y") < 0: pass
+offer(pub, b"y")
 try:
-    wait(lambda: False, lambda: sub.poll(assembler))
+    wait_until(lambda: False, "the assembler's handler raising", lambda: sub.poll(assembler))
 except RuntimeError:
     caught += 1
 assert caught == 7
 client.add_counter(1001, b"", "c")
-wait(lambda: len(errors) >= 3)
+wait_until(lambda: len(errors) >= 3, "the conductor callbacks' errors")
 pub.close(); sub.close()
 client.close()
+assert_c_closed(pub, sub, client)
 assert all(isinstance(e, RuntimeError) for e in errors), errors
 driver.close()
 """)
@@ -173,7 +197,7 @@ client = Aeron(dir=timed_out.dir, use_conductor_agent_invoker=True, error_handle
                keepalive_interval_ns=3_600_000_000_000)
 objects = world(client)
 pending = client.async_add_publication("aeron:ipc", 9)
-wait(lambda: errors, client.do_work)
+wait_until(lambda: errors, "the client timed out", client.do_work)
 assert isinstance(errors[0], ClientTimeoutError), errors
 try:
     pending.wait(5)
@@ -188,6 +212,7 @@ for obj in objects[:4]:
 del obj, objects, pending
 gc.collect()
 client.close()
+assert_c_closed(client)  # aeron_close still ran, once, on a client its conductor had closed
 timed_out.close()
 driver.close()
 """)

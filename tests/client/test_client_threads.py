@@ -5,16 +5,22 @@ from another thread, or from a handler, while a poll or an offer runs.
 The defined behaviour (``aeron_cffi._lifetime``): ``close()`` makes every later call
 raise ``ResourceClosedError`` at once, and the C close runs when the call in flight
 returns, so C never frees what a running poll or offer reads. Each scenario runs in a
-subprocess that must exit 0: a crash would be a signal, not a failed assert.
+subprocess that must exit 0 (a crash would be a signal, not a failed assert) and print no
+"Exception ignored"; the C closes are counted (``tests/fuzz/lifetime_child.py``): each ran once.
 """
 
 from __future__ import annotations
 
+import pathlib
+
 from helpers import run_python
 
-PRELUDE = """
+FUZZ_DIR = pathlib.Path(__file__).parents[1] / "fuzz"
+PRELUDE = f"""
 import random, struct, sys, tempfile, threading, time
-from aeron_cffi import *
+sys.path.insert(0, {str(FUZZ_DIR)!r})
+from lifetime_child import assert_c_closed, c_closes
+from aeron_cffi import *""" + """
 tmp = tempfile.mkdtemp()
 driver = MediaDriver(dir=tmp + "/d", threading_mode="SHARED", term_buffer_length=1 << 20,
                      ipc_term_buffer_length=1 << 20, dir_delete_on_start=True, dir_delete_on_shutdown=True)
@@ -53,6 +59,7 @@ def run_threads(*targets):
 def run(body: str) -> str:
     result = run_python(PRELUDE + body, timeout=300)
     assert result.returncode == 0, f"exit {result.returncode}\nstdout:{result.stdout}\nstderr:{result.stderr}"
+    assert "Exception ignored" not in result.stderr, result.stderr
     return result.stdout
 
 
@@ -85,6 +92,7 @@ for got in received:
         assert [i for (x, i) in got if x == w] == list(range(MESSAGES))
 print("checked", sum(len(got) for got in received))
 client.close(); driver.close()
+assert_c_closed(client, publication, *subscriptions, driver)
 """)
     assert "checked 160000" in out
 
@@ -122,6 +130,7 @@ wait(lambda: raising.poll(lambda data, header: after.append(struct.unpack("<i", 
 assert after == sorted(after) and after[0] > 500
 print("ok")
 client.close(); driver.close()
+assert_c_closed(client, publication, quiet, raising)
 """)
     assert "ok" in out
 
@@ -169,7 +178,7 @@ for round_ in range(ROUNDS):
     for resource in (publication, subscription):
         if not resource.is_closed:
             resource.close()
-    assert not publication._close_pending and not subscription._close_pending  # every C close ran
+    assert_c_closed(publication, subscription, *([owner] if what == "client" else []))
 print("deferred", deferred)
 assert sum(deferred.values()) > 0  # the race was really run: some closes met a call in flight
 client.close(); driver.close()
@@ -192,11 +201,11 @@ for what in ("subscription", "client"):
         seen.append(struct.unpack("<i", data)[0])
         if len(seen) == 3:
             (subscription if what == "subscription" else owner).close()
-            assert subscription.is_closed and subscription._close_pending  # C close waits for the poll
+            assert subscription.is_closed and not c_closes(subscription)  # C close waits for the poll
 
     count = subscription.poll(handler, 20)
     assert count >= 3 and seen[:3] == [0, 1, 2], (count, seen)
-    assert not subscription._close_pending  # the poll's return ran the C close
+    assert_c_closed(subscription)  # the poll's return ran the C close
     try:
         subscription.poll(handler, 20)
         raise AssertionError("poll after close did not raise")
@@ -233,7 +242,7 @@ for round_ in range(300):
     timer.join()
     assert not publication._calls and not subscription._calls, round_
 client.close()
-assert not publication._close_pending and not subscription._close_pending
+assert_c_closed(client, publication, subscription)
 print("interrupted", interrupted)
 driver.close()
 """)

@@ -75,8 +75,12 @@ def run_fuzz(tmp_path: pathlib.Path, machine: str, examples: int, steps: int = 4
 
 
 def run_script(code: str, tmp_path: pathlib.Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run a regression scenario; it must exit 0 (not by a signal). Returns the result for
-    the caller to check what the scenario printed."""
-    result = run_child(["-c", textwrap.dedent(code)], timeout, cwd=tmp_path)
+    """Run a regression scenario; it must exit 0 (not by a signal) and print no "Exception
+    ignored" (an exception a finalizer or a callback swallowed). The scenario may import
+    ``lifetime_child`` (this directory is on its path). Returns the result for the caller to
+    check what the scenario printed."""
+    path = f"import sys; sys.path.insert(0, {str(MACHINE_SCRIPT.parent)!r})\n"
+    result = run_child(["-c", path + textwrap.dedent(code)], timeout, cwd=tmp_path)
     assert result.returncode == 0, describe(result)
+    assert "Exception ignored" not in result.stderr, describe(result)
     return result
