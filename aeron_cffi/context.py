@@ -175,6 +175,12 @@ class Context(Resource):
             raise AeronError("this Context is already used by an Aeron client")
         self._in_use = True
 
+    def __del__(self) -> None:
+        # In use, it belongs to its client, whose close closes it: collected in one cycle with
+        # that client, it has nothing to do (a close would be refused, and warn for nothing).
+        if not getattr(self, "_in_use", False):
+            super().__del__()
+
     def close(self) -> None:
         """Free the context (``aeron_context_close``); its client must be closed first."""
         if self._in_use and not self._closed:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from aeron_cffi._lifetime import CGetter, Constants, Resource
 from aeron_cffi._native import c_string, ffi, lib
 from aeron_cffi.callbacks import SyncTarget
-from aeron_cffi.errors import ResourceClosedError, check
+from aeron_cffi.errors import InvalidArgumentError, ResourceClosedError, check
 from aeron_cffi.fragment_assembler import Poller
 
 if TYPE_CHECKING:
@@ -140,8 +140,13 @@ class Image(Poller, Resource):
 
     def controlled_peek(self, initial_position: int, handler: Any, limit_position: int) -> int:
         """Read from ``initial_position`` without moving the image; returns the resulting
-        position (``aeron_image_controlled_peek``)."""
+        position (``aeron_image_controlled_peek``). A negative ``initial_position`` is refused
+        here: C validates it only while the image is open, and for an image that has gone it
+        would come back unchanged and read as an error code."""
         self._check_open()
+        if not isinstance(initial_position, int) or initial_position < 0:
+            raise InvalidArgumentError(f"Image.controlled_peek: initial_position must be an int >= 0, "
+                                       f"got {initial_position!r}")
         return self._dispatch(
             handler, True,
             lambda h, d: lib.aeron_image_controlled_peek(self._ptr, initial_position, h, d, limit_position),

@@ -180,18 +180,13 @@ class LoggedErrors(logging.Handler):
     """What the library logged as an error (a close that failed in a finalizer, at exit or when
     a call in flight finished it): a sequence logs none."""
 
-    # Known, and tested as an expected failure (test_lifetime_regressions.py,
-    # test_a_client_and_its_context_collected_together_log_no_error): remove with the fix.
-    KNOWN = ("closing a collected Context failed",)
-
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
         self.records: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
-        if not text.startswith(self.KNOWN):
-            self.records.append(f"{text}: {record.exc_info[1]!r}" if record.exc_info else text)
+        self.records.append(f"{text}: {record.exc_info[1]!r}" if record.exc_info else text)
 
 
 LOGGED = LoggedErrors()
@@ -944,9 +939,9 @@ class ClientMachine(RuleBasedStateMachine):
             start = (lambda: image.constants.join_position - 32) if before else (lambda: image.position)
             self.expect(node, op, lambda: image.controlled_peek(start(), lambda data, header: None,
                                                                 start() + 4096),
+                        # (before a join position of 0 the start is negative: refused in Python,
+                        # open or gone; after it, C answers for a gone image what it was given)
                         InvalidArgumentError if before and not lingering else None,
-                        # (on a gone image before a join position of 0 the start is negative: refused,
-                        # or returned as C does; test_lifetime_regressions.py, xfail until fixed)
                         allow=(InvalidArgumentError,) if before else ())
         else:
             self.expect(node, op, lambda: use(image, op))

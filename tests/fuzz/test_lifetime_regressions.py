@@ -297,8 +297,6 @@ observer.close()
     assert "OSError: the C close of one open at exit failed" in result.stderr, result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="fuzz17 finding (campaign, client machine): the collector may finalize a "
-                   "Context before its open Aeron; its close refuses ('in use') and the finalizer logs that as an error")
 def test_a_client_and_its_context_collected_together_log_no_error(tmp_path):
     # Both in one unreachable cycle: the collector calls the finalizers in no set order. The
     # client's close closes its context; the context's own finalizer has nothing to do.
@@ -328,9 +326,6 @@ driver.close()
     assert "logged []" in result.stdout, result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="fuzz17 finding (campaign, hazard seed 419844289): on an image that has gone, "
-                   "C's controlled_peek returns the initial position, which the binding takes for an error when it "
-                   "is negative and raises the thread's stale last error")
 def test_controlled_peek_before_the_start_of_an_image_that_has_gone(tmp_path):
     # C returns a closed image's initial_position as it is; a negative one (before a join
     # position of 0) made Image.controlled_peek raise whatever error the thread had last:
