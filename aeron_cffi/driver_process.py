@@ -95,7 +95,8 @@ class DriverProcess:
         """The ``aeronmd`` process id (``ResourceClosedError`` before ``start`` or after ``stop``)."""
         if self.process is None:
             raise ResourceClosedError("DriverProcess is not running: start() it first")
-        return self.process.pid
+        pid: int = self.process.pid
+        return pid
 
     @property
     def is_running(self) -> bool:
@@ -119,7 +120,8 @@ class DriverProcess:
                     process.wait()
         if self._tmp is not None:
             self._tmp.cleanup()
-        return process.returncode
+        returncode: int | None = process.returncode
+        return returncode
 
     def __enter__(self) -> DriverProcess:
         return self.start()

@@ -10,8 +10,10 @@ directory, through Aeron's own ``io.aeron.cluster.ClusterTool`` (Java, from the 
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
+from typing import Callable
 
 from aeron_cffi.cli._common import CliError, ExitCode, add_json, format_timestamp, one_line, print_json, print_table
 from aeron_cffi.testing.cluster import ClusterToolResult, cluster_tool
@@ -24,7 +26,7 @@ _DESCRIBE_COLUMNS = (("TYPE", "componentType"), ("MEMBER", "memberId"), ("SERVIC
 _TIMESTAMPS = frozenset({"startTimestamp", "activityTimestamp"})
 
 
-def _run_tool(args, command: str) -> ClusterToolResult:
+def _run_tool(args: argparse.Namespace, command: str) -> ClusterToolResult:
     if not os.path.isdir(args.cluster_dir):
         raise CliError(ExitCode.IO_ERROR, f"cluster directory not found: {args.cluster_dir}")
     try:
@@ -48,7 +50,7 @@ def _cell(name: str, value: str) -> str:
     return value
 
 
-def run_describe(args) -> None:
+def run_describe(args: argparse.Namespace) -> None:
     result = _run_tool(args, "describe")
     if not result.mark_files:
         raise CliError(ExitCode.CLUSTER_ERROR, f"no cluster mark file in {args.cluster_dir}: "
@@ -61,8 +63,8 @@ def run_describe(args) -> None:
                      for mark_file in result.mark_files])
 
 
-def _toggle(command: str):
-    def run(args) -> None:
+def _toggle(command: str) -> Callable[[argparse.Namespace], None]:
+    def run(args: argparse.Namespace) -> None:
         result = _run_tool(args, command)
         if args.json:
             print_json({"command": command, "applied": True, "output": result.output.strip().splitlines()})
@@ -71,7 +73,7 @@ def _toggle(command: str):
     return run
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("cluster", help="describe, snapshot or shut down a cluster node",
                                    description=__doc__)
     commands = parser.add_subparsers(dest="cluster_command", metavar="COMMAND", required=True)

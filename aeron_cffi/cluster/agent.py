@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from aeron_cffi.archive import AeronArchive
 from aeron_cffi.client import Aeron
@@ -34,6 +34,11 @@ from aeron_cffi.counters import NULL_COUNTER_ID, RECORD_ALLOCATED
 from aeron_cffi.errors import InvalidArgumentError, OfferResult
 from aeron_cffi.header import Header
 from aeron_cffi.idle_strategy import IdleStrategy
+
+if TYPE_CHECKING:
+    from aeron_cffi.image import Image
+    from aeron_cffi.publication import Publication
+    from aeron_cffi.subscription import Subscription
 
 __all__ = ["AgentSettings", "ClusteredServiceAgent", "ServiceTerminated"]
 
@@ -235,7 +240,7 @@ class ClusteredServiceAgent:
                                                     session.response_channel, session.encoded_principal, self))
                 self.service.on_start(self.cluster, image)
 
-    def _await_image(self, subscription: Any, session_id: int):
+    def _await_image(self, subscription: Subscription, session_id: int) -> Image:
         self.idle_strategy.reset()
         while (image := subscription.image_by_session_id(session_id)) is None:
             self.idle_strategy.idle(0)
@@ -349,6 +354,7 @@ class ClusteredServiceAgent:
 
     def _leave_log(self) -> None:
         image = self._log_adapter.image
+        assert image is not None, "leaving a log that was not joined"
         self.log_position = max(image.position, self.log_position)
         self._log_adapter.leave()
         self._disconnect_egress()
@@ -503,7 +509,7 @@ class ClusteredServiceAgent:
         for session in self._sessions.values():
             self._disconnect(session)
 
-    def _session_publication(self, session: ClientSession):
+    def _session_publication(self, session: ClientSession) -> Publication | None:
         if session._publication is None and session._pending_publication is not None:
             try:
                 session._publication = session._pending_publication.poll()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 from aeron_cffi import versions
 from aeron_cffi.async_add import AsyncAdd
@@ -34,6 +34,11 @@ from aeron_cffi.cluster.ingress_proxy import IngressProxy
 from aeron_cffi.errors import AeronError, OfferResult
 from aeron_cffi.fragment_assembler import FragmentAssembler
 from aeron_cffi.header import Header
+
+if TYPE_CHECKING:
+    from aeron_cffi.exclusive_publication import ExclusivePublication
+    from aeron_cffi.publication import Publication
+    from aeron_cffi.subscription import Subscription
 
 __all__ = ["AsyncConnect"]
 
@@ -63,10 +68,11 @@ class AsyncConnect:
             self._aeron = context.aeron
         else:
             directory = context.aeron_directory_name
-            self._aeron = Aeron(**({"dir": directory} if directory is not None else {}))
+            settings: dict[str, Any] = {"dir": directory} if directory is not None else {}
+            self._aeron = Aeron(**settings)
         self._members: dict[int, MemberIngress] = {}
         self._ingress: MemberIngress | None = None  # the member whose publication sends the request
-        self._egress_pending: AsyncAdd | None = None
+        self._egress_pending: AsyncAdd[Subscription] | None = None
         self._subscription: Any = None
         self._adapter = EgressAdapter(self._ignore_message, self)
         self._assembler: FragmentAssembler | None = None
@@ -102,7 +108,7 @@ class AsyncConnect:
             self._check_deadline()
             if self._aeron.context.use_conductor_agent_invoker:
                 self._aeron.do_work()
-            step = getattr(self, "_" + self.state.name.lower())
+            step: Callable[[], AeronCluster | None] = getattr(self, "_" + self.state.name.lower())
             return step()
         except BaseException:
             self.close()
@@ -136,9 +142,10 @@ class AsyncConnect:
         if all(m.publication is not None or m.error is not None for m in self._members.values()):
             self.state = AsyncConnect.State.AWAIT_PUBLICATION_CONNECTED
 
-    def _add_publication(self, member: MemberIngress) -> AsyncAdd:
-        channel = self.context.ingress_channel if member.member_id < 0 and not member.endpoint else \
-            member_ingress_channel(self.context.ingress_channel, member.endpoint)  # type: ignore[arg-type]
+    def _add_publication(self, member: MemberIngress) -> AsyncAdd[Publication] | AsyncAdd[ExclusivePublication]:
+        ingress_channel = cast(str, self.context.ingress_channel)  # set by AeronClusterContext.__post_init__
+        channel = ingress_channel if member.member_id < 0 and not member.endpoint else \
+            member_ingress_channel(ingress_channel, member.endpoint)
         if self.context.is_ingress_exclusive:
             return self._aeron.async_add_exclusive_publication(channel, self.context.ingress_stream_id)
         return self._aeron.async_add_publication(channel, self.context.ingress_stream_id)
@@ -230,7 +237,7 @@ class AsyncConnect:
         image = self._subscription.image_by_session_id(self._response_image_session_id)
         if image is None:
             return None  # type: ignore[return-value]  # the image is not known to the client yet
-        heartbeat_timeout_ns = ok.leader_heartbeat_timeout_ns
+        heartbeat_timeout_ns: int | None = ok.leader_heartbeat_timeout_ns
         if heartbeat_timeout_ns == NULL_INT64:
             heartbeat_timeout_ns = None
         cluster = AeronCluster(

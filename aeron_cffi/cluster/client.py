@@ -45,8 +45,9 @@ from aeron_cffi.header import Header
 if TYPE_CHECKING:
     from aeron_cffi.client import Aeron
     from aeron_cffi.cluster.async_connect import AsyncConnect
+    from aeron_cffi.exclusive_publication import ExclusivePublication
     from aeron_cffi.image import Image
-    from aeron_cffi.publication import PublicationBase
+    from aeron_cffi.publication import Publication, PublicationBase
     from aeron_cffi.subscription import Subscription
 
 __all__ = ["AeronCluster", "MemberIngress", "SESSION_HEADER_LENGTH"]
@@ -61,7 +62,7 @@ class MemberIngress:
     def __init__(self, member_id: int, endpoint: str) -> None:
         self.member_id = member_id
         self.endpoint = endpoint
-        self.pending: AsyncAdd | None = None
+        self.pending: AsyncAdd[Publication] | AsyncAdd[ExclusivePublication] | None = None
         self.publication: PublicationBase | None = None
         self.error: AeronError | None = None
 
@@ -216,7 +217,7 @@ class AeronCluster:
         if self._state is not _State.CONNECTED and self._state is not _State.AWAIT_NEW_LEADER_CONNECTION:
             return OfferResult.NOT_CONNECTED  # no publication until a new leader shows up
         try:
-            result = send(*args)
+            result: int = send(*args)
         except PublicationClosedError:
             result = OfferResult.NOT_CONNECTED
             self._on_disconnected()

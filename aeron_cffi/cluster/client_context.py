@@ -43,9 +43,9 @@ def parse_ingress_endpoints(endpoints: Mapping[int, str] | str) -> dict[int, str
         return parsed
     if not isinstance(endpoints, Mapping):
         raise TypeError(f"ingress_endpoints must be a mapping or a str, not {type(endpoints).__name__}")
-    for member, endpoint in endpoints.items():
-        if not isinstance(member, int) or isinstance(member, bool) or not isinstance(endpoint, str):
-            raise TypeError(f"ingress_endpoints maps int member ids to 'host:port' str: {member!r}: {endpoint!r}")
+    for member_id, address in endpoints.items():
+        if not isinstance(member_id, int) or isinstance(member_id, bool) or not isinstance(address, str):
+            raise TypeError(f"ingress_endpoints maps int member ids to 'host:port' str: {member_id!r}: {address!r}")
     return dict(endpoints)
 
 

@@ -262,7 +262,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-M = TypeVar("M", bound=tuple)
+M = TypeVar("M", bound=tuple[Any, ...])
 
 
 class MessageCodec(Generic[M]):
@@ -279,8 +279,9 @@ class MessageCodec(Generic[M]):
         self.fields = fields
         self.var_fields = var_fields
         expected = tuple(_snake(f.name) for f in fields) + tuple(_snake(v.name) for v in var_fields)
-        if message_type._fields != expected:  # type: ignore[attr-defined]
-            raise TypeError(f"{message_type.__name__} fields {message_type._fields} != schema table {expected}")
+        declared: tuple[str, ...] = message_type._fields  # type: ignore[attr-defined]  # a NamedTuple class
+        if declared != expected:
+            raise TypeError(f"{message_type.__name__} fields {declared} != schema table {expected}")
         codes = "".join(_PRIMITIVES[f.primitive] for f in fields)
         self._block = struct.Struct("<" + codes)
         self._header_block = struct.Struct("<HHHH" + codes)
@@ -706,7 +707,7 @@ class SnapshotMarker(NamedTuple):
     type_id: int
     log_position: int
     leadership_term_id: int
-    index: int
+    index: int  # type: ignore[assignment]  # Java's field name; shadows tuple.index on purpose
     mark: SnapshotMark
     time_unit: ClusterTimeUnit
     app_version: int
@@ -726,7 +727,7 @@ CLIENT_SESSION = MessageCodec("ClientSession", 102, ClientSession, (
     _i64("clusterSessionId"), _i32("responseStreamId")), (_ascii("responseChannel"), _data("encodedPrincipal")))
 
 
-MESSAGES: tuple[MessageCodec, ...] = (
+MESSAGES: tuple[MessageCodec[Any], ...] = (
     SESSION_MESSAGE_HEADER, SESSION_EVENT, SESSION_CONNECT_REQUEST, SESSION_CLOSE_REQUEST, SESSION_KEEP_ALIVE,
     NEW_LEADER_EVENT, CHALLENGE, CHALLENGE_RESPONSE, ADMIN_REQUEST, ADMIN_RESPONSE,
     TIMER_EVENT, SESSION_OPEN_EVENT, SESSION_CLOSE_EVENT, CLUSTER_ACTION_REQUEST, NEW_LEADERSHIP_TERM_EVENT,
@@ -735,7 +736,7 @@ MESSAGES: tuple[MessageCodec, ...] = (
     REQUEST_SERVICE_ACK,
     SNAPSHOT_MARKER, CLIENT_SESSION,
 )
-MESSAGES_BY_TEMPLATE_ID: dict[int, MessageCodec] = {m.template_id: m for m in MESSAGES}
+MESSAGES_BY_TEMPLATE_ID: dict[int, MessageCodec[Any]] = {m.template_id: m for m in MESSAGES}
 
 
 # -- the per-message hot path: SessionMessageHeader ----------------------------------

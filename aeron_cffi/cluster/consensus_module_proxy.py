@@ -23,7 +23,7 @@ class ConsensusModuleProxy:
         self.publication = publication
         self._ack_buffer = bytearray(_ACK_LENGTH)
 
-    def _send(self, codec: codecs.MessageCodec, message: Any) -> bool:
+    def _send(self, codec: codecs.MessageCodec[Any], message: Any) -> bool:
         return self.publication.offer(codec.encode(message)) > 0
 
     def ack(self, log_position: int, timestamp: int, ack_id: int, relevant_id: int, service_id: int) -> bool:

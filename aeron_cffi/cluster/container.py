@@ -50,8 +50,8 @@ class ServiceContext:
     of the container's own.
     """
 
-    cluster_dir: str | os.PathLike
-    aeron_dir: str | os.PathLike | None = None
+    cluster_dir: str | os.PathLike[str]
+    aeron_dir: str | os.PathLike[str] | None = None
     cluster_id: int = 0
     service_id: int = 0
     service_name: str = "clustered-service"
@@ -132,7 +132,7 @@ class ClusteredServiceContainer:
         if context.aeron is not None:
             self.aeron = context.aeron
         else:
-            where = {"dir": os.fspath(context.aeron_dir)} if context.aeron_dir is not None else {}
+            where: dict[str, Any] = {"dir": os.fspath(context.aeron_dir)} if context.aeron_dir is not None else {}
             self.aeron = Aeron(**where, client_name=context.service_name, driver_timeout_ms=context.driver_timeout_ms,
                                error_handler=self._on_aeron_error)
         try:

@@ -11,7 +11,7 @@ to them and then tells the user's listener) or the connect's (which waits for th
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, cast
 
 from aeron_cffi.cluster import codecs
 from aeron_cffi.cluster.codecs import HEADER, SCHEMA_ID, SCHEMA_VERSION, EventCode
@@ -32,9 +32,11 @@ class EgressListener:
     """Callbacks of ``AeronCluster.poll_egress`` (subclass and override what you need;
     every method does nothing by default). Any object with these methods will do."""
 
-    def on_message(self, cluster_session_id: int, timestamp: int, buffer: memoryview, header: Header) -> None:
+    def on_message(self, cluster_session_id: int, timestamp: int, buffer: memoryview, header: Header) -> object:
         """A message from the clustered service to this session; ``timestamp`` is the
-        cluster's time when the service sent it."""
+        cluster's time when the service sent it. What it returns is ignored (``object``, so
+        that ``ControlledEgressListener`` can return an action)."""
+        return None
 
     def on_session_event(self, correlation_id: int, cluster_session_id: int, leadership_term_id: int,
                          leader_member_id: int, code: EventCode, detail: str) -> None:
@@ -83,7 +85,7 @@ class EgressAdapter:
 
     __slots__ = ("cluster_session_id", "_on_message", "_events")
 
-    def __init__(self, on_message: Callable[[int, int, memoryview, Header], Any], events: EgressEvents,
+    def __init__(self, on_message: Callable[[int, int, memoryview, Header], object], events: EgressEvents,
                  cluster_session_id: int | None = None) -> None:
         self.cluster_session_id = cluster_session_id
         self._on_message = on_message
@@ -100,7 +102,9 @@ class EgressAdapter:
         if template_id == _SESSION_MESSAGE:
             _, cluster_session_id, timestamp, payload = codecs.decode_session_header(data, 0, block_length)
             if cluster_session_id == self.cluster_session_id or self.cluster_session_id is None:
-                return self._on_message(cluster_session_id, timestamp, memoryview(data)[payload:], header)
+                # a ControlledPollAction or None from a controlled listener; ignored by a plain poll
+                return cast("ControlledPollAction | None",
+                            self._on_message(cluster_session_id, timestamp, memoryview(data)[payload:], header))
             return None
         codec = _EVENT_CODECS.get(template_id)
         if codec is None:
@@ -111,7 +115,8 @@ class EgressAdapter:
         return None
 
 
-_EVENT_CODECS = {_SESSION_EVENT: codecs.SESSION_EVENT, _NEW_LEADER_EVENT: codecs.NEW_LEADER_EVENT,
-                 _CHALLENGE: codecs.CHALLENGE, _ADMIN_RESPONSE: codecs.ADMIN_RESPONSE}
+_EVENT_CODECS: dict[int, codecs.MessageCodec[Any]] = {
+    _SESSION_EVENT: codecs.SESSION_EVENT, _NEW_LEADER_EVENT: codecs.NEW_LEADER_EVENT,
+    _CHALLENGE: codecs.CHALLENGE, _ADMIN_RESPONSE: codecs.ADMIN_RESPONSE}
 _EVENT_METHODS = {_SESSION_EVENT: "on_session_event", _NEW_LEADER_EVENT: "on_new_leader",
                   _CHALLENGE: "on_challenge", _ADMIN_RESPONSE: "on_admin_response"}

@@ -56,11 +56,14 @@ class BoundedLogAdapter:
         self.max_log_position = max_log_position
 
     def poll(self, limit_position: int) -> int:
-        return self.image.bounded_controlled_poll(self._assembler, limit_position, self._fragment_limit)
+        image = self.image
+        assert image is not None, "poll before join"
+        return image.bounded_controlled_poll(self._assembler, limit_position, self._fragment_limit)
 
     def is_done(self) -> bool:
         """The image reached the end this log was joined for, or ended."""
         image = self.image
+        assert image is not None, "is_done before join"
         return image.position >= self.max_log_position or image.is_end_of_stream or image.is_closed
 
     def _on_message(self, data: bytes, header: Header) -> None:

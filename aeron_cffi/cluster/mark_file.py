@@ -60,7 +60,7 @@ _ERROR_RECORD_ALIGNMENT = 8
 class ServiceMarkFile:
     """Create (or take over) the mark file of service ``service_id`` in ``directory``."""
 
-    def __init__(self, directory: str | os.PathLike, *, service_id: int, cluster_id: int, aeron_directory: str,
+    def __init__(self, directory: str | os.PathLike[str], *, service_id: int, cluster_id: int, aeron_directory: str,
                  control_channel: str, service_name: str, archive_stream_id: int, service_stream_id: int,
                  consensus_module_stream_id: int, error_buffer_length: int = ERROR_BUFFER_MIN_LENGTH) -> None:
         if error_buffer_length < ERROR_BUFFER_MIN_LENGTH:

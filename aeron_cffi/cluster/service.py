@@ -19,9 +19,11 @@ from aeron_cffi.header import Header
 from aeron_cffi.image import Image
 
 if TYPE_CHECKING:
+    from aeron_cffi.async_add import AsyncAdd
     from aeron_cffi.client import Aeron
     from aeron_cffi.cluster.agent import ClusteredServiceAgent
     from aeron_cffi.idle_strategy import IdleStrategy
+    from aeron_cffi.publication import Publication
 
 __all__ = ["MOCKED_OFFER", "ClientSession", "CloseReason", "Cluster", "ClusterRole", "ClusterTimeUnit",
            "ClusteredService"]
@@ -92,8 +94,8 @@ class ClientSession:
         self.response_channel = response_channel
         self.encoded_principal = encoded_principal
         self._agent = agent
-        self._publication: Any = None
-        self._pending_publication: Any = None
+        self._publication: Publication | None = None
+        self._pending_publication: AsyncAdd[Publication] | None = None
         self._closing = False
 
     @property

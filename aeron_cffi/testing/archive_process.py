@@ -70,7 +70,7 @@ class JavaArchive:
         properties: dict[str, str] | None = None,
         startup_timeout: float = 60.0,
         java: str = "java",
-        jar: str | os.PathLike | None = None,
+        jar: str | os.PathLike[str] | None = None,
         launch: Callable[[list[str], IO[bytes]], Any] | None = None,
     ) -> None:
         self.aeron_dir = pathlib.Path(aeron_dir)
@@ -118,11 +118,12 @@ class JavaArchive:
     def start(self) -> "JavaArchive":
         java = self._java
         if self._launch is popen_logged:  # a host process: its java must be on PATH
-            java = shutil.which(self._java)
-            if java is None:
+            found = shutil.which(self._java)
+            if found is None:
                 raise MissingRequirementError(
                     f"{self._java} is not on PATH: the Java archive needs a Java 17+ runtime (install one, or pass "
                     f"JavaArchive(java=...))")
+            java = found
         try:
             jar = self._jar or aeron_all_jar()
         except (FileNotFoundError, subprocess.CalledProcessError) as error:

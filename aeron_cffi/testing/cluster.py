@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from typing import Any, Callable, Iterable
+from typing import IO, Any, Callable, Iterable
 
 from aeron_cffi.cluster import ClusteredService, ClusteredServiceContainer
 from aeron_cffi.cnc import CncFile
@@ -109,7 +109,7 @@ def _parse_mark_file(line: str) -> dict[str, str] | None:
     return fields
 
 
-def cluster_tool(cluster_dir: str | os.PathLike, command: str, *args: str, timeout: float = 60.0,
+def cluster_tool(cluster_dir: str | os.PathLike[str], command: str, *args: str, timeout: float = 60.0,
                  java: str = "java") -> ClusterToolResult:
     """Run ``io.aeron.cluster.ClusterTool <cluster_dir> <command> [args]`` and parse its output."""
     completed = subprocess.run(
@@ -143,7 +143,7 @@ class _JavaProcess:
         self._java = java
         self._runtime = runtime or _Runtime()
         self.process: Any = None  # a subprocess.Popen, or what the runtime's launch returned
-        self._log = None
+        self._log: IO[bytes] | None = None
 
     @property
     def pid(self) -> int | None:
@@ -184,7 +184,8 @@ class _JavaProcess:
 
     def wait(self, timeout: float) -> int:
         """The exit status once the process ends by itself (``TimeoutExpired`` otherwise)."""
-        return self.process.wait(timeout)
+        returncode: int = self.process.wait(timeout)
+        return returncode
 
     def stop(self, timeout: float = 20.0) -> None:
         """SIGTERM (Java runs its shutdown hooks: an orderly close), SIGKILL after ``timeout``."""
@@ -410,8 +411,8 @@ class LocalCluster:
     """
 
     def __init__(self, size: int = 1, *, service_count: int = 1, properties: dict[str, str] | None = None,
-                 ports: PortAllocator | None = None, tmp_root: str | os.PathLike | None = None,
-                 shm_root: str | os.PathLike | None = None, backend: str = "host") -> None:
+                 ports: PortAllocator | None = None, tmp_root: str | os.PathLike[str] | None = None,
+                 shm_root: str | os.PathLike[str] | None = None, backend: str = "host") -> None:
         if size < 1:
             raise ValueError(f"a cluster has at least one node, not {size}")
         if backend not in ("host", "docker"):

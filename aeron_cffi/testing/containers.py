@@ -54,7 +54,7 @@ def docker_client() -> Any:
     global _client
     if _client is None:
         try:
-            import docker
+            import docker  # type: ignore[import-untyped]  # docker ships no type hints (no types-docker here)
         except ImportError:
             raise DockerUnavailableError("the container backend needs the 'docker' package: pip install docker") from None
         try:
@@ -109,7 +109,7 @@ class ContainerProcess:
         return self.returncode  # type: ignore[return-value]
 
     def _signal(self, signal: str) -> None:
-        import docker.errors
+        import docker.errors  # type: ignore[import-untyped]  # docker ships no type hints (no types-docker here)
 
         if self.returncode is None:
             try:

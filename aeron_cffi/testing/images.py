@@ -109,7 +109,7 @@ def _cache_dir() -> pathlib.Path:
 
 def _build(client: Any, recipe: _Recipe) -> str:
     """The tag of ``recipe``'s image, built unless an image with the same inputs exists."""
-    import docker.errors
+    import docker.errors  # type: ignore[import-untyped]  # docker ships no type hints (no types-docker here)
 
     tag = f"aeron-cffi-{recipe.name}:{_aeron_version()}-{_our_version()}"
     inputs = _inputs_hash(recipe)

@@ -216,7 +216,7 @@ def aeron_free_port() -> PortAllocator:
     return PortAllocator()
 
 
-def _cluster(request: pytest.FixtureRequest, ports: PortAllocator, size: int):
+def _cluster(request: pytest.FixtureRequest, ports: PortAllocator, size: int) -> LocalCluster:
     config = request.config
     cluster = LocalCluster(size, ports=ports, tmp_root=_option(config, "aeron_tmp_root"),
                            shm_root=_option(config, "aeron_shm_root"), backend=backend(config))

@@ -30,7 +30,7 @@ def _alive(pid: int) -> bool:
 
 def reap(pid: int) -> int:
     """Remove PID's containers and their folders; returns how many containers were removed."""
-    import docker.errors
+    import docker.errors  # type: ignore[import-untyped]  # docker ships no type hints (no types-docker here)
 
     client = docker_client()
     containers = client.containers.list(all=True, sparse=True, filters={"label": f"{OWNER_LABEL}={pid}"})
