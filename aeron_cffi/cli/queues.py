@@ -7,16 +7,19 @@ they neither write the ledger nor save a consumer's marks.
 
 from __future__ import annotations
 
+import argparse
 import math
 import queue as _stdlib_queue
+from typing import Any
 
+from aeron_cffi.archive import AeronArchive
 from aeron_cffi.cli._common import CliError, ExitCode, print_fields, print_json, print_table, wait_until
 from aeron_cffi.cli.archive import _common_options, _connect
 from aeron_cffi.queue import Consumer, ConsumerConfig, Ledger, LedgerConfig, Table, TableConfig
 from aeron_cffi.queue.ledger import DEFAULT_STREAM_ID
 
 
-def _open_ledger(archive, args) -> Ledger:
+def _open_ledger(archive: AeronArchive, args: argparse.Namespace) -> Ledger:
     ledger = Ledger(archive, LedgerConfig(prefix=args.name, stream_id=args.stream_id, timeout=args.timeout),
                     writable=False)
     if ledger.recording_id is None:
@@ -24,16 +27,19 @@ def _open_ledger(archive, args) -> Ledger:
     return ledger
 
 
-def run_describe(args) -> None:
+def run_describe(args: argparse.Namespace) -> None:
     with _connect(args) as archive:
         ledger = _open_ledger(archive, args)
         table = Table(archive, TableConfig(prefix=args.name, stream_id=args.stream_id, timeout=args.timeout))
-        consumers = [{"name": name, "position": marks.sequences[0], "marks": marks.sequences[1:],
-                      "lag": ledger.next_ordinal - ledger.ordinal_after(marks.sequences[0])}
-                     for name, marks in table.all().items() if marks.sequences]
-        summary = {"name": args.name, "recording_id": ledger.recording_id,
-                   "start_position": archive.get_start_position(ledger.recording_id),
-                   "recorded_position": archive.get_max_recorded_position(ledger.recording_id),
+        consumers: list[dict[str, Any]] = [
+            {"name": name, "position": marks.sequences[0], "marks": marks.sequences[1:],
+             "lag": ledger.next_ordinal - ledger.ordinal_after(marks.sequences[0])}
+            for name, marks in table.all().items() if marks.sequences]
+        recording_id = ledger.recording_id
+        assert recording_id is not None  # _open_ledger checked it
+        summary = {"name": args.name, "recording_id": recording_id,
+                   "start_position": archive.get_start_position(recording_id),
+                   "recorded_position": archive.get_max_recorded_position(recording_id),
                    "head": ledger.head, "tail": ledger.tail, "length": ledger.length}
     if args.json:
         print_json({**summary, "consumers": consumers})
@@ -45,7 +51,7 @@ def run_describe(args) -> None:
                     [(c["name"], c["position"], c["lag"], ",".join(map(str, c["marks"])) or "-") for c in consumers])
 
 
-def run_tail(args) -> None:
+def run_tail(args: argparse.Namespace) -> None:
     printed = {"count": 0}
     with _connect(args) as archive:
         ledger = _open_ledger(archive, args)
@@ -73,7 +79,7 @@ def run_tail(args) -> None:
                 pass
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("queue", help="look into a durable queue kept by a running archive",
                                    description=__doc__)
     commands = parser.add_subparsers(dest="queue_command", metavar="COMMAND", required=True)

@@ -7,17 +7,22 @@ the ``archive`` commands do, and shows a progress bar when stderr is a terminal.
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import TYPE_CHECKING, Any
 
 from aeron_cffi.cli._common import CliError, ExitCode, add_json, print_fields, print_json
 from aeron_cffi.cli.archive import _common_options, _connect
+
+if TYPE_CHECKING:
+    from aeron_cffi.recoverylog import FSMHints
 
 # The recovery log's own dependencies (protobuf, google-crc32c, tqdm: the package's
 # "recoverylog" extra) are imported when one of its commands runs, so that the other
 # commands work without them.
 
 
-def _hints(path: str):
+def _hints(path: str) -> FSMHints:
     from aeron_cffi.recoverylog import FSMHints, HintsError
 
     try:
@@ -27,7 +32,7 @@ def _hints(path: str):
         raise CliError(ExitCode.FAILURE, f"{path}: {error}") from None
 
 
-def describe(hints) -> dict:
+def describe(hints: FSMHints) -> dict[str, Any]:
     """The authors, segments and extent of the log that ``hints`` describe."""
     fnodes, segments = hints.live_log_segments()
     first = min((s.first_offset for s in segments), default=0)
@@ -44,7 +49,7 @@ def describe(hints) -> dict:
     }
 
 
-def run_describe(args) -> None:
+def run_describe(args: argparse.Namespace) -> None:
     from aeron_cffi.recoverylog import HintsError
 
     try:
@@ -58,8 +63,8 @@ def run_describe(args) -> None:
                       "properties": " ".join(summary["properties"]) or "-"})
 
 
-def run_play(args) -> None:
-    from tqdm import tqdm
+def run_play(args: argparse.Namespace) -> None:
+    from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type information
 
     from aeron_cffi.recoverylog import DataLossError, HintsError, Player
 
@@ -80,12 +85,13 @@ def run_play(args) -> None:
             raise CliError(ExitCode.FAILURE, f"{args.hints}: {error}") from None
         except TimeoutError as error:
             raise CliError(ExitCode.TIMEOUT, str(error)) from None
+    assert player.fsm is not None  # play() sets it, or raised
     if args.json:
         print_json({"dir": player.dir, "links": len(player.fsm.links), "properties": len(player.fsm.properties),
                     "next_seq_no": player.fsm.next_seq_no})
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("recoverylog", help="a recovery log's hints and its playback",
                                    description=__doc__)
     commands = parser.add_subparsers(dest="recoverylog_command", metavar="COMMAND", required=True)

@@ -55,7 +55,7 @@ class ConsumerConfig:
     #: The first sequence to deliver when nothing is saved under ``name``.
     start: int = 0
     #: Where entries are put, in order (a new unbounded ``queue.Queue`` if None: ``consumer.entries``).
-    entries: queue.Queue | None = None
+    entries: queue.Queue[Entry] | None = None
     #: Called with the error that stops the consumer.
     errors: Callable[[Exception], object] | None = None
     #: The most entries taken from the replay per round.
@@ -89,7 +89,7 @@ class Consumer:
         if config.name and table is None:
             raise InvalidEntry("a named consumer needs a table")
         self.name = config.name
-        self.entries: queue.Queue = config.entries if config.entries is not None else queue.Queue()
+        self.entries: queue.Queue[Entry] = config.entries if config.entries is not None else queue.Queue()
         self._marks_in: queue.Queue[tuple[int, bool, Ack | None]] = queue.Queue()
         self._markers: dict[int, bool] = {}  # delivered (or resumed as done) and not yet saved past
         self._ordinals: dict[int, int] = {}
@@ -104,21 +104,26 @@ class Consumer:
         if ledger.recording_id is None:
             raise QueueError(f"{ledger.alias} has no recording yet: open it for writing first")
         if self.name:
-            self.table.claim(self.name, consumer=True)  # one consumer per name: a second one is refused
+            self._named_table().claim(self.name, consumer=True)  # one consumer per name: a second one is refused
         try:
             self._resume()
             self._follower = Follower(ledger.archive, ledger.recording_id, ledger.config.stream_id,
                                       ledger.start_after(self._cursor))
         except BaseException:
             if self.name:
-                table.release(self.name)
+                self._named_table().release(self.name)
             raise
         self._last_progress = time.monotonic()
         self._thread = threading.Thread(target=self._run, name=f"consumer {self.name or '(unnamed)'}", daemon=True)
         self._thread.start()
 
+    def _named_table(self) -> Table:
+        """The table of a named consumer (``__init__`` refuses a name without one)."""
+        assert self.table is not None, "a named consumer needs a table"
+        return self.table
+
     def _resume(self) -> None:
-        saved = self.table.get(self.name) if self.name else None
+        saved = self._named_table().get(self.name) if self.name else None
         if saved is not None and saved.sequences:
             self._cursor, self._cursor_ordinal = saved.sequences[0], saved.ordinal
             for sequence in saved.sequences[1:]:
@@ -127,7 +132,7 @@ class Consumer:
             self._cursor = max(self.config.start - 1, 0)
             self._cursor_ordinal = self.ledger.ordinal_after(self._cursor) - 1
             if self.name:
-                self.table.set(self.name, [self._cursor], self._cursor_ordinal)
+                self._named_table().set(self.name, [self._cursor], self._cursor_ordinal)
         self._expected = self._cursor_ordinal + 1
         self._last_sequence = self._cursor
 
@@ -195,7 +200,7 @@ class Consumer:
             while not self._marks_in.empty():
                 call_user(self._marks_in.get_nowait()[2], closed)
             if self.name:
-                self.table.release(self.name)
+                self._named_table().release(self.name)
             if error is not None:
                 call_user(self.config.errors, error)
 
@@ -285,8 +290,8 @@ class Consumer:
                 self._markers.pop(sequence)
                 self._ordinals.pop(sequence, None)
         if self.name:
-            self.table.set(self.name, [head, *sorted(s for s, marked in self._markers.items() if marked)],
-                           self._cursor_ordinal)
+            self._named_table().set(self.name, [head, *sorted(s for s, marked in self._markers.items() if marked)],
+                                    self._cursor_ordinal)
         acks, self._unsaved = self._unsaved, []
         for ack in acks:
             call_user(ack, None)

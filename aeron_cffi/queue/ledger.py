@@ -86,7 +86,7 @@ class Ledger:
         self.alias = ledger_alias(config.prefix)
         self._lock = threading.Lock()  # the index, against concurrent readers
         self._write_lock = threading.RLock()  # one write or delete at a time (producer, cleaner)
-        self._subscribers: list[queue.Queue] = []
+        self._subscribers: list[queue.Queue[int]] = []
         self._cache: collections.deque[Entry] = collections.deque(maxlen=config.cache or 0)
         self._sequences: list[int] = []
         self._starts: list[int] = []  # where the batch holding each entry starts
@@ -232,6 +232,7 @@ class Ledger:
             start, wanted = self._starts[i], set(self._sequences[i:last + 1])
             following = bisect.bisect_right(self._starts, self._starts[last])  # the next batch's first entry
             end = self._starts[following] if following < len(self._starts) else self._end
+        assert self.recording_id is not None  # the index has entries: they were read from it
         found: list[Entry] = []
         for message in read(self.archive, self.recording_id, self.config.stream_id, start, end, self.config.timeout):
             record = records.decode(message.data)
@@ -239,12 +240,12 @@ class Ledger:
                 found.extend(e for e in record.entries if e.sequence in wanted)
         return found[:amount]
 
-    def subscribe(self, receiver: queue.Queue) -> None:
+    def subscribe(self, receiver: queue.Queue[int]) -> None:
         """Put each new head into ``receiver`` (skipped when it is full, as in the seed)."""
         with self._lock:
             self._subscribers.append(receiver)
 
-    def unsubscribe(self, receiver: queue.Queue) -> None:
+    def unsubscribe(self, receiver: queue.Queue[int]) -> None:
         with self._lock:
             if receiver in self._subscribers:
                 self._subscribers.remove(receiver)
@@ -326,6 +327,7 @@ class Ledger:
 
     def _offer(self, data: bytes, record: records.Record) -> int:
         start = self._offered_end  # not the publication's position: one C call less per batch
+        assert self._writer is not None  # the callers required it
         try:
             end = self._writer.append(data)
         except QueueError as error:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import Callable, TypedDict
 
 from aeron_cffi.archive import AeronArchive
 from aeron_cffi.queue.cleaner import Cleaner, CleanerConfig
@@ -13,6 +13,15 @@ from aeron_cffi.queue.producer import Producer, ProducerConfig
 from aeron_cffi.queue.table import Table, TableConfig
 
 __all__ = ["Queue", "QueueConfig"]
+
+
+class _AeronSettings(TypedDict):
+    """The Aeron settings a queue passes on to its ledger's and table's configs."""
+
+    term_length: int
+    stream_id: int
+    timeout: float
+    writer_timeout: float
 
 
 @dataclasses.dataclass
@@ -41,8 +50,8 @@ class Queue:
 
     def __init__(self, archive: AeronArchive, config: QueueConfig, writable: bool = True) -> None:
         self.config = config
-        aeron = {"term_length": config.term_length, "stream_id": config.stream_id, "timeout": config.timeout,
-                 "writer_timeout": config.writer_timeout}
+        aeron: _AeronSettings = {"term_length": config.term_length, "stream_id": config.stream_id,
+                                 "timeout": config.timeout, "writer_timeout": config.writer_timeout}
         self.ledger = Ledger(archive, LedgerConfig(prefix=config.prefix, cache=config.ledger_cache,
                                                    limit=config.ledger_limit, **aeron), writable=writable)
         self.table = Table(archive, TableConfig(prefix=config.prefix, cache=config.table_cache, **aeron))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from aeron_cffi.archive import (
     NULL_POSITION,
@@ -31,6 +31,10 @@ from aeron_cffi.channel_uri import ChannelUri
 from aeron_cffi.errors import OfferResult
 from aeron_cffi.queue.errors import NotAcknowledged, QueueError, QueueTimeout
 from aeron_cffi.queue.writer_lock import WriterLock
+
+if TYPE_CHECKING:
+    from aeron_cffi.exclusive_publication import ExclusivePublication
+    from aeron_cffi.subscription import Subscription
 
 __all__ = ["Follower", "LogMessage", "alias_of", "RecordingWriter", "find_recording", "log_channel", "poll_until", "read"]
 
@@ -76,8 +80,10 @@ def find_recording(archive: AeronArchive, alias: str, stream_id: int) -> Recordi
     return max(found, key=lambda d: d.recording_id) if found else None
 
 
-def poll_until(condition: Callable[[], T], what: str, timeout: float, error: type[QueueTimeout] = QueueTimeout) -> T:
-    """The first truthy ``condition()``, polled with short sleeps; ``error`` after ``timeout`` seconds."""
+def poll_until(condition: Callable[[], T | None], what: str, timeout: float,
+               error: type[QueueTimeout] = QueueTimeout) -> T:
+    """The first truthy ``condition()`` (so never ``None``), polled with short sleeps; ``error``
+    after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         if time.monotonic() > deadline:
@@ -86,7 +92,7 @@ def poll_until(condition: Callable[[], T], what: str, timeout: float, error: typ
     return value
 
 
-def _polled(subscription, messages: list[LogMessage], position: int, limit: int = _REPLAY_BATCH) -> int:
+def _polled(subscription: Subscription, messages: list[LogMessage], position: int, limit: int = _REPLAY_BATCH) -> int:
     """Append what one poll of a replay returns (up to ``limit`` messages); the new position."""
     batch = subscription.poll_batch(limit)
     for i in range(batch.count):
@@ -96,7 +102,7 @@ def _polled(subscription, messages: list[LogMessage], position: int, limit: int 
     return position
 
 
-def _consumed(replay) -> int:
+def _consumed(replay: Subscription) -> int:
     """How far the replay's image was read, fragments of unfinished messages included."""
     image = replay.image_at_index(0)
     return -1 if image is None else image.position
@@ -139,7 +145,7 @@ class Follower:
         self._stream_id = stream_id
         self.position = position
         self.jumped = 0
-        self._replay = None
+        self._replay: Subscription | None = None
         self._retry_at = 0.0
 
     def poll(self, limit: int = _REPLAY_BATCH) -> list[LogMessage]:
@@ -147,6 +153,7 @@ class Follower:
         messages: list[LogMessage] = []
         if self._replay is None and not self._start():
             return messages
+        assert self._replay is not None  # _start() started it
         self.position = _polled(self._replay, messages, self.position, limit)
         if not messages and self._replay.image_count == 0:  # the replay ended: start again later
             self._replay.close()
@@ -192,14 +199,16 @@ class RecordingWriter:
         self.stream_id = stream_id
         self._timeout = timeout
         self._lock = WriterLock(archive.aeron, alias, writer_timeout)
-        self._publication = None
+        self._publication: ExclusivePublication | None = None
         try:
             existing = find_recording(archive, alias, stream_id)
             if existing is None:
                 self._create(log_channel(alias, term_length))
             else:
                 self._take_over(existing)
-            self.descriptor = archive.list_recording(self.recording_id)
+            descriptor = archive.list_recording(self.recording_id)
+            assert descriptor is not None  # the recording was just found or created
+            self.descriptor = descriptor
         except BaseException:
             self.close()
             raise
@@ -219,6 +228,7 @@ class RecordingWriter:
             poll_until(lambda: archive.get_stop_position(self.recording_id) != NULL_POSITION,
                            f"recording {self.recording_id} to stop", self._timeout)
         stopped = archive.list_recording(self.recording_id)
+        assert stopped is not None  # listed by find_recording just before
         uri = ChannelUri(media="ipc", alias=self.alias, term_length=stopped.term_buffer_length,
                          mtu=stopped.mtu_length)
         try:
@@ -233,9 +243,10 @@ class RecordingWriter:
         self._await_counter()
 
     def _await_counter(self) -> None:
+        assert self._publication is not None  # added just before
         session_id = self._publication.session_id
 
-        def lookup():
+        def lookup() -> list[int] | None:
             counter_id = recording_pos.find_counter_id_by_session_id(self._archive, session_id)
             return None if counter_id == recording_pos.NULL_COUNTER_ID else [counter_id]
 
@@ -246,14 +257,17 @@ class RecordingWriter:
     @property
     def position(self) -> int:
         """Where the next message will start."""
+        assert self._publication is not None, "the writer is closed"
         return self._publication.position
 
     @property
     def max_message_length(self) -> int:
+        assert self._publication is not None, "the writer is closed"
         return self._publication.max_message_length
 
     def append(self, data: bytes) -> int:
         """Offer ``data`` as one message (retrying back pressure up to the timeout); its end position."""
+        assert self._publication is not None, "the writer is closed"
         deadline = time.monotonic() + self._timeout
         while True:
             result = self._publication.offer(data)

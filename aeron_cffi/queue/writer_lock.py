@@ -15,7 +15,7 @@ import struct
 import time
 
 from aeron_cffi.client import Aeron
-from aeron_cffi.counters import MAX_KEY_LENGTH, NULL_COUNTER_ID
+from aeron_cffi.counters import MAX_KEY_LENGTH, NULL_COUNTER_ID, CountersReader
 from aeron_cffi.errors import InvalidArgumentError
 from aeron_cffi.queue.errors import WriterConflict
 
@@ -69,7 +69,7 @@ class WriterLock:
                 return owner
         return None
 
-    def _alive(self, reader, client_id: int, now_ms: float) -> bool:
+    def _alive(self, reader: CountersReader, client_id: int, now_ms: float) -> bool:
         heartbeat = reader.find_by_type_id_and_registration_id(CLIENT_HEARTBEAT_TYPE_ID, client_id)
         return heartbeat != NULL_COUNTER_ID and now_ms - reader.value(heartbeat) <= self._liveness_ms
 

@@ -13,11 +13,14 @@ offered after a handoff never reach the log.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aeron_cffi.archive import AeronArchive, recording_pos
 from aeron_cffi.errors import OfferResult
 from aeron_cffi.recoverylog import waiting
+
+if TYPE_CHECKING:
+    from aeron_cffi.exclusive_publication import ExclusivePublication
 
 __all__ = ["COMMIT_TIMEOUT_S", "Fenced", "LogAppender", "RecoveryLogClosedError", "message_start"]
 
@@ -37,7 +40,7 @@ class LogAppender:
     """Appends messages to ``recording_id`` through ``publication`` (an exclusive
     publication of ``archive``'s client), recorded under ``counter_id``."""
 
-    def __init__(self, archive: AeronArchive, recording_id: int, publication: Any, counter_id: int,
+    def __init__(self, archive: AeronArchive, recording_id: int, publication: ExclusivePublication, counter_id: int,
                  timeout: float = COMMIT_TIMEOUT_S) -> None:
         self.archive = archive
         self.recording_id = recording_id

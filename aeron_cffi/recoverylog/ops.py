@@ -14,9 +14,11 @@ write, its data right after it) travels as one Aeron message.
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING, cast
 
 import google_crc32c
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+# protobuf ships no type information (types-protobuf is not a dependency).
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # type: ignore[import-untyped]
 
 __all__ = [
     "FRAME_HEADER_LENGTH",
@@ -79,9 +81,53 @@ def _schema() -> descriptor_pb2.FileDescriptorProto:
 # (a user's generated module) cannot clash with ours.
 _pool = descriptor_pool.DescriptorPool()
 _file = _pool.Add(_schema())
-RecordedOp = message_factory.GetMessageClass(_pool.FindMessageTypeByName("recoverylog.RecordedOp"))
-Property = message_factory.GetMessageClass(_pool.FindMessageTypeByName("recoverylog.Property"))
-RecordedOp.__doc__ = """One file-system operation of a recovery log (Gazette's ``RecordedOp``):
+
+if TYPE_CHECKING:
+    # What the checker sees of the classes built at run time below: their fields and the
+    # few ``google.protobuf.message.Message`` methods the package calls.
+
+    class _Create:
+        path: str
+
+    class _Link:
+        fnode: int
+        path: str
+
+    class _Write:
+        fnode: int
+        offset: int
+        length: int
+
+    class Property:
+        path: str
+        content: str
+
+        def __init__(self, *, path: str = ..., content: str = ...) -> None: ...
+        def HasField(self, field_name: str) -> bool: ...
+        def SerializeToString(self, *, deterministic: bool = ...) -> bytes: ...
+        def ParseFromString(self, serialized: bytes | memoryview) -> int: ...
+
+    class RecordedOp:
+        seq_no: int
+        checksum: int
+        author: int
+        create: _Create
+        link: _Link
+        unlink: _Link
+        write: _Write
+        property: Property
+        first_offset: int
+        last_offset: int
+
+        def __init__(self, *, seq_no: int = ..., checksum: int = ..., author: int = ...,
+                     first_offset: int = ..., last_offset: int = ...) -> None: ...
+        def HasField(self, field_name: str) -> bool: ...
+        def SerializeToString(self, *, deterministic: bool = ...) -> bytes: ...
+        def ParseFromString(self, serialized: bytes | memoryview) -> int: ...
+else:
+    RecordedOp = message_factory.GetMessageClass(_pool.FindMessageTypeByName("recoverylog.RecordedOp"))
+    Property = message_factory.GetMessageClass(_pool.FindMessageTypeByName("recoverylog.Property"))
+    RecordedOp.__doc__ = """One file-system operation of a recovery log (Gazette's ``RecordedOp``):
 ``seq_no``, ``checksum`` (the FSM's checksum before this op), ``author`` and at most one of
 ``create`` / ``link`` / ``unlink`` / ``write`` / ``property`` (none: a no-op, e.g. a
 handoff). ``first_offset`` / ``last_offset`` are never recorded; a player sets them to the
@@ -121,4 +167,4 @@ def decode_message(message: bytes | memoryview) -> tuple[RecordedOp, memoryview,
 def next_checksum(checksum: int, encoded: bytes | memoryview) -> int:
     """The FSM's checksum after an op: CRC-32C (Castagnoli) of ``checksum`` extended over
     the op's encoded message (the frame without its header), as Gazette chains it."""
-    return google_crc32c.extend(checksum, bytes(encoded))
+    return cast(int, google_crc32c.extend(checksum, bytes(encoded)))

@@ -20,9 +20,10 @@ import os
 import shutil
 import threading
 import time
-from typing import Callable
+from typing import Callable, cast
 
 from aeron_cffi.archive import AeronArchive
+from aeron_cffi.header import Header
 from aeron_cffi.image import Image
 from aeron_cffi.recoverylog import fencing, waiting
 from aeron_cffi.recoverylog.appender import COMMIT_TIMEOUT_S, Fenced, LogAppender, message_start
@@ -80,7 +81,7 @@ class Player:
         self._handoff = author
         self._signalled.set()
 
-    def play(self, hints: FSMHints, dir: str | os.PathLike, archive: AeronArchive, *,
+    def play(self, hints: FSMHints, dir: str | os.PathLike[str], archive: AeronArchive, *,
              replay_channel: str = "aeron:ipc", replay_stream_id: int | None = None,
              progress: Callable[[int, int], object] | None = None, timeout: float = COMMIT_TIMEOUT_S) -> None:
         """Play ``hints``' log into ``dir`` (emptied first) through ``archive``.
@@ -135,7 +136,7 @@ class _Playback:
                 self._require_hints_played()
                 appender = fencing.claim(self.archive, self.log, stop, self.timeout)
                 try:
-                    self._record_handoff(appender, author)
+                    self._record_handoff(appender, cast(int, author))  # set before ``signalled``
                 except Fenced as error:
                     appender.close()
                     raise fencing.HandoffConflictError(f"another handoff took recording {self.log} over before "
@@ -193,7 +194,9 @@ class _Playback:
         between are of fnodes the hints say are dead)."""
         stream_id = self.replay_stream_id
         if stream_id is None:
-            stream_id = self.archive.list_recording(self.log).stream_id
+            descriptor = self.archive.list_recording(self.log)
+            assert descriptor is not None, f"recovery log recording {self.log} does not exist"
+            stream_id = descriptor.stream_id
         while self.offset < end:
             self._replay(stream_id, end)
 
@@ -225,7 +228,7 @@ class _Playback:
                     else:
                         time.sleep(_PAUSE_S)
 
-    def _on_message(self, data: bytes, header) -> None:
+    def _on_message(self, data: bytes, header: Header) -> None:
         end = header.position
         first = message_start(end, len(data))
         self.offset = end

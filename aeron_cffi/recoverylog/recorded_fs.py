@@ -128,11 +128,12 @@ class RecordedFS:
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
 
-    def path(self, path: str | os.PathLike) -> str:
+    def path(self, path: str | os.PathLike[str]) -> str:
         """The local path of ``path`` (``RecorderMisuseError`` if outside the directory)."""
         return os.path.join(self.recorder.dir, self.recorder.normalize_path(path).lstrip("/"))
 
-    def open(self, path: str | os.PathLike, flags: int = os.O_RDWR | os.O_CREAT, mode: int = 0o644) -> RecordedFile:
+    def open(self, path: str | os.PathLike[str], flags: int = os.O_RDWR | os.O_CREAT,
+             mode: int = 0o644) -> RecordedFile:
         """``os.open`` ``path``; opening for writing is recorded (O_TRUNC included)."""
         local = self.path(path)
         if flags & os.O_ACCMODE == os.O_RDONLY:
@@ -153,17 +154,17 @@ class RecordedFS:
                 raise
             return RecordedFile(fd, local, FileRecorder(recorder, recorder.fsm.links[normalized]))
 
-    def create(self, path: str | os.PathLike) -> RecordedFile:
+    def create(self, path: str | os.PathLike[str]) -> RecordedFile:
         """Create or truncate ``path`` for reading and writing."""
         return self.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC)
 
-    def remove(self, path: str | os.PathLike) -> None:
+    def remove(self, path: str | os.PathLike[str]) -> None:
         with self.recorder.lock:
             ops = self.recorder.plan_remove(path)
             os.remove(self.path(path))
             self.recorder.record(ops)
 
-    def link(self, src: str | os.PathLike, target: str | os.PathLike) -> None:
+    def link(self, src: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
         """A hard link of ``src`` at ``target``."""
         with self.recorder.lock:
             ops = self.recorder.plan_link(src, target)
@@ -172,7 +173,7 @@ class RecordedFS:
             os.link(self.path(src), local)
             self.recorder.record(ops)
 
-    def rename(self, src: str | os.PathLike, target: str | os.PathLike) -> None:
+    def rename(self, src: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
         """Rename ``src`` to ``target``, replacing it if it exists."""
         with self.recorder.lock:
             local_src = self.path(src)
@@ -182,7 +183,7 @@ class RecordedFS:
             os.replace(local_src, local)
             self.recorder.record(ops)
 
-    def exists(self, path: str | os.PathLike) -> bool:
+    def exists(self, path: str | os.PathLike[str]) -> bool:
         return os.path.exists(self.path(path))
 
     def sync(self) -> None:

@@ -46,7 +46,7 @@ class Recorder:
     handoff to ``author``). ``property_paths`` are small files recorded whole when they
     are renamed into place (paths relative to ``dir``, starting with ``/``)."""
 
-    def __init__(self, fsm: FSM, author: int, dir: str | os.PathLike, appender: LogAppender,
+    def __init__(self, fsm: FSM, author: int, dir: str | os.PathLike[str], appender: LogAppender,
                  property_paths: Iterable[str] = DEFAULT_PROPERTY_PATHS) -> None:
         dir = os.fspath(dir)
         if not os.path.isabs(dir) or os.path.normpath(dir) != dir:
@@ -62,7 +62,7 @@ class Recorder:
 
     # -- paths -------------------------------------------------------------------------
 
-    def normalize_path(self, path: str | os.PathLike) -> str:
+    def normalize_path(self, path: str | os.PathLike[str]) -> str:
         """``path`` (absolute, or relative to the directory) as the log names it: relative
         to the directory, starting with ``/``. ``RecorderMisuseError`` if outside it."""
         full = os.path.normpath(os.path.join(self.dir, os.fspath(path)))
@@ -83,7 +83,7 @@ class Recorder:
 
     # -- planning: the ops of an operation, or a RecorderMisuseError -------------------
 
-    def plan_open_file(self, path: str | os.PathLike, flags: int) -> tuple[str, list[RecordedOp]]:
+    def plan_open_file(self, path: str | os.PathLike[str], flags: int) -> tuple[str, list[RecordedOp]]:
         """The normalised path and the ops that record opening ``path`` with ``os.open``
         ``flags`` for writing (truncation: an unlink then a create)."""
         path = self.normalize_path(path)
@@ -103,19 +103,19 @@ class Recorder:
             ops.append(_op(create=path))
         return path, ops
 
-    def plan_remove(self, path: str | os.PathLike) -> list[RecordedOp]:
+    def plan_remove(self, path: str | os.PathLike[str]) -> list[RecordedOp]:
         path = self.normalize_path(path)
         self._not_property(path, "remove")
         return [_op(unlink=(self._fnode(path, "remove"), path))]
 
-    def plan_link(self, src: str | os.PathLike, target: str | os.PathLike) -> list[RecordedOp]:
+    def plan_link(self, src: str | os.PathLike[str], target: str | os.PathLike[str]) -> list[RecordedOp]:
         src, target = self.normalize_path(src), self.normalize_path(target)
         self._not_property(target, "link")
         if target in self.fsm.links:
             raise RecorderMisuseError(f"link to {target!r}, which exists")
         return [_op(link=(self._fnode(src, "link"), target))]
 
-    def plan_rename(self, src: str | os.PathLike, target: str | os.PathLike,
+    def plan_rename(self, src: str | os.PathLike[str], target: str | os.PathLike[str],
                     read_content: Callable[[], bytes]) -> list[RecordedOp]:
         """The ops of renaming ``src`` over ``target``; ``read_content()`` gives the file's
         bytes when ``target`` is a property path."""
@@ -162,11 +162,11 @@ class Recorder:
         op.last_offset = end
         self.fsm.apply(op, encoded)  # planned against this FSM: it cannot refuse
 
-    def record_create(self, path: str | os.PathLike) -> int:
+    def record_create(self, path: str | os.PathLike[str]) -> int:
         """Record the creation (or truncation) of ``path``; returns its fnode."""
         return self.record_open_file(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC)
 
-    def record_open_file(self, path: str | os.PathLike, flags: int) -> int:
+    def record_open_file(self, path: str | os.PathLike[str], flags: int) -> int:
         """Record opening ``path`` for writing with ``os.open`` ``flags``; returns its fnode."""
         with self.lock:
             path, ops = self.plan_open_file(path, flags)
@@ -214,17 +214,17 @@ class Recorder:
                 self.record_write_at(renewed, read_at(start, min(_REWRITE_CHUNK, new_size - start)), start)
             return renewed
 
-    def record_remove(self, path: str | os.PathLike) -> None:
+    def record_remove(self, path: str | os.PathLike[str]) -> None:
         """Record the removal of ``path``."""
         with self.lock:
             self.record(self.plan_remove(path))
 
-    def record_link(self, src: str | os.PathLike, target: str | os.PathLike) -> None:
+    def record_link(self, src: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
         """Record a hard link of ``src`` at ``target``."""
         with self.lock:
             self.record(self.plan_link(src, target))
 
-    def record_rename(self, src: str | os.PathLike, target: str | os.PathLike) -> None:
+    def record_rename(self, src: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
         """Record the rename of ``src`` to ``target`` (done already: a property's content
         is read from ``target``)."""
         with self.lock:

@@ -29,7 +29,8 @@ __all__ = ["RecordingVFS", "RecordingVFSFile"]
 class RecordingVFSFile(apsw.VFSFile):
     """A file of the default VFS whose changes are recorded through ``file``."""
 
-    def __init__(self, base: str, name, flags: list[int], file: RecordedFile, fs: RecordedFS, local_sync: bool) -> None:
+    def __init__(self, base: str, name: str | apsw.URIFilename | None, flags: list[int], file: RecordedFile,
+                 fs: RecordedFS, local_sync: bool) -> None:
         super().__init__(base, name, flags)
         self._file = file
         self._fs = fs
@@ -68,14 +69,14 @@ class RecordingVFS(apsw.VFS):
         self._local_sync = local_sync
         super().__init__(name, base)
 
-    def _recorded_path(self, name) -> str | None:
+    def _recorded_path(self, name: str | apsw.URIFilename | None) -> str | None:
         if name is None:
             return None  # a temporary file
         path = name.filename() if isinstance(name, apsw.URIFilename) else name
         directory = self.fs.recorder.dir
         return path if os.path.commonpath([directory, os.path.abspath(path)]) == directory else None
 
-    def xOpen(self, name, flags: list[int]) -> apsw.VFSFile:
+    def xOpen(self, name: str | apsw.URIFilename | None, flags: list[int]) -> apsw.VFSFile:
         path = self._recorded_path(name)
         wanted = flags[0]
         if path is None or not wanted & apsw.SQLITE_OPEN_READWRITE or wanted & apsw.SQLITE_OPEN_DELETEONCLOSE:

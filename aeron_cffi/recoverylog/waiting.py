@@ -14,8 +14,8 @@ T = TypeVar("T")
 PAUSE_S = 0.0002
 
 
-def until(condition: Callable[[], T], what: str, timeout: float, pause: float = PAUSE_S) -> T:
-    """The first truthy ``condition()``; ``TimeoutError`` naming ``what`` after ``timeout`` s."""
+def until(condition: Callable[[], T | None], what: str, timeout: float, pause: float = PAUSE_S) -> T:
+    """The first truthy ``condition()`` (so never ``None``); ``TimeoutError`` naming ``what`` after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         if time.monotonic() > deadline:
