@@ -155,8 +155,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="aeron-bench-recoverylog-") as tmp:
         work = pathlib.Path(tmp)
         with DriverProcess(work / "driver", threading_mode="SHARED", dir_delete_on_shutdown=True), \
-                JavaArchive(work / "driver", archive_dir=work / "archive") as java_archive:
-            java_archive.start()
+                JavaArchive(work / "driver", archive_dir=work / "archive") as java_archive:  # (started)
             with AeronArchive.connect(aeron_directory_name=str(work / "driver"),
                                       control_request_channel=java_archive.control_request_channel,
                                       control_response_channel=java_archive.control_response_channel) as archive:
