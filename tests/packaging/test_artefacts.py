@@ -5,7 +5,6 @@ Java archive, the plugin's fixtures, ``aeron-cffi --version``)."""
 
 from __future__ import annotations
 
-import os
 import pathlib
 import shutil
 import subprocess
@@ -16,20 +15,14 @@ import zipfile
 import pytest
 
 import aeron_cffi
-from packaging_support import (PLATFORM, PYTHONS, TOOLS, clean_env, fresh_venv, pyenv_python, run,
-                               run_smoke_tests)
+from packaging_support import (PLATFORM, PYTHONS, TOOLS, clean_env, fresh_venv, path_without_cargo, pyenv_python,
+                               run, run_smoke_tests)
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "vendor" / "aeron"))
 import aeron_build  # noqa: E402
 
 SMOKE_PASSED = "3 passed"
 NEEDS_SOURCES = "install cargo (Rust) to fetch the crate"
-
-
-def path_without_cargo() -> str:
-    """PATH less the directories that hold a ``cargo`` executable."""
-    return os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep)
-                           if not os.access(os.path.join(d, "cargo"), os.X_OK))
 
 
 def test_sdist_is_complete_and_clean(artefacts):
@@ -75,13 +68,11 @@ def test_wheel_runs_on_each_supported_python(artefacts, tmp_path, version):
     assert SMOKE_PASSED in run_smoke_tests(venv_python, tmp_path / "smoke")
 
 
-def test_sdist_installs_with_cargos_cached_crate_and_no_cargo(artefacts, tmp_path):
+def test_sdist_installs_with_cargos_cached_crate_and_no_cargo(sdist_venv, tmp_path):
     pin = aeron_build.read_pin()
     assert aeron_build.cached_crate(pin["AERON_VERSION"], pin["AERON_CRATE_SHA256"]), \
         "ci/bootstrap's cargo fetch should have left the pinned crate in cargo's cache"
-    venv_python = fresh_venv(pyenv_python("3.12"), tmp_path / "venv", artefacts.sdist,
-                             env=clean_env(PATH=path_without_cargo()))
-    assert SMOKE_PASSED in run_smoke_tests(venv_python, tmp_path / "smoke")
+    assert SMOKE_PASSED in run_smoke_tests(sdist_venv, tmp_path / "smoke")
 
 
 def test_without_cargo_or_its_cache_the_build_says_in_one_line_what_it_needs(artefacts, tmp_path):
