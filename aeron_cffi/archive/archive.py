@@ -166,6 +166,7 @@ class AsyncConnect:
 
     def __init__(self, context: ArchiveContext, owns_context: bool) -> None:
         pointer = ffi.new("aeron_archive_async_connect_t **")
+        self._channel = context.control_request_channel
         self._client = _ClientFor(context)
         try:
             result = lib.aeron_archive_async_connect(pointer, context.ctx)
@@ -197,7 +198,7 @@ class AsyncConnect:
         self._async = None
         try:
             with self._client:
-                error = _connect_error() if result < 0 else None
+                error = _connect_error(self._context, self._channel) if result < 0 else None
                 _raise_pending_or_close(self._context, archive_p[0])
                 if error is not None:
                     raise error
@@ -253,10 +254,14 @@ def _raise_pending_or_close(context: ArchiveContext, archive) -> None:
 _AUTHENTICATION_REJECTED = "] authentication rejected\n"
 
 
-def _connect_error():
+def _connect_error(context: ArchiveContext, channel: str):
+    """The error of a failed connect to the archive on ``channel`` (as given: connecting
+    adds parameters to the context's copy)."""
     error = archive_error("aeron_archive_connect")
     if "connect timeout" in error.errmsg and not isinstance(error, TimeoutError):
-        return AeronTimeoutError(error.errmsg, error.errcode)
+        # C's first line is its error code's text ("invalid channel" for -1), not what happened.
+        return AeronTimeoutError(f"no archive answered on {channel} within {context.message_timeout_ns / 1e9:g}s"
+                                 f"\n{error.errmsg}", error.errcode)
     if _AUTHENTICATION_REJECTED in error.errmsg:
         return ArchiveError(error.errmsg, error.errcode, archive_code=ArchiveErrorCode.AUTHENTICATION_REJECTED,
                             archive_message="authentication rejected")
@@ -294,9 +299,10 @@ class AeronArchive(Resource):
         context, owns = cls._context(context, settings)
         archive_p = ffi.new("aeron_archive_t **")
         try:
+            channel = context.control_request_channel
             with _ClientFor(context) as client:
                 result = lib.aeron_archive_connect(archive_p, context.ctx)
-                error = _connect_error() if result < 0 else None
+                error = _connect_error(context, channel) if result < 0 else None
                 _raise_pending_or_close(context, archive_p[0])
                 if error is not None:
                     raise error

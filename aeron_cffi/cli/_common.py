@@ -60,9 +60,23 @@ def open_cnc(aeron_dir: str, timeout_ms: int) -> CncFile:
                        f"no media driver in {aeron_dir} (no CnC file within {timeout_ms} ms)") from None
 
 
+def stale_driver(cnc: CncFile, aeron_dir: str) -> str | None:
+    """Why the driver of ``cnc`` is not running, or None while it heartbeats. A driver
+    whose last heartbeat is older than its own client liveness timeout (after which it
+    would drop a silent client) has stopped: its directory is what it left behind."""
+    age_ms = int(time.time() * 1000) - cnc.to_driver_heartbeat
+    if age_ms <= cnc.constants.client_liveness_timeout // 1_000_000:
+        return None
+    return (f"the media driver in {aeron_dir} is not running "
+            f"(pid {cnc.constants.pid}, last heartbeat {age_ms / 1000:.1f}s ago)")
+
+
 def require_driver(aeron_dir: str, timeout_ms: int) -> None:
-    """Fail with ``NO_DRIVER`` unless a driver's CnC file is (or becomes) ready in time."""
-    open_cnc(aeron_dir, timeout_ms).close()
+    """Fail with ``NO_DRIVER`` unless a running driver's CnC file is (or becomes) ready in time."""
+    with open_cnc(aeron_dir, timeout_ms) as cnc:
+        stopped = stale_driver(cnc, aeron_dir)
+    if stopped:
+        raise CliError(ExitCode.NO_DRIVER, stopped)
 
 
 def format_timestamp(epoch_ms: int) -> str:

@@ -22,6 +22,7 @@ from aeron_cffi.archive import (
     RecordingSignalCode,
     SourceLocation,
 )
+from aeron_cffi.archive.context import DEFAULT_CONTROL_RESPONSE_CHANNEL
 from aeron_cffi.archive.recording_events import RecordingEvent, RecordingEventsAdapter
 from aeron_cffi.cli._common import (
     CliError,
@@ -42,7 +43,6 @@ from aeron_cffi.fragment_assembler import FragmentAssembler
 from aeron_cffi.testing.ports import free_udp_port
 
 DEFAULT_CONTROL_CHANNEL = "aeron:udp?endpoint=localhost:8010"
-DEFAULT_RESPONSE_CHANNEL = "aeron:udp?endpoint=localhost:0"
 CONTROL_STREAM_ID = 10
 DEFAULT_EVENTS_CHANNEL = "aeron:udp?control-mode=dynamic|control=localhost:8030"
 EVENTS_STREAM_ID = 30
@@ -172,6 +172,9 @@ def run_replay(args) -> None:
             end = descriptor.stop_position
         else:
             end = archive.get_recording_position(args.recording_id)
+        if not descriptor.start_position <= start <= end:
+            _refuse_replay(args, start, end, f"position {start} is outside recording {args.recording_id}, "
+                                             f"which holds positions {descriptor.start_position} to {end}")
         channel = args.replay_channel or f"aeron:udp?endpoint=localhost:{free_udp_port()}"
         state = {"position": start, "messages": 0, "bytes": 0}
         with _output(args.output) as out:
@@ -182,6 +185,15 @@ def run_replay(args) -> None:
     if args.output not in (None, "-"):
         _report(args, summary, f"replayed {state['messages']} messages ({state['bytes']} bytes) "
                                f"of recording {args.recording_id} into {args.output}")
+
+
+def _refuse_replay(args, start: int, end: int, reason: str) -> None:
+    """A replay the archive cannot serve: the one-line error (and with ``--json`` the
+    summary of what was replayed: nothing), exit ``ARCHIVE_ERROR``."""
+    if args.json:
+        print_json({"recording_id": args.recording_id, "start_position": start, "end_position": start,
+                    "messages": 0, "bytes": 0, "error": reason})
+    raise CliError(ExitCode.ARCHIVE_ERROR, reason)
 
 
 def _replay_into(archive: AeronArchive, args, channel: str, start: int, end: int, out: BinaryIO,
@@ -315,7 +327,7 @@ def _common_options():
                         help="the archive's control request channel (default: %(default)s)")
     common.add_argument("--control-stream-id", type=int, default=CONTROL_STREAM_ID,
                         help="(default: %(default)s)")
-    common.add_argument("--response-channel", default=DEFAULT_RESPONSE_CHANNEL,
+    common.add_argument("--response-channel", default=DEFAULT_CONTROL_RESPONSE_CHANNEL,
                         help="this client's control response channel (default: %(default)s)")
     common.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                         help="for the archive to answer, and for a replay or replication to make progress "

@@ -19,6 +19,7 @@ from aeron_cffi.cli._common import CliError, ExitCode, add_json, print_fields, p
 from aeron_cffi.cnc import CncFile, default_path
 from aeron_cffi.errors import AeronError
 from aeron_cffi.executables import aeronmd_path
+from aeron_cffi.media_driver import ThreadingMode
 
 _PR_SET_PDEATHSIG = 1
 _SHORTCUTS = {
@@ -115,8 +116,10 @@ def register(subparsers) -> None:
     parser.add_argument("-D", dest="define", action="append", type=_define, metavar="NAME=VALUE",
                         help="an Aeron property, e.g. -D aeron.dir.delete.on.shutdown=true")
     parser.add_argument("--dir", help="aeron.dir: the driver's directory")
-    parser.add_argument("--threading-mode", choices=("DEDICATED", "SHARED_NETWORK", "SHARED"),
-                        help="aeron.threading.mode")
+    # Any case, as MediaDriver(threading_mode=...) takes it; not INVOKER, which needs a
+    # program that embeds the driver to do its work.
+    parser.add_argument("--threading-mode", type=str.upper, help="aeron.threading.mode",
+                        choices=[mode.name for mode in ThreadingMode if mode is not ThreadingMode.INVOKER])
     parser.add_argument("--term-buffer-length", type=int, help="aeron.term.buffer.length")
     parser.add_argument("--ipc-term-buffer-length", type=int, help="aeron.ipc.term.buffer.length")
     parser.add_argument("--start-timeout", type=float, default=10.0, metavar="SECONDS",

@@ -11,7 +11,8 @@ import time
 from typing import Any, Callable
 
 from aeron_cffi._native import lib
-from aeron_cffi.cli._common import add_aeron_dir, add_json, add_watch, format_timestamp, open_cnc, print_json, watch
+from aeron_cffi.cli._common import (CliError, ExitCode, add_aeron_dir, add_json, add_watch, format_timestamp, open_cnc,
+                                    print_json, stale_driver, watch)
 from aeron_cffi.cnc import CncFile
 from aeron_cffi.counters import CounterInfo
 
@@ -89,8 +90,15 @@ def _print_stat(snapshot: dict[str, Any]) -> None:
     print("--")
 
 
+def _filter(name: str, pattern: str) -> re.Pattern:
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise CliError(ExitCode.USAGE, f"--{name} {pattern!r} is not a regular expression: {error}") from None
+
+
 def run_stat(args) -> None:
-    filters = {name: re.compile(pattern) for name in ("type", "identity", "session", "stream", "channel")
+    filters = {name: _filter(name, pattern) for name in ("type", "identity", "session", "stream", "channel")
                if (pattern := getattr(args, name)) is not None}
     _run_watched(args, lambda cnc: _stat_snapshot(cnc, filters), _print_stat)
 
@@ -127,6 +135,9 @@ def _print_loss(snapshot: dict[str, Any]) -> None:
 
 def _run_watched(args, snapshot: Callable[[CncFile], dict[str, Any]], printer: Callable[[dict], None]) -> None:
     with open_cnc(args.aeron_dir, args.timeout_ms) as cnc:
+        stopped = stale_driver(cnc, args.aeron_dir)
+        if stopped:  # what it left is still worth reading (a post-mortem), so a warning, not a failure
+            print(f"aeron-cffi {args.command}: warning: {stopped}", file=sys.stderr)
         show = print_json if args.json else printer
         watch(lambda: show(snapshot(cnc)), args.watch, args.count,
               clear=not args.json and sys.stdout.isatty())
