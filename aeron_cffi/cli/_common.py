@@ -71,6 +71,21 @@ def stale_driver(cnc: CncFile, aeron_dir: str) -> str | None:
             f"(pid {cnc.constants.pid}, last heartbeat {age_ms / 1000:.1f}s ago)")
 
 
+def driver_error_since(aeron_dir: str, since_ms: int) -> str | None:
+    """What the driver's latest error logged since ``since_ms`` says happened: the first
+    message of its stack (e.g. "port out of range: '99999'"), or None if it logged none."""
+    try:
+        with CncFile(aeron_dir) as cnc:
+            entries = cnc.error_log_read(since_ms)
+    except AeronError:
+        return None
+    if not entries:
+        return None
+    first_line, *stack = max(entries, key=lambda entry: entry.last_observation_timestamp).error.splitlines()
+    messages = [line.split("] ", 1)[1].strip() for line in stack if "] " in line]
+    return next((message for message in messages if message), first_line)
+
+
 def require_driver(aeron_dir: str, timeout_ms: int) -> None:
     """Fail with ``NO_DRIVER`` unless a running driver's CnC file is (or becomes) ready in time."""
     with open_cnc(aeron_dir, timeout_ms) as cnc:

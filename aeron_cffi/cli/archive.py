@@ -12,11 +12,14 @@ import dataclasses
 import math
 import struct
 import sys
+import time
 from typing import Any, BinaryIO, Iterator
 
 from aeron_cffi.archive import (
     NULL_POSITION,
     AeronArchive,
+    ArchiveError,
+    ArchiveErrorCode,
     RecordingDescriptor,
     RecordingSignal,
     RecordingSignalCode,
@@ -30,6 +33,7 @@ from aeron_cffi.cli._common import (
     Progress,
     add_aeron_dir,
     add_json,
+    driver_error_since,
     format_timestamp,
     print_fields,
     print_json,
@@ -52,13 +56,17 @@ _LENGTH_PREFIX = struct.Struct("<I")
 # -- connecting ----------------------------------------------------------------------
 
 
+@contextlib.contextmanager
 def _connect(args, control_channel: str | None = None, control_stream_id: int | None = None,
-             **settings: Any) -> AeronArchive:
-    """An archive client, or ``NO_DRIVER`` / ``ARCHIVE_UNREACHABLE`` as one line."""
+             **settings: Any) -> Iterator[AeronArchive]:
+    """An archive client for the ``with`` block, or ``NO_DRIVER`` / ``ARCHIVE_UNREACHABLE``
+    as one line. A generic archive error in the block whose cause the media driver logged
+    (the archive relays only its first line, e.g. "Invalid argument") is reported with
+    that cause first."""
     require_driver(args.aeron_dir, int(args.timeout * 1000))
     channel = control_channel or args.control_channel
     try:
-        return AeronArchive.connect(
+        archive = AeronArchive.connect(
             aeron_directory_name=args.aeron_dir,
             control_request_channel=channel,
             control_request_stream_id=control_stream_id or args.control_stream_id,
@@ -69,6 +77,17 @@ def _connect(args, control_channel: str | None = None, control_stream_id: int | 
     except AeronTimeoutError:
         raise CliError(ExitCode.ARCHIVE_UNREACHABLE,
                        f"no archive answered on {channel} within {args.timeout:g}s") from None
+    connected_ms = int(time.time() * 1000)
+    with archive:
+        try:
+            yield archive
+        except ArchiveError as error:
+            cause = driver_error_since(args.aeron_dir, connected_ms) if error.archive_code == ArchiveErrorCode.GENERIC \
+                else None
+            if cause is None:
+                raise
+            raise CliError(ExitCode.ARCHIVE_ERROR, f"{cause} (the media driver's error; the archive said: "
+                                                   f"{error.archive_message or error.errmsg})") from None
 
 
 def _descriptor(archive: AeronArchive, recording_id: int) -> RecordingDescriptor:

@@ -79,3 +79,12 @@ def test_driver_threading_mode_in_any_case_as_the_python_api_takes_it(tmp_path):
     bogus = cli("driver", "--threading-mode", "bogus")
     assert bogus.returncode == ExitCode.USAGE
     assert "invalid choice: 'BOGUS' (choose from 'DEDICATED', 'SHARED_NETWORK', 'SHARED')" in bogus.stderr
+
+
+def test_record_on_a_channel_the_driver_refuses_says_why_first(driver, source_archive):
+    result = cli("archive", "record", "--channel", "aeron:udp?endpoint=localhost:99999", "--stream", 602,
+                 *archive_options(driver, source_archive))
+    assert (result.returncode, result.stdout) == (ExitCode.ARCHIVE_ERROR, "")
+    line = result.error_line()
+    assert line.startswith("aeron-cffi archive: port out of range: '99999' (the media driver's error; "), line
+    assert "Invalid argument" in line  # what the archive relayed comes after
