@@ -14,6 +14,7 @@ being closed; the C client serialises the other calls with a lock of its own.
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, Callable, TypeVar
 
 from aeron_cffi._lifetime import Resource
@@ -27,7 +28,8 @@ from aeron_cffi.archive.descriptors import (
 from aeron_cffi.archive.errors import ArchiveError, ArchiveErrorCode, archive_check, archive_error
 from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.client import Aeron, check_channel
-from aeron_cffi.errors import AeronTimeoutError, InvalidArgumentError, RegistrationError
+from aeron_cffi.cnc import is_driver_active
+from aeron_cffi.errors import AeronTimeoutError, DriverTimeoutError, InvalidArgumentError, RegistrationError
 
 __all__ = ["AeronArchive", "AsyncConnect", "add_session_id_to_channel", "replay_session_id_to_session_id", "NULL_POSITION", "NULL_VALUE", "REPLAY_ALL_AND_FOLLOW", "REPLAY_ALL_AND_STOP"]
 
@@ -210,6 +212,23 @@ class AsyncConnect:
 
 
 
+# Aeron's default driver timeout: a driver whose heartbeat is older has stopped.
+_DRIVER_HEARTBEAT_TIMEOUT_MS = 10_000
+
+
+def _await_driver(directory: str, timeout_ns: int) -> None:
+    """Wait up to the archive's message timeout for a running driver in ``directory``
+    (an ``Aeron`` started without one waits its 10 s driver timeout instead)."""
+    deadline = time.monotonic() + timeout_ns / 1e9
+    while not is_driver_active(directory, _DRIVER_HEARTBEAT_TIMEOUT_MS):
+        if time.monotonic() >= deadline:
+            raise DriverTimeoutError(
+                f"no media driver is running in {directory} (waited {timeout_ns / 1e9:g}s): start one, "
+                f"e.g. `aeron-cffi driver --dir {directory}`, or embed one with aeron_cffi.MediaDriver(dir=...)",
+                lib.AERON_CLIENT_ERROR_DRIVER_TIMEOUT)
+        time.sleep(0.01)
+
+
 class _ClientFor:
     """The ``Aeron`` a connect uses: the context's, or one started on the context's
     ``aeron_directory_name`` and handed to the archive (which then owns it); a
@@ -219,6 +238,8 @@ class _ClientFor:
     def __init__(self, context: ArchiveContext) -> None:
         self.context = context
         self.owned = context.aeron is None
+        if self.owned:
+            _await_driver(context.aeron_directory_name, context.message_timeout_ns)
         self.aeron = Aeron(dir=context.aeron_directory_name) if self.owned else context.aeron
         # (again for a given client: ResourceClosedError if it was closed meanwhile)
         context.lend_aeron(self.aeron)

@@ -1,15 +1,18 @@
 """``AeronArchive.connect`` as a new user meets it: with only the control request channel
 (the response channel defaults to an ephemeral localhost UDP port, as the CLI's
 ``--response-channel`` does, unless ``AERON_ARCHIVE_CONTROL_RESPONSE_CHANNEL`` names one),
-and a timeout whose first line says what happened."""
+and timeouts whose first line says what happened: no archive, or no driver (after the
+connect's message timeout, not the client's 10 s driver timeout)."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
 from aeron_cffi.archive import AeronArchive, ArchiveContext
 from aeron_cffi.archive.context import DEFAULT_CONTROL_RESPONSE_CHANNEL
-from aeron_cffi.errors import AeronTimeoutError
+from aeron_cffi.errors import AeronTimeoutError, DriverTimeoutError
 from aeron_cffi.testing import free_udp_port
 from aeron_cffi.testing.waiting import wait_until
 
@@ -46,3 +49,14 @@ def test_a_connect_timeout_says_first_that_no_archive_answered(driver_dir, conne
     first_line, *causes = str(raised.value).splitlines()
     assert first_line == f"no archive answered on {channel} within 0.3s"
     assert any("connect timeout" in cause for cause in causes)  # Aeron's own trace follows
+
+
+def test_without_a_driver_connect_gives_up_after_its_message_timeout_and_says_how_to_start_one(tmp_path):
+    directory = tmp_path / "no-driver"
+    started = time.monotonic()
+    with pytest.raises(DriverTimeoutError) as raised:
+        AeronArchive.connect(aeron_directory_name=str(directory), control_request_channel="aeron:ipc",
+                             message_timeout_ns=500_000_000)
+    assert time.monotonic() - started < 5  # not the client's 10 s driver timeout
+    assert str(raised.value).splitlines()[0].startswith(
+        f"no media driver is running in {directory} (waited 0.5s): start one, e.g. `aeron-cffi driver --dir {directory}`")
