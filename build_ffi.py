@@ -30,12 +30,15 @@ sys.path[:0] = [str(ROOT), str(ROOT / "vendor" / "aeron")]
 import aeron_build  # noqa: E402  (vendor/aeron/aeron_build.py)
 from ffibuild import cdef  # noqa: E402
 
-__all__ = ["LIMITED_API", "make_builder", "package_native_files"]
+__all__ = ["LIMITED_API", "LIMITED_API_TAG", "make_builder", "package_native_files"]
 
 HELPERS = ROOT / "ffibuild" / "helpers.c"
 HELPERS_CDEF = ROOT / "ffibuild" / "helpers.cdef"  # what helpers.c adds to the C surface
-# The oldest CPython whose stable ABI the extension is built for (cp310-abi3 wheels).
-LIMITED_API = 0x030A0000
+# The oldest CPython whose stable ABI the extension is built for, as Py_LIMITED_API
+# and as the wheel's tag (cp310-abi3).
+_OLDEST_PYTHON = (3, 10)
+LIMITED_API = (_OLDEST_PYTHON[0] << 24) | (_OLDEST_PYTHON[1] << 16)
+LIMITED_API_TAG = "cp{}{}".format(*_OLDEST_PYTHON)
 
 
 def _install(source: pathlib.Path, target: pathlib.Path) -> None:

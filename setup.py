@@ -4,6 +4,7 @@ Aeron is fetched and built, and the cffi C source generated, inside ``build_ext`
 when the extension is really built (a wheel, ``pip install``, an editable install), so
 an sdist or a metadata query never compiles anything. The wheel is tagged abi3 for
 CPython >= 3.10, the stable ABI the extension is compiled against (build_ffi.LIMITED_API).
+Importing ``build_ffi`` builds nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+import build_ffi  # noqa: E402
+
 EXTENSION = "aeron_cffi._aeron"
 
 
@@ -24,9 +28,6 @@ class BuildAeronExtension(build_ext):
     too for in-place builds)."""
 
     def run(self) -> None:
-        sys.path.insert(0, str(ROOT))
-        import build_ffi
-
         aeron = build_ffi.aeron_build.build()
         generated = build_ffi.make_builder(aeron).distutils_extension(tmpdir=self.build_temp, verbose=False)
         (ext,) = self.extensions
@@ -41,5 +42,5 @@ class BuildAeronExtension(build_ext):
 setup(
     ext_modules=[Extension(EXTENSION, sources=[], py_limited_api=True)],
     cmdclass={"build_ext": BuildAeronExtension},
-    options={"bdist_wheel": {"py_limited_api": "cp310"}},
+    options={"bdist_wheel": {"py_limited_api": build_ffi.LIMITED_API_TAG}},
 )
