@@ -3,9 +3,9 @@ smoke tests run inside them."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 
@@ -21,10 +21,20 @@ SDIST_PYTHON = "3.12"
 
 
 def run(*command: object, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
-    """Run ``command``; fail the test with the tail of its output unless it exits 0."""
-    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=timeout, **kwargs)
-    assert result.returncode == 0, f"{command} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    return result
+    """Run ``command``; fail the test with the tail of its output unless it exits 0 within
+    ``timeout`` seconds. It runs in a process group of its own, killed whole if the test
+    stops waiting, so no build or driver it started is left behind."""
+    args = [str(c) for c in command]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                          **kwargs) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except BaseException:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    assert process.returncode == 0, f"{args} failed:\n{stdout[-4000:]}\n{stderr[-4000:]}"
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
 
 def clean_env(**changes: str) -> dict[str, str]:
@@ -51,7 +61,8 @@ def fresh_venv(python: pathlib.Path, where: pathlib.Path, *requirements: object,
     """A new venv of ``python`` at ``where`` with ``requirements`` and pytest; its python."""
     run(python, "-m", "venv", where, env=clean_env())
     venv_python = where / "bin" / "python"
-    run(venv_python, "-m", "pip", "install", "-q", *requirements, "pytest", env=env or clean_env(), timeout=900)
+    # An sdist builds Aeron here: a minute or two of CPU, much longer on a loaded machine.
+    run(venv_python, "-m", "pip", "install", "-q", *requirements, "pytest", env=env or clean_env(), timeout=2400)
     return venv_python
 
 
@@ -62,5 +73,5 @@ def run_smoke_tests(venv_python: pathlib.Path, workdir: pathlib.Path) -> str:
     (workdir / "test_smoke.py").write_text((pathlib.Path(__file__).parent / "installed_smoke.py").read_text())
     venv_bin = venv_python.parent
     result = run(venv_python, "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_smoke.py",
-                 cwd=workdir, env=clean_env(PATH=f"{venv_bin}{os.pathsep}{os.environ['PATH']}"), timeout=300)
+                 cwd=workdir, env=clean_env(PATH=f"{venv_bin}{os.pathsep}{os.environ['PATH']}"), timeout=900)
     return result.stdout.strip().splitlines()[-1]
