@@ -1,14 +1,17 @@
 """cffi builder for ``aeron_cffi._aeron`` (API mode, out of line).
 
-Run by setuptools through ``cffi_modules`` on ``pip install .`` / ``pip install -e .``
-/ ``pip wheel .``, or directly (``python build_ffi.py``) to build in place.
+``setup.py``'s ``build_ext`` calls ``make_builder`` only when the extension is really
+built (``pip install .``, ``pip wheel .``, an editable install), never for an sdist
+or for metadata. ``python build_ffi.py`` builds in place, for working on the tree.
 
 1. ``vendor/aeron/aeron_build.py`` fetches and builds the pinned Aeron release
    (cached: a second run does nothing).
 2. ``ffibuild.cdef`` generates the cdef from the three public headers.
 3. The extension links Aeron's static PIC libraries, so it needs nothing of the
-   build tree at run time; the statically linked ``aeronmd`` is copied into the
-   package (``aeron_cffi/bin/aeronmd``) so ``pip install`` ships a media driver.
+   build tree at run time.
+   It is compiled against Python's limited API of 3.10, so one abi3 wheel serves
+   every CPython >= 3.10. ``package_native_files`` puts the driver executable and
+   Aeron's licence beside it.
 """
 
 from __future__ import annotations
@@ -27,28 +30,38 @@ sys.path[:0] = [str(ROOT), str(ROOT / "vendor" / "aeron")]
 import aeron_build  # noqa: E402  (vendor/aeron/aeron_build.py)
 from ffibuild import cdef  # noqa: E402
 
+__all__ = ["LIMITED_API", "LIMITED_API_TAG", "make_builder", "package_native_files"]
+
 HELPERS = ROOT / "ffibuild" / "helpers.c"
 HELPERS_CDEF = ROOT / "ffibuild" / "helpers.cdef"  # what helpers.c adds to the C surface
-PACKAGED_AERONMD = ROOT / "aeron_cffi" / "bin" / "aeronmd"
+# The oldest CPython whose stable ABI the extension is built for, as Py_LIMITED_API
+# and as the wheel's tag (cp310-abi3).
+_OLDEST_PYTHON = (3, 10)
+LIMITED_API = (_OLDEST_PYTHON[0] << 24) | (_OLDEST_PYTHON[1] << 16)
+LIMITED_API_TAG = "cp{}{}".format(*_OLDEST_PYTHON)
 
 
-def _package_aeronmd(built: aeron_build.AeronBuild) -> None:
-    """Copy the driver into the package: unchanged files are left alone, and a new one
-    replaces the old by rename, because a running aeronmd keeps its file busy."""
-    source = built.executable("aeronmd_s")
-    if PACKAGED_AERONMD.is_file() and filecmp.cmp(source, PACKAGED_AERONMD, shallow=False):
+def _install(source: pathlib.Path, target: pathlib.Path) -> None:
+    """Copy ``source`` to ``target``: an unchanged file is left alone, and a new one replaces
+    the old by rename, because a running aeronmd keeps its file busy."""
+    if target.is_file() and filecmp.cmp(source, target, shallow=False):
         return
-    PACKAGED_AERONMD.parent.mkdir(exist_ok=True)
-    staged = PACKAGED_AERONMD.with_name(".aeronmd.tmp")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.with_name(f".{target.name}.tmp")
     shutil.copy2(source, staged)
-    os.replace(staged, PACKAGED_AERONMD)
+    os.replace(staged, target)
 
 
-def make_builder() -> cffi.FFI:
-    built = aeron_build.build()
-    _package_aeronmd(built)
+def package_native_files(built: aeron_build.AeronBuild, package_dir: pathlib.Path) -> None:
+    """Put into the package what ships beside the extension: the driver executable
+    (``bin/aeronmd``) and the licence of the Aeron code linked into both (``licenses/aeron/``)."""
+    _install(built.executable("aeronmd_s"), package_dir / "bin" / "aeronmd")
+    _install(built.source_dir / "LICENSE", package_dir / "licenses" / "aeron" / "LICENSE")
+
+
+def make_builder(built: aeron_build.AeronBuild) -> cffi.FFI:
+    """The FFI of ``aeron_cffi._aeron`` over a finished Aeron build."""
     generated = cdef.generate(built.headers, built.source_dir)
-
     builder = cffi.FFI()
     builder.cdef(generated.text + HELPERS_CDEF.read_text())
     builder.set_source(
@@ -56,13 +69,18 @@ def make_builder() -> cffi.FFI:
         "".join(f'#include "{name}"\n' for name in generated.source_includes) + HELPERS.read_text(),
         include_dirs=[str(d) for d in built.include_dirs],
         extra_objects=[str(lib) for lib in built.static_libs],
+        # libuuid.so: distributions build libuuid.a without -fPIC, so a shared object
+        # cannot take it in; the wheel's repair step (auditwheel) bundles the .so instead.
         libraries=["uuid", "dl", "m", "pthread"],
+        # cffi would define a version-less Py_LIMITED_API; ours pins the 3.10 stable ABI.
+        define_macros=[("Py_LIMITED_API", hex(LIMITED_API))],
+        py_limited_api=True,
         extra_compile_args=["-O2"],
     )
     return builder
 
 
-ffibuilder = make_builder()
-
 if __name__ == "__main__":
-    ffibuilder.compile(tmpdir=str(ROOT), verbose=False)
+    aeron = aeron_build.build()
+    package_native_files(aeron, ROOT / "aeron_cffi")
+    make_builder(aeron).compile(tmpdir=str(ROOT), verbose=False)

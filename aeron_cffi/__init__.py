@@ -1,6 +1,7 @@
 """aeron-cffi: Python binding to the Aeron C client, C media driver and C archive client."""
 
 from aeron_cffi._native import aeron_version
+from aeron_cffi._version import __version__
 from aeron_cffi.async_add import AsyncAdd
 from aeron_cffi.buffer_claim import BufferClaim
 from aeron_cffi.channel_uri import ChannelUri

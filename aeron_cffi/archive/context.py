@@ -21,7 +21,7 @@ from aeron_cffi.archive.errors import ArchiveError
 from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.errors import AeronError, InvalidArgumentError, check
 
-__all__ = ["ArchiveContext", "CredentialsSupplier"]
+__all__ = ["DEFAULT_CONTROL_RESPONSE_CHANNEL", "ArchiveContext", "CredentialsSupplier"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +114,10 @@ _SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 }
 
 
+#: The control response channel when none is given: UDP on an ephemeral localhost port.
+DEFAULT_CONTROL_RESPONSE_CHANNEL = "aeron:udp?endpoint=localhost:0"
+
+
 class ArchiveContext(Resource):
     """Settings for ``AeronArchive.connect`` (``aeron_archive_context_init``).
 
@@ -122,7 +126,8 @@ class ArchiveContext(Resource):
     ``Aeron`` on ``aeron_directory_name`` that the archive client owns and closes),
     ``aeron_directory_name``,
     ``control_request_channel``, ``control_request_stream_id``,
-    ``control_response_channel``, ``control_response_stream_id``,
+    ``control_response_channel`` (default: ``$AERON_ARCHIVE_CONTROL_RESPONSE_CHANNEL``,
+    else ``DEFAULT_CONTROL_RESPONSE_CHANNEL``), ``control_response_stream_id``,
     ``recording_events_channel``, ``recording_events_stream_id``,
     ``message_timeout_ns``, ``message_retry_attempts``,
     ``control_term_buffer_length``, ``control_mtu_length``,
@@ -182,6 +187,10 @@ class ArchiveContext(Resource):
             for name, value in settings.items():
                 if value is not None:
                     self._set(name, value)
+            if lib.aeron_archive_context_get_control_response_channel(self._ctx) == ffi.NULL:
+                # Neither given nor in AERON_ARCHIVE_CONTROL_RESPONSE_CHANNEL: C would refuse
+                # to connect; Aeron's samples (and our CLI) use an ephemeral localhost port.
+                self._set("control_response_channel", DEFAULT_CONTROL_RESPONSE_CHANNEL)
             if aeron is not None:
                 self.lend_aeron(aeron)
             self._install_callbacks(

@@ -17,10 +17,12 @@ import argparse
 import os
 import sys
 
+from aeron_cffi._version import __version__
 from aeron_cffi.archive import ArchiveError
 from aeron_cffi.cli import archive, cluster, driver, queues, recoverylog, stats
 from aeron_cffi.cli._common import CliError, ExitCode, one_line
 from aeron_cffi.errors import AeronError, DriverTimeoutError
+from aeron_cffi.versions import version_info
 
 __all__ = ["ExitCode", "main"]
 
@@ -30,6 +32,8 @@ def parser() -> argparse.ArgumentParser:
         prog="aeron-cffi",
         description="Tools for people who run Aeron: a media driver, its stats, archive operations, cluster nodes.",
         epilog="exit status: " + ", ".join(f"{code.value} {code.name.lower()}" for code in ExitCode))
+    root.add_argument("--version", action="version", version=f"%(prog)s {__version__} ({version_info().full})",
+                      help="print aeron-cffi's version and the compiled-in Aeron's, and exit")
     subparsers = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (driver, stats, archive, cluster, recoverylog, queues):
         module.register(subparsers)

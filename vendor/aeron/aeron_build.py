@@ -124,14 +124,30 @@ def _tool(name: str) -> str:
     return found
 
 
-def fetch_crate(pin: dict[str, str]) -> pathlib.Path:
-    """Unpack the pinned crate into src/ and return the unpacked root (cached)."""
-    version, expected = pin["AERON_VERSION"], pin["AERON_CRATE_SHA256"]
-    root = HERE / "src" / f"{CRATE}-{version}"
-    stamp = root / ".aeron-cffi-unpacked"
-    if stamp.is_file() and stamp.read_text() == expected:
-        return root
+def static_libuuid() -> pathlib.Path | None:
+    """libuuid's static archive as the C compiler finds it (Debian's uuid-dev has one), or None."""
+    compiler = os.environ.get("CC", "cc").split()
+    try:
+        found = subprocess.run([*compiler, "-print-file-name=libuuid.a"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return None
+    return pathlib.Path(found).resolve() if os.path.isabs(found) and os.path.isfile(found) else None
 
+
+def cached_crate(version: str, expected_sha256: str) -> pathlib.Path | None:
+    """The pinned ``.crate`` file in cargo's download cache, if one there has the pinned checksum."""
+    for found in sorted(glob.glob(str(_cargo_home() / "registry/cache/*" / f"{CRATE}-{version}.crate"))):
+        if _sha256(pathlib.Path(found)) == expected_sha256:
+            return pathlib.Path(found)
+    return None
+
+
+def _cargo_fetch(version: str, expected_sha256: str) -> pathlib.Path:
+    """Download the pinned crate with cargo (lock file checked first) and return the cached file."""
+    if shutil.which("cargo") is None:
+        raise SystemExit(
+            f"aeron-cffi needs the Aeron {version} sources: install cargo (Rust) to fetch the crate "
+            f"{CRATE} {version}, or set AERON_SOURCE_DIR to an Aeron {version} source tree")
     with tempfile.TemporaryDirectory(prefix="aeron-fetch-") as tmp:
         manifest = pathlib.Path(tmp)
         (manifest / "src").mkdir()
@@ -142,15 +158,25 @@ def fetch_crate(pin: dict[str, str]) -> pathlib.Path:
         )
         _run(["cargo", "generate-lockfile", "--quiet"], cwd=manifest)
         locked = _locked_checksum(manifest / "Cargo.lock", version)
-        if locked != expected:
-            raise SystemExit(f"{CRATE} {version}: registry checksum {locked} is not the pinned {expected}")
+        if locked != expected_sha256:
+            raise SystemExit(f"{CRATE} {version}: registry checksum {locked} is not the pinned {expected_sha256}")
         _run(["cargo", "fetch", "--locked", "--quiet"], cwd=manifest)
-
-    found = glob.glob(str(_cargo_home() / "registry/cache/*" / f"{CRATE}-{version}.crate"))
-    crate = next((pathlib.Path(p) for p in found if _sha256(pathlib.Path(p)) == expected), None)
+    crate = cached_crate(version, expected_sha256)
     if crate is None:
-        raise SystemExit(f"{CRATE}-{version}.crate with sha256 {expected} not found after cargo fetch")
+        raise SystemExit(f"{CRATE}-{version}.crate with sha256 {expected_sha256} not found after cargo fetch")
+    return crate
 
+
+def fetch_crate(pin: dict[str, str]) -> pathlib.Path:
+    """Unpack the pinned crate into src/ and return the unpacked root (cached). A crate
+    already in cargo's cache with the pinned checksum is used as it is: no cargo needed."""
+    version, expected = pin["AERON_VERSION"], pin["AERON_CRATE_SHA256"]
+    root = HERE / "src" / f"{CRATE}-{version}"
+    stamp = root / ".aeron-cffi-unpacked"
+    if stamp.is_file() and stamp.read_text() == expected:
+        return root
+
+    crate = cached_crate(version, expected) or _cargo_fetch(version, expected)
     if root.exists():
         shutil.rmtree(root)
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -236,6 +262,7 @@ def build() -> AeronBuild:
         "-DCMAKE_BUILD_TYPE=Release",
         f"-DAERON_SOURCE_DIR={source_dir}",
         f"-DAERON_CODEC_DIR={codec_dir}",
+        f"-DAERON_LIBUUID_STATIC={static_libuuid() or ''}",
     ], stdout=subprocess.DEVNULL)
     _run([cmake, "--build", binary_dir, "--target", *STATIC_LIBS, *EXECUTABLES])
     missing = [str(p) for p in outputs if not p.exists()]
