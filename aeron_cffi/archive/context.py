@@ -114,10 +114,6 @@ _SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 }
 
 
-#: The control response channel when none is given: UDP on an ephemeral localhost port.
-DEFAULT_CONTROL_RESPONSE_CHANNEL = "aeron:udp?endpoint=localhost:0"
-
-
 class ArchiveContext(Resource):
     """Settings for ``AeronArchive.connect`` (``aeron_archive_context_init``).
 
@@ -127,7 +123,7 @@ class ArchiveContext(Resource):
     ``aeron_directory_name``,
     ``control_request_channel``, ``control_request_stream_id``,
     ``control_response_channel`` (default: ``$AERON_ARCHIVE_CONTROL_RESPONSE_CHANNEL``,
-    else ``DEFAULT_CONTROL_RESPONSE_CHANNEL``), ``control_response_stream_id``,
+    else ``DEFAULT_CONTROL_RESPONSE_CHANNEL`` when connecting), ``control_response_stream_id``,
     ``recording_events_channel``, ``recording_events_stream_id``,
     ``message_timeout_ns``, ``message_retry_attempts``,
     ``control_term_buffer_length``, ``control_mtu_length``,
@@ -187,10 +183,6 @@ class ArchiveContext(Resource):
             for name, value in settings.items():
                 if value is not None:
                     self._set(name, value)
-            if lib.aeron_archive_context_get_control_response_channel(self._ctx) == ffi.NULL:
-                # Neither given nor in AERON_ARCHIVE_CONTROL_RESPONSE_CHANNEL: C would refuse
-                # to connect; Aeron's samples (and our CLI) use an ephemeral localhost port.
-                self._set("control_response_channel", DEFAULT_CONTROL_RESPONSE_CHANNEL)
             if aeron is not None:
                 self.lend_aeron(aeron)
             self._install_callbacks(
