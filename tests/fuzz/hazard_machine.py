@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from typing import Any, Callable
 
 from hypothesis import strategies as st
@@ -67,20 +68,21 @@ class HazardMachine(ClientMachine):
     def __init__(self) -> None:
         super().__init__()
         # objects a conductor callback may close at any time (from when the callback is set):
-        # the model learns of the close once it has happened (``sync_callback_closes``)
-        self.may_close: list[Any] = []
+        # the model learns of the close once it has happened (``sync_callback_closes``). Weakly:
+        # a dropped object must still be collected (and so closed) as if the model did not know it.
+        self.may_close: list[weakref.ref] = []
 
     # -- the model, with closes that conductor callbacks make -----------------------------------
 
     def sync_callback_closes(self) -> None:
         for kind in ("sub", "client"):
             for node in self.nodes[kind]:
-                if not node.closed and any(node.obj is obj for obj in self.may_close) and node.obj.is_closed:
+                if not node.closed and any(node.obj is ref() for ref in self.may_close) and node.obj.is_closed:
                     self.mark_closed(node)
 
     def closable_by_callback(self, node: Node | None) -> bool:
         while node is not None:
-            if any(node.obj is obj for obj in self.may_close):
+            if any(node.obj is ref() for ref in self.may_close):
                 return True
             node = node.parent
         return False
@@ -262,13 +264,13 @@ class HazardMachine(ClientMachine):
 
         if closes == "client" and client.info["invoker"]:
             # its callbacks run in do_work, in any step that waits for the driver: from now on
-            self.may_close.append(client.obj)
+            self.may_close.append(weakref.ref(client.obj))
         handlers = {"on_available_image": handler} if on == "available" else {"on_unavailable_image": handler}
         subscription = self.expect(client, f"add_subscription(ipc, 1, {on} image handler closing its {closes})",
                                    lambda: client.obj.add_subscription("aeron:ipc", 1, **handlers))
         if not isinstance(subscription, BaseException):
             if closes == "subscription":
-                self.may_close.append(subscription)
+                self.may_close.append(weakref.ref(subscription))
             box.append(subscription)  # (the handler closes nothing before this)
             self.keep("sub", subscription, client)
 
