@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from typing import Any, Callable
 
 from hypothesis import strategies as st
@@ -34,7 +35,6 @@ from aeron_cffi import (
     Image,
     ImageControlledFragmentAssembler,
     ImageFragmentAssembler,
-    InvalidStateError,
     Publication,
     ResourceClosedError,
 )
@@ -67,21 +67,22 @@ class HazardMachine(ClientMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        # objects a conductor callback closed, or may close at any time: the model learns of
-        # the close when it has happened (``sync_callback_closes``)
-        self.closed_by_callbacks: list[Any] = []
+        # objects a conductor callback may close at any time (from when the callback is set):
+        # the model learns of the close once it has happened (``sync_callback_closes``). Weakly:
+        # a dropped object must still be collected (and so closed) as if the model did not know it.
+        self.may_close: list[weakref.ref] = []
 
     # -- the model, with closes that conductor callbacks make -----------------------------------
 
     def sync_callback_closes(self) -> None:
         for kind in ("sub", "client"):
             for node in self.nodes[kind]:
-                if not node.closed and any(node.obj is obj for obj in self.closed_by_callbacks) and node.obj.is_closed:
+                if not node.closed and any(node.obj is ref() for ref in self.may_close) and node.obj.is_closed:
                     self.mark_closed(node)
 
     def closable_by_callback(self, node: Node | None) -> bool:
         while node is not None:
-            if any(node.obj is obj for obj in self.closed_by_callbacks):
+            if any(node.obj is ref() for ref in self.may_close):
                 return True
             node = node.parent
         return False
@@ -258,20 +259,19 @@ class HazardMachine(ClientMachine):
 
         def handler(image: Image) -> None:
             victim = client.obj if closes == "client" else (box[0] if box else None)
-            if victim is None:
-                return
-            self.closed_by_callbacks.append(victim)  # before: a step may see it closed at once
-            try:
-                victim.close()
-            except InvalidStateError:  # a threaded client, on its own conductor thread: reported
-                self.closed_by_callbacks.remove(victim)
-                raise
+            if victim is not None:
+                victim.close()  # (a threaded client refuses on its own conductor thread: InvalidStateError, reported)
 
+        if closes == "client" and client.info["invoker"]:
+            # its callbacks run in do_work, in any step that waits for the driver: from now on
+            self.may_close.append(weakref.ref(client.obj))
         handlers = {"on_available_image": handler} if on == "available" else {"on_unavailable_image": handler}
         subscription = self.expect(client, f"add_subscription(ipc, 1, {on} image handler closing its {closes})",
                                    lambda: client.obj.add_subscription("aeron:ipc", 1, **handlers))
         if not isinstance(subscription, BaseException):
-            box.append(subscription)
+            if closes == "subscription":
+                self.may_close.append(weakref.ref(subscription))
+            box.append(subscription)  # (the handler closes nothing before this)
             self.keep("sub", subscription, client)
 
     # -- images whose publisher went away ---------------------------------------------------
