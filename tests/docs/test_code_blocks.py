@@ -51,7 +51,6 @@ with AeronTestbed() as bed:
 
 # page:line of the fence -> why it is not executed yet.
 NOT_YET_EXECUTED = {
-    "asyncio.md:25": "top-level await: to become an async program against the prelude",
     "cluster-client.md:13": "needs a running three-node cluster",
     "cluster-client.md:60": "needs a connected cluster client",
     "cluster.md:15": "needs a cluster's directories (cluster_dir=...)",
@@ -102,3 +101,6 @@ def test_block_runs(where: str, mode: str | None, code: str, tmp_path: Path) -> 
     result = subprocess.run(command, cwd=tmp_path, env=_environment(), capture_output=True, text=True,
                             timeout=BLOCK_TIMEOUT_S)
     assert result.returncode == expected, f"{where} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    if mode == "pytest-fails":  # failed as a test, not in a fixture's setup
+        assert re.search(r"\b\d+ failed\b", result.stdout) and " error" not in result.stdout.splitlines()[-1], \
+            result.stdout
