@@ -53,7 +53,6 @@ with AeronTestbed() as bed:
 NOT_YET_EXECUTED = {
     "cluster-client.md:13": "needs a running three-node cluster",
     "cluster-client.md:60": "needs a connected cluster client",
-    "cluster.md:15": "needs a cluster's directories (cluster_dir=...)",
     "tools/containers.md:64": "needs a Docker daemon",
     "tools/plugin.md:171": "needs network namespaces (root)",
 }
