@@ -1,0 +1,101 @@
+"""Every ```python block of the docs site's pages is executed, each in its own interpreter.
+
+How a block runs is said in the Markdown by an HTML comment on the line just before its
+fence (invisible on the site); a block without one must be a complete program:
+
+* (no comment): run as it is; it must exit 0.
+* ``<!-- docs-test: prelude -->``: a fragment, run after a prelude this test provides and
+  indented into it (``PRELUDE`` below): a ``with AeronTestbed() as bed:`` holding an
+  embedded C media driver ``driver``, a client ``aeron`` connected to it, and on
+  ``aeron:ipc`` stream 1001 a ``subscription`` and a ``publication`` that has already
+  sent one message (``b"hello"``). It must exit 0, and the testbed stops what it started.
+* ``<!-- docs-test: pytest -->``: a test module for the pytest plugin; ``pytest`` runs it
+  and every test must pass.
+* ``<!-- docs-test: pytest-fails -->``: a test module the page shows failing (to show
+  the plugin's report); ``pytest`` runs it and it must fail as a test (exit status 1),
+  not at collection.
+
+``NOT_YET_EXECUTED`` lists the blocks that need parts no prelude gives yet (a running
+cluster, Docker, network namespaces); a test checks that list stays exact, so a new
+block cannot slip through unexecuted unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+DOCS = REPOSITORY / "docs"
+BLOCK = re.compile(r"(?:<!-- docs-test: (?P<mode>[a-z-]+) -->\n)?^```python\n(?P<code>.*?)^```$",
+                   re.MULTILINE | re.DOTALL)
+BLOCK_TIMEOUT_S = 120
+
+PRELUDE = '''\
+from aeron_cffi.testing import AeronTestbed
+from aeron_cffi.testing.waiting import wait_until
+
+with AeronTestbed() as bed:
+    driver = bed.driver("embedded")
+    aeron = bed.client(driver)
+    subscription = aeron.add_subscription("aeron:ipc", 1001)
+    publication = aeron.add_publication("aeron:ipc", 1001, timeout=5)
+    wait_until(lambda: publication.offer(b"hello") > 0, "the prelude's message sent")
+'''
+
+# page:line of the fence -> why it is not executed yet.
+NOT_YET_EXECUTED = {
+    "cluster-client.md:67": "needs a connected cluster client",
+    "tools/containers.md:64": "needs a Docker daemon",
+    "tools/plugin.md:171": "needs network namespaces (root)",
+}
+
+
+def _blocks() -> list[tuple[str, str | None, str]]:
+    found = []
+    for page in sorted(DOCS.rglob("*.md")):
+        text = page.read_text()
+        for match in BLOCK.finditer(text):
+            line = text.count("\n", 0, match.start("code"))
+            found.append((f"{page.relative_to(DOCS)}:{line}", match["mode"], match["code"]))
+    return found
+
+
+BLOCKS = _blocks()
+EXECUTED = [block for block in BLOCKS if block[0] not in NOT_YET_EXECUTED]
+
+
+def _environment() -> dict[str, str]:
+    return dict(os.environ,
+                PYTHONPATH=os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])))
+
+
+def test_the_unexecuted_list_is_exact() -> None:
+    assert set(NOT_YET_EXECUTED) <= {where for where, _, _ in BLOCKS}, "a listed block is gone"
+    assert len(EXECUTED) >= 5
+
+
+@pytest.mark.parametrize(("where", "mode", "code"), EXECUTED, ids=[block[0] for block in EXECUTED])
+def test_block_runs(where: str, mode: str | None, code: str, tmp_path: Path) -> None:
+    if mode in ("pytest", "pytest-fails"):
+        module = tmp_path / "test_block.py"
+        module.write_text(code)
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(module)]
+        expected = 1 if mode == "pytest-fails" else 0
+    else:
+        assert mode in (None, "prelude"), f"{where}: unknown docs-test mode {mode!r}"
+        program = PRELUDE + textwrap.indent(code, "    ") if mode == "prelude" else code
+        command = [sys.executable, "-c", program]
+        expected = 0
+    result = subprocess.run(command, cwd=tmp_path, env=_environment(), capture_output=True, text=True,
+                            timeout=BLOCK_TIMEOUT_S)
+    assert result.returncode == expected, f"{where} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    if mode == "pytest-fails":  # failed as a test, not in a fixture's setup
+        assert re.search(r"\b\d+ failed\b", result.stdout) and " error" not in result.stdout.splitlines()[-1], \
+            result.stdout
