@@ -52,7 +52,7 @@ with AeronTestbed() as bed:
 # page:line of the fence -> why it is not executed yet.
 NOT_YET_EXECUTED = {
     "cluster-client.md:67": "needs a connected cluster client",
-    "tools/containers.md:64": "needs a Docker daemon",
+    "tools/containers.md:64": "needs a Docker daemon: run by tests/containers (test_the_docs_example_runs)",
     "tools/plugin.md:171": "needs network namespaces (root)",
 }
 
