@@ -247,7 +247,8 @@ class Aeron(Resource):
 
     @in_flight
     def counters_reader(self) -> CountersReader:
-        """The driver's counters (``aeron_counters_reader``), a child of this client."""
+        """The driver's counters (``aeron_counters_reader``), a child of this client: the same
+        object on every call until it is closed (closing it closes it for every holder)."""
         from aeron_cffi.counters import CountersReader
 
         if self._counters_reader is None or self._counters_reader.is_closed:
