@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
+from aeron_cffi.errors import ResourceClosedError
 from aeron_cffi.fragment_assembler import FragmentAssembler
 from aeron_cffi.header import Header
 
@@ -39,7 +40,9 @@ class Message:
 
 
 class Inbox:
-    """The fragment assembler and the queue of messages polled but not handed out yet."""
+    """The fragment assembler and the queue of messages polled but not handed out yet:
+    what ``Subscription.receive``/``messages`` and ``aeron_cffi.aio`` share (they differ
+    only in how they wait between empty polls)."""
 
     __slots__ = ("pending", "assembler")
 
@@ -49,6 +52,30 @@ class Inbox:
         # The assembler's C memory is the subscription's to free: closing the
         # subscription (or its client) closes it as a child.
         subscription._children.add(self.assembler)
+
+    def take(self) -> Message | None:
+        """The oldest message polled and not handed out yet, or None."""
+        return self.pending.popleft() if self.pending else None
+
+    def poll(self, subscription: Subscription, fragment_limit: int) -> int:
+        """One poll of ``subscription`` into the queue: the fragments read. Raises
+        ``ResourceClosedError`` once the subscription is closed, here or by C (its client
+        closed itself, e.g. after a driver timeout: then polls just find nothing)."""
+        fragments = subscription.poll(self.assembler, fragment_limit)
+        if fragments == 0 and subscription.is_closed:
+            raise ResourceClosedError("Subscription is closed")
+        return fragments
+
+    def next(self, subscription: Subscription, fragment_limit: int) -> Message | None:
+        """A message without waiting: a queued one, else one a single poll brought."""
+        if not self.pending:
+            self.poll(subscription, fragment_limit)
+        return self.take()
+
+    def drain(self) -> Iterator[Message]:
+        """The messages still queued (what a closed subscription had polled)."""
+        while self.pending:
+            yield self.pending.popleft()
 
     def _on_message(self, data: bytes, header: Header) -> None:
         values = header.values()

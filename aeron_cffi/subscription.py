@@ -180,15 +180,14 @@ class Subscription(Poller, Resource):
         deadline = None if timeout is None else time.monotonic() + timeout
         idle = idle_strategy or default_idle_strategy()
         inbox = self._message_inbox()
-        while not inbox.pending:
-            fragments = self._poll_inbox(inbox, fragment_limit)
-            if fragments == 0:
-                if deadline is not None and time.monotonic() >= deadline:
-                    return None
-                idle.idle(0)
+        while (message := inbox.take()) is None:
+            if inbox.poll(self, fragment_limit):
+                idle.reset()  # (fragments of a message still arriving: no backing off)
+            elif deadline is not None and time.monotonic() >= deadline:
+                return None
             else:
-                idle.reset()
-        return inbox.pending.popleft()
+                idle.idle(0)
+        return message
 
     def messages(self, timeout: float | None = None, fragment_limit: int = 10,
                  idle_strategy: IdleStrategy | None = None) -> Iterator[Message]:
@@ -207,9 +206,8 @@ class Subscription(Poller, Resource):
             try:
                 message = self.receive(timeout, fragment_limit, idle_strategy)
             except ResourceClosedError:
-                inbox = self._inbox
-                while inbox is not None and inbox.pending:
-                    yield inbox.pending.popleft()
+                if self._inbox is not None:
+                    yield from self._inbox.drain()
                 return
             if message is None:
                 return
@@ -229,13 +227,6 @@ class Subscription(Poller, Resource):
         if self._inbox is None:
             self._inbox = Inbox(self)
         return self._inbox
-
-    def _poll_inbox(self, inbox: Inbox, fragment_limit: int) -> int:
-        """One poll into ``inbox`` (fragments read); ``ResourceClosedError`` once closed,
-        here or by C (the client's own close, e.g. after a driver timeout)."""
-        if not self._ancestors_open():
-            raise ResourceClosedError("Subscription is closed")
-        return self.poll(inbox.assembler, fragment_limit)
 
     # -- images ------------------------------------------------------------------------
 

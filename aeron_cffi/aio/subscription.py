@@ -27,11 +27,7 @@ class AsyncSubscription:
         self.schedule = schedule or PollSchedule()
 
     def _attempt(self) -> Message | None:
-        subscription = self.subscription
-        inbox = subscription._message_inbox()
-        if not inbox.pending:
-            subscription._poll_inbox(inbox, self.fragment_limit)
-        return inbox.pending.popleft() if inbox.pending else None
+        return self.subscription._message_inbox().next(self.subscription, self.fragment_limit)
 
     async def receive(self, timeout: float | None = None) -> Message | None:
         """The next whole message, or ``None`` if none arrived within ``timeout`` seconds
@@ -56,9 +52,8 @@ class AsyncSubscription:
                 else:
                     message = await poll_until(self._attempt, timeout, self.schedule)
             except ResourceClosedError:
-                inbox = subscription._inbox
-                while inbox is not None and inbox.pending:
-                    yield inbox.pending.popleft()
+                for message in subscription._inbox.drain() if subscription._inbox is not None else ():
+                    yield message
                 return
             if message is None or message is _ENDED:
                 return

@@ -92,6 +92,11 @@ for publication, subscription in streams:
     except PublicationClosedError as exc:
         assert isinstance(exc, ResourceClosedError)
     assert subscription.poll(lambda data, header: None, 100) == 0
+    try:  # without a deadline: it would wait for ever if it did not see its client gone
+        subscription.receive(timeout=None)
+        raise AssertionError("receive after the driver timeout")
+    except ResourceClosedError:
+        pass
 for call in (lambda: client.add_publication("aeron:ipc", 9), client.do_work, lambda: client.client_id):
     try:
         call()
