@@ -27,18 +27,19 @@ class AsyncPublication:
         """Send ``data`` (bytes-like): the new stream position. Raises ``AeronTimeoutError``
         naming the last retryable result if it could not be sent within ``timeout`` seconds
         (``None``: no limit), and what ``Publication.offer`` raises for terminal outcomes."""
-        last: list[int] = []
+        last: OfferResult | None = None  # the latest retryable result, for the timeout's message
 
         def attempt() -> int | None:
+            nonlocal last
             result = self.publication.offer(data, reserved_value_supplier)
             if result > 0:
                 return result
-            last.append(result)
+            last = OfferResult(result)
             return None
 
         position = await poll_until(attempt, timeout, self.schedule)
         if position is None:
-            outcome = OfferResult(last[-1]).name if last else "not tried"
+            outcome = last.name if last is not None else "not tried"
             raise AeronTimeoutError(f"{type(self.publication).__name__}.offer: not sent within {timeout} s "
                                     f"(last result {outcome})")
         return position
