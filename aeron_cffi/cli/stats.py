@@ -75,13 +75,13 @@ def _semantic_version(version: int) -> str:
                                               lib.aeron_semantic_version_patch))
 
 
-def _stat_snapshot(cnc: CncFile, filters: dict[str, re.Pattern[str]]) -> dict[str, Any]:
+def _stat_snapshot(cnc: CncFile, filters: dict[str, re.Pattern[str]], driver_timeout: int) -> dict[str, Any]:
     now_ms = int(time.time() * 1000)
     constants = cnc.constants
     reader = cnc.counters_reader()
     counters = [c for c in reader.counters() if _matches(c, filters)]
-    heartbeat_age_ms = now_ms - cnc.to_driver_heartbeat
-    running = heartbeat_age_ms <= driver_timeout_ms()
+    heartbeat_age_ms = cnc.heartbeat_age_ms
+    running = heartbeat_age_ms <= driver_timeout
     if not running:  # (the counters are the dead driver's last values)
         print(f"aeron-cffi stat: warning: the driver is not running (pid {constants.pid}, heartbeat "
               f"{heartbeat_age_ms} ms old): these are its last counters", file=sys.stderr)
@@ -118,7 +118,8 @@ def _filter(name: str, pattern: str) -> re.Pattern[str]:
 def run_stat(args: argparse.Namespace) -> None:
     filters = {name: _filter(name, pattern) for name in ("type", "identity", "session", "stream", "channel")
                if (pattern := getattr(args, name)) is not None}
-    _run_watched(args, lambda cnc: _stat_snapshot(cnc, filters), _print_stat)
+    driver_timeout = driver_timeout_ms()  # (read once: it makes a client context to read it)
+    _run_watched(args, lambda cnc: _stat_snapshot(cnc, filters, driver_timeout), _print_stat)
 
 
 def _errors_snapshot(cnc: CncFile) -> dict[str, Any]:
