@@ -190,6 +190,13 @@ class ErrorReporter:
             self.callback_thread = None
         return None
 
+    def on_error(self, error: AeronError) -> None:
+        """The client's error handler (``aeron_error_handler_t``), on the conductor thread:
+        keeps an error with which the client closed itself as ``fatal``, reports it."""
+        if isinstance(error, CLIENT_CLOSING_ERRORS) and self.fatal is None:
+            self.fatal = error
+        self.run(self.report, error)
+
     def raise_pending(self) -> None:
         """Raise what an invoker-mode callback kept (``pending``) in the thread that ran it."""
         raise_kept(self, "pending")
@@ -232,14 +239,8 @@ class ConductorTarget:
 
 @ffi.def_extern(onerror=_raised_before_try)
 def aeron_cffi_on_error_handler(clientd: Any, errcode: Any, message: Any) -> None:
-    reporter = ffi.from_handle(clientd)
-    error = handler_error(errcode, c_string(message))
-    if not isinstance(reporter, ErrorReporter):  # an archive context's (synchronous) error handler
-        reporter.report(error)
-        return
-    if isinstance(error, CLIENT_CLOSING_ERRORS) and reporter.fatal is None:
-        reporter.fatal = error
-    reporter.run(reporter.report, error)
+    # a client's ErrorReporter, or an archive context's handler: each knows what to do
+    ffi.from_handle(clientd).on_error(handler_error(errcode, c_string(message)))
 
 
 @ffi.def_extern(onerror=_raised_before_try)

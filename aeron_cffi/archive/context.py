@@ -81,7 +81,8 @@ class _ErrorHandlerTarget(SyncTarget):
 
     __slots__ = ()
 
-    def report(self, error: AeronError) -> None:
+    def on_error(self, error: AeronError) -> None:
+        """(``aeron_error_handler_t``, as a client's ``ErrorReporter``, but synchronous)"""
         try:
             self.function(ArchiveError.from_message(error.errmsg, error.errcode) or error)
         except BaseException as exc:  # noqa: BLE001 - re-raised after the archive call
