@@ -14,7 +14,7 @@ being closed; the C client serialises the other calls with a lock of its own.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from aeron_cffi._lifetime import Resource, in_flight
 from aeron_cffi._native import c_string, ffi, lib
@@ -30,6 +30,12 @@ from aeron_cffi.client import Aeron, check_channel
 from aeron_cffi.cnc import default_path, wait_for_driver
 from aeron_cffi.errors import AeronTimeoutError, InvalidArgumentError, RegistrationError, no_driver_error
 
+if TYPE_CHECKING:
+    from aeron_cffi.archive.recording_events import RecordingEventsAdapter
+    from aeron_cffi.exclusive_publication import ExclusivePublication
+    from aeron_cffi.publication import Publication, PublicationBase
+    from aeron_cffi.subscription import Subscription
+
 __all__ = ["AeronArchive", "AsyncConnect", "add_session_id_to_channel", "replay_session_id_to_session_id", "NULL_POSITION", "NULL_VALUE", "REPLAY_ALL_AND_FOLLOW", "REPLAY_ALL_AND_STOP"]
 
 NULL_VALUE: int = lib.AERON_NULL_VALUE
@@ -41,6 +47,7 @@ REPLAY_ALL_AND_STOP: int = lib.ARCHIVE_REPLAY_ALL_AND_STOP
 
 _MAX_LIST = 0x7FFFFFFF
 T = TypeVar("T")
+P = TypeVar("P", bound="PublicationBase")
 
 
 def _channel(channel: str) -> bytes:
@@ -442,19 +449,20 @@ class AeronArchive(Resource):
 
     # -- the Aeron client's resources ------------------------------------------------
 
-    def add_publication(self, channel: str, stream_id: int, timeout: float | None = None) -> Any:
+    def add_publication(self, channel: str, stream_id: int, timeout: float | None = None) -> Publication:
         """``Aeron.add_publication`` on the archive's Aeron client."""
         return self.aeron.add_publication(channel, stream_id, timeout)
 
-    def add_exclusive_publication(self, channel: str, stream_id: int, timeout: float | None = None) -> Any:
+    def add_exclusive_publication(self, channel: str, stream_id: int,
+                                  timeout: float | None = None) -> ExclusivePublication:
         """``Aeron.add_exclusive_publication`` on the archive's Aeron client."""
         return self.aeron.add_exclusive_publication(channel, stream_id, timeout)
 
-    def add_subscription(self, channel: str, stream_id: int, **kwargs: Any) -> Any:
+    def add_subscription(self, channel: str, stream_id: int, **kwargs: Any) -> Subscription:
         """``Aeron.add_subscription`` on the archive's Aeron client."""
         return self.aeron.add_subscription(channel, stream_id, **kwargs)
 
-    def add_recorded_publication(self, channel: str, stream_id: int) -> Any:
+    def add_recorded_publication(self, channel: str, stream_id: int) -> Publication:
         """Add a publication and have the archive record it locally; a ``Publication``
         of the archive's Aeron client (``aeron_archive_add_recorded_publication``)."""
         from aeron_cffi.publication import Publication
@@ -464,7 +472,7 @@ class AeronArchive(Resource):
         pointer = self._call("add_recorded_publication", _channel(channel), stream_id, out="aeron_publication_t **")
         return Publication(self.aeron, pointer)
 
-    def add_recorded_exclusive_publication(self, channel: str, stream_id: int) -> Any:
+    def add_recorded_exclusive_publication(self, channel: str, stream_id: int) -> ExclusivePublication:
         """The same with an ``ExclusivePublication``
         (``aeron_archive_add_recorded_exclusive_publication``)."""
         from aeron_cffi.exclusive_publication import ExclusivePublication
@@ -476,7 +484,7 @@ class AeronArchive(Resource):
         )
         return ExclusivePublication(self.aeron, pointer)
 
-    def _add_recorded_invoked(self, add: Callable[[str, int], Any], channel: str, stream_id: int) -> Any:
+    def _add_recorded_invoked(self, add: Callable[[str, int], P], channel: str, stream_id: int) -> P:
         """``add_recorded_*`` for an Aeron client in conductor agent invoker mode. Aeron
         1.51.0's C functions wait for the publication without running that client's
         conductor, so they never return; the client layer's add runs it."""
@@ -493,7 +501,7 @@ class AeronArchive(Resource):
             raise
         return publication
 
-    def recording_events(self, **listeners: Any) -> Any:
+    def recording_events(self, **listeners: Any) -> RecordingEventsAdapter:
         """A ``RecordingEventsAdapter`` on the archive's recording events channel and
         stream (the context's ``recording_events_channel``/``_stream_id``); keywords
         ``on_started``, ``on_progress``, ``on_stopped``. The archive must run with
@@ -698,7 +706,8 @@ class AeronArchive(Resource):
             out="int64_t *",
         ))
 
-    def replay(self, recording_id: int, replay_channel: str, replay_stream_id: int, **params: Any) -> Any:
+    def replay(self, recording_id: int, replay_channel: str, replay_stream_id: int,
+               **params: Any) -> Subscription:
         """Start a replay and return a ``Subscription`` (of the archive's Aeron client)
         to it, added and connected (``aeron_archive_replay``); keywords as
         ``start_replay``. Close the subscription to end the replay."""
