@@ -1,7 +1,6 @@
-"""Fixtures and helpers of the cluster client tests: a C media driver for the clients
-(so the client's traffic crosses from our C driver to the node's Java driver over UDP,
-and survives a node being killed), Java cluster nodes from ``aeron_cffi.testing.cluster``
-running the samples' ``BasicAuctionClusteredService``, and the auction's wire format.
+"""Helpers of the cluster client tests: Java cluster nodes from ``aeron_cffi.testing.cluster``
+running the samples' ``BasicAuctionClusteredService``, and the auction's wire format
+(the clients' C media driver, ``client_driver_dir``, is a fixture of ``conftest.py``).
 
 A node costs a JVM start, so clusters are shared by the tests of a module.
 """
@@ -19,7 +18,6 @@ import pytest
 
 from aeron_cffi.cluster import AeronCluster, EgressListener, EventCode
 from aeron_cffi.cluster.codecs import AdminRequestType, AdminResponseCode
-from aeron_cffi.driver_process import DriverProcess
 from aeron_cffi.testing.cluster import LocalCluster
 
 AUCTION_SERVICE = "io.aeron.samples.cluster.tutorial.BasicAuctionClusteredService"
@@ -71,15 +69,6 @@ class RecordingListener(EgressListener):
                           payload) -> None:
         self.admin_responses.append((cluster_session_id, correlation_id, request_type, response_code, message,
                                      payload))
-
-
-@pytest.fixture(scope="session")
-def client_driver_dir(tmp_path_factory) -> pathlib.Path:
-    """A C media driver for the cluster clients; yields its Aeron directory."""
-    aeron_dir = tmp_path_factory.mktemp("cluster-client-driver") / "aeronmd"
-    with DriverProcess(aeron_dir, threading_mode="SHARED", dir_delete_on_shutdown=True,
-                       term_buffer_length=256 * 1024, ipc_term_buffer_length=256 * 1024):
-        yield aeron_dir
 
 
 def auction_cluster(size: int = 1, properties: dict[str, str] | None = None):
