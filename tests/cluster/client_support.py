@@ -19,6 +19,7 @@ import pytest
 from aeron_cffi.cluster import AeronCluster, EgressListener, EventCode
 from aeron_cffi.cluster.codecs import AdminRequestType, AdminResponseCode
 from aeron_cffi.testing.cluster import LocalCluster
+from aeron_cffi.testing.waiting import wait_until
 
 AUCTION_SERVICE = "io.aeron.samples.cluster.tutorial.BasicAuctionClusteredService"
 WAIT_TIMEOUT = 20.0
@@ -93,23 +94,25 @@ def connect(cluster: LocalCluster, driver_dir: pathlib.Path, listener: EgressLis
 
 def wait_for(condition: Callable[[], Any], client: AeronCluster | None = None, what: str = "the condition",
              timeout: float = WAIT_TIMEOUT) -> Any:
-    """The first truthy ``condition()``, polling ``client``'s egress (and keeping its
-    session alive) in between; fails naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+    """``wait_until`` polling ``client``'s egress (and keeping its session alive) between
+    tries of ``condition``."""
+    return wait_until(condition, what, work=None if client is None else _egress_work(client), timeout=timeout)
+
+
+def _egress_work(client: AeronCluster) -> Callable[[], None]:
+    """Poll ``client``'s egress, and send a keep-alive every half second, while it is open."""
     next_keep_alive = 0.0
-    while not (value := condition()):
+
+    def work() -> None:
+        nonlocal next_keep_alive
+        if client.is_closed:
+            return
+        client.poll_egress()
         now = time.monotonic()
-        if now > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        if client is not None and not client.is_closed:
-            if client.poll_egress() == 0:
-                time.sleep(0.001)
-            if now > next_keep_alive and not client.is_closed:
-                client.send_keep_alive()
-                next_keep_alive = now + 0.5
-        else:
-            time.sleep(0.001)
-    return value
+        if now > next_keep_alive and not client.is_closed:
+            client.send_keep_alive()
+            next_keep_alive = now + 0.5
+    return work
 
 
 def bid(client: AeronCluster, customer_id: int, price: int) -> int:
