@@ -24,7 +24,7 @@ import tempfile
 import time
 from typing import IO, Any, Callable, Iterable
 
-from aeron_cffi.cluster import ClusteredService, ClusteredServiceContainer
+from aeron_cffi.cluster import ClusteredService, ClusteredServiceContainer, ClusterRole
 from aeron_cffi.cnc import CncFile
 from aeron_cffi.errors import AeronError
 from aeron_cffi.driver_process import DriverProcess, popen_logged
@@ -72,12 +72,9 @@ class ClusterStartError(RuntimeError):
     """A cluster process did not come up; the message carries its log's tail."""
 
 
-class NodeRole:
-    """``Cluster.Role`` codes of the node-role counter."""
-
-    FOLLOWER = 0
-    CANDIDATE = 1
-    LEADER = 2
+#: ``Cluster.Role`` codes of the node-role counter: the codecs' ``ClusterRole`` (kept under
+#: this name for the launcher's users).
+NodeRole = ClusterRole
 
 
 @dataclasses.dataclass(frozen=True)
