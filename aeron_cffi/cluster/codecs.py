@@ -747,8 +747,9 @@ MESSAGES_BY_TEMPLATE_ID: dict[int, MessageCodec[Any]] = {m.template_id: m for m 
 # -- the per-message hot path: SessionMessageHeader ----------------------------------
 
 SESSION_HEADER_LENGTH = HEADER_LENGTH + SESSION_MESSAGE_HEADER.block_length  # 32, Java's SESSION_HEADER_LENGTH
-_SESSION_HEADER = struct.Struct("<HHHHqqq")
-_SESSION_HEADER_FIELDS = struct.Struct("<qqq")
+# SessionMessageHeader's own structs (SBE header + block, and the block alone), from its table.
+_SESSION_HEADER = SESSION_MESSAGE_HEADER._header_block
+_SESSION_HEADER_FIELDS = SESSION_MESSAGE_HEADER._block
 _SESSION_HEADER_PREFIX = HEADER.pack(SESSION_MESSAGE_HEADER.block_length, SESSION_MESSAGE_HEADER.template_id,
                                      SCHEMA_ID, SCHEMA_VERSION)
 
