@@ -79,7 +79,10 @@ def service(args: argparse.Namespace) -> None:
 
 class _Echoes(EgressListener):
     def __init__(self, on_echo: Callable[[memoryview], None]) -> None:
-        self.on_message = lambda cluster_session_id, timestamp, buffer, header: on_echo(buffer)  # type: ignore
+        self._on_echo = on_echo
+
+    def on_message(self, cluster_session_id: int, timestamp: int, buffer: memoryview, header: Any) -> None:
+        self._on_echo(buffer)
 
 
 def _send(client: AeronCluster, message: Any) -> None:

@@ -115,6 +115,7 @@ __all__ = [
     "decode_header",
     "decode_session_header",
     "encode_session_header",
+    "schema_mismatch",
     "semantic_version",
     "semantic_version_str",
     "session_header_bytes",
@@ -365,9 +366,7 @@ class MessageCodec(Generic[M]):
             raise ClusterCodecError(f"{self.name}: {end - offset} bytes is shorter than the message header")
         block_length, template_id, schema_id, version = HEADER.unpack_from(buffer, offset)
         if schema_id != SCHEMA_ID:
-            raise SchemaMismatchError(
-                f"{self.name}: expected schemaId={SCHEMA_ID} version={SCHEMA_VERSION}, "
-                f"got schemaId={schema_id} version={version}")
+            raise schema_mismatch(self.name, schema_id, version)
         if template_id != self.template_id:
             raise ClusterCodecError(
                 f"expected {self.name} (templateId={self.template_id}), got templateId={template_id}")
@@ -437,10 +436,16 @@ def decode_header(buffer: Any, offset: int = 0) -> MessageHeader:
     except struct.error as exc:
         raise ClusterCodecError(f"truncated message header: {exc}") from exc
     if header.schema_id != SCHEMA_ID:
-        raise SchemaMismatchError(
-            f"expected cluster schemaId={SCHEMA_ID} version={SCHEMA_VERSION}, "
-            f"got schemaId={header.schema_id} version={header.version}")
+        raise schema_mismatch("cluster message", header.schema_id, header.version)
     return header
+
+
+def schema_mismatch(what: str, schema_id: int, version: int) -> SchemaMismatchError:
+    """The error for ``what`` (a message, a stream) arriving in another schema than this
+    one, naming both; callers compare ``schema_id`` with ``SCHEMA_ID`` themselves, so a
+    hot path pays only the comparison."""
+    return SchemaMismatchError(f"{what}: expected schemaId={SCHEMA_ID} version={SCHEMA_VERSION}, "
+                               f"got schemaId={schema_id} version={version}")
 
 
 # -- messages ------------------------------------------------------------------------
@@ -742,8 +747,9 @@ MESSAGES_BY_TEMPLATE_ID: dict[int, MessageCodec[Any]] = {m.template_id: m for m 
 # -- the per-message hot path: SessionMessageHeader ----------------------------------
 
 SESSION_HEADER_LENGTH = HEADER_LENGTH + SESSION_MESSAGE_HEADER.block_length  # 32, Java's SESSION_HEADER_LENGTH
-_SESSION_HEADER = struct.Struct("<HHHHqqq")
-_SESSION_HEADER_FIELDS = struct.Struct("<qqq")
+# SessionMessageHeader's own structs (SBE header + block, and the block alone), from its table.
+_SESSION_HEADER = SESSION_MESSAGE_HEADER._header_block
+_SESSION_HEADER_FIELDS = SESSION_MESSAGE_HEADER._block
 _SESSION_HEADER_PREFIX = HEADER.pack(SESSION_MESSAGE_HEADER.block_length, SESSION_MESSAGE_HEADER.template_id,
                                      SCHEMA_ID, SCHEMA_VERSION)
 

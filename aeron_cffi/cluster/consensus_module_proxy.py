@@ -45,7 +45,7 @@ class ConsensusModuleProxy:
         ``clusterSessionId`` is the service id (the consensus module replaces it with
         ``(serviceId << 56) | sequence`` in the log), then ``payload``. Returns the
         publication's result (a position, or a negative ``OfferResult``)."""
-        return self.publication.offer(codecs.session_header_bytes(leadership_term_id, service_id) + bytes(payload))
+        return self.publication.offer(b"".join((codecs.session_header_bytes(leadership_term_id, service_id), payload)))
 
     def close(self) -> None:
         self.publication.close()

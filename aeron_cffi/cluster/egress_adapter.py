@@ -14,8 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable, Protocol, cast
 
 from aeron_cffi.cluster import codecs
-from aeron_cffi.cluster.codecs import HEADER, SCHEMA_ID, SCHEMA_VERSION, EventCode
-from aeron_cffi.cluster.errors import SchemaMismatchError
+from aeron_cffi.cluster.codecs import HEADER, SCHEMA_ID, EventCode
 from aeron_cffi.fragment_assembler import ControlledPollAction
 from aeron_cffi.header import Header
 
@@ -96,9 +95,7 @@ class EgressAdapter:
         action, for a controlled poll), else ``None`` (continue)."""
         block_length, template_id, schema_id, version = HEADER.unpack_from(data, 0)
         if schema_id != SCHEMA_ID:
-            raise SchemaMismatchError(
-                f"expected cluster egress schemaId={SCHEMA_ID} version={SCHEMA_VERSION}, "
-                f"got schemaId={schema_id} version={version}")
+            raise codecs.schema_mismatch("cluster egress", schema_id, version)
         if template_id == _SESSION_MESSAGE:
             _, cluster_session_id, timestamp, payload = codecs.decode_session_header(data, 0, block_length)
             if cluster_session_id == self.cluster_session_id or self.cluster_session_id is None:

@@ -19,6 +19,7 @@ import struct
 import time
 import traceback
 
+from aeron_cffi.cluster.codecs import HEADER, semantic_version
 from aeron_cffi.cluster.errors import ClusterError
 
 __all__ = ["ServiceMarkFile"]
@@ -31,11 +32,10 @@ HEADER_LENGTH = 8 * 1024
 ERROR_BUFFER_MIN_LENGTH = 1024 * 1024
 _PAGE = 4096
 # ClusterMarkFile.SEMANTIC_VERSION: 0.3.0
-_SEMANTIC_VERSION = (0 << 16) | (3 << 8) | 0
+_SEMANTIC_VERSION = semantic_version(0, 3, 0)
 _COMPONENT_CONTAINER = 2
 _NULL_VALUE = -1
 
-_MESSAGE_HEADER = struct.Struct("<HHHH")
 # MarkFileHeader fields after version (int32 @0): componentType, activityTimestamp,
 # startTimestamp, pid, candidateTermId, archiveStreamId, serviceStreamId,
 # consensusModuleStreamId, ingressStreamId, memberId, serviceId, headerLength,
@@ -78,7 +78,7 @@ class ServiceMarkFile:
         self._errors: dict[str, int] = {}  # distinct error text -> its record's offset
         self._error_limit = 0
         now_ms = _now_ms()
-        _MESSAGE_HEADER.pack_into(self._map, 0, _BLOCK_LENGTH, _TEMPLATE_ID, _SCHEMA_ID, _SCHEMA_VERSION)
+        HEADER.pack_into(self._map, 0, _BLOCK_LENGTH, _TEMPLATE_ID, _SCHEMA_ID, _SCHEMA_VERSION)
         _BODY_AFTER_VERSION.pack_into(
             self._map, _BODY + 4, _COMPONENT_CONTAINER, 0, now_ms, os.getpid(), _NULL_VALUE, archive_stream_id,
             service_stream_id, consensus_module_stream_id, _NULL_VALUE, _NULL_VALUE, service_id, HEADER_LENGTH,

@@ -22,9 +22,9 @@ import shutil
 import subprocess
 import tempfile
 import time
-from typing import IO, Any, Callable, Iterable
+from typing import IO, Any, Callable, Iterable, TypeVar
 
-from aeron_cffi.cluster import ClusteredService, ClusteredServiceContainer
+from aeron_cffi.cluster import ClusteredService, ClusteredServiceContainer, ClusterRole
 from aeron_cffi.cnc import CncFile
 from aeron_cffi.errors import AeronError
 from aeron_cffi.driver_process import DriverProcess, popen_logged
@@ -67,17 +67,16 @@ _CONSENSUS_MODULE_ACTIVE = 1
 _MARK_FILE_ACTIVITY_OFFSET = 16
 _MARK_FILE_NAMES = ("archive-mark.dat", "cluster-mark.dat", "cluster-mark-service-*.dat")
 
+T = TypeVar("T")
+
 
 class ClusterStartError(RuntimeError):
     """A cluster process did not come up; the message carries its log's tail."""
 
 
-class NodeRole:
-    """``Cluster.Role`` codes of the node-role counter."""
-
-    FOLLOWER = 0
-    CANDIDATE = 1
-    LEADER = 2
+#: ``Cluster.Role`` codes of the node-role counter: the codecs' ``ClusterRole`` (kept under
+#: this name for the launcher's users).
+NodeRole = ClusterRole
 
 
 @dataclasses.dataclass(frozen=True)
@@ -242,12 +241,25 @@ class _JavaComponent:
     def _wait(self, condition: Callable[[], bool], what: str) -> None:
         """Until ``condition()``; ``ClusterStartError`` if the process exits or the
         start-up timeout passes first."""
-        deadline = time.monotonic() + self._startup_timeout
-        while not condition():
-            self._process.check_alive(what)
-            if time.monotonic() > deadline:
-                raise ClusterStartError(f"{what}: not ready after {self._startup_timeout}s:\n{self.log_tail()}")
-            time.sleep(0.05)
+        _wait_until(condition, self._startup_timeout,
+                    lambda: f"{what}: not ready after {self._startup_timeout}s:\n{self.log_tail()}",
+                    check=lambda: self._process.check_alive(what))
+
+
+def _wait_until(condition: Callable[[], T | None], timeout: float, failure: Callable[[], str],
+                check: Callable[[], None] | None = None) -> T:
+    """The first truthy ``condition()``, calling ``check()`` (which may raise) between
+    tries; ``ClusterStartError(failure())`` once ``timeout`` seconds have passed. (The
+    toolkit's ``wait_until`` raises ``AssertionError``: these are launcher errors, with
+    the processes' logs.)"""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if check is not None:
+            check()
+        if time.monotonic() > deadline:
+            raise ClusterStartError(failure())
+        time.sleep(0.05)
+    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -460,15 +472,12 @@ class LocalCluster:
     def leader(self, timeout: float = 60.0, exclude: Iterable[ClusterNode] = ()) -> ClusterNode:
         """The node that is leader in a closed election (waiting up to ``timeout``)."""
         excluded = set(map(id, exclude))
-        deadline = time.monotonic() + timeout
-        while True:
-            for node in self.nodes:
-                if id(node) not in excluded and node.is_leader():
-                    return node
-            if time.monotonic() > deadline:
-                tails = "\n".join(f"node {n.member_id} (running={n.running}):\n{n.log_tail(15)}" for n in self.nodes)
-                raise ClusterStartError(f"no leader after {timeout}s:\n{tails}")
-            time.sleep(0.05)
+
+        def no_leader() -> str:
+            tails = "\n".join(f"node {n.member_id} (running={n.running}):\n{n.log_tail(15)}" for n in self.nodes)
+            return f"no leader after {timeout}s:\n{tails}"
+        return _wait_until(lambda: next((n for n in self.nodes if id(n) not in excluded and n.is_leader()), None),
+                           timeout, no_leader)
 
     def java_service(self, node: ClusterNode, service_class: str, service_id: int = 0,
                      properties: dict[str, str] | None = None) -> "JavaServiceContainer":

@@ -1,7 +1,6 @@
-"""Fixtures and helpers of the cluster client tests: a C media driver for the clients
-(so the client's traffic crosses from our C driver to the node's Java driver over UDP,
-and survives a node being killed), Java cluster nodes from ``aeron_cffi.testing.cluster``
-running the samples' ``BasicAuctionClusteredService``, and the auction's wire format.
+"""Helpers of the cluster client tests: Java cluster nodes from ``aeron_cffi.testing.cluster``
+running the samples' ``BasicAuctionClusteredService``, and the auction's wire format
+(the clients' C media driver, ``client_driver_dir``, is a fixture of ``conftest.py``).
 
 A node costs a JVM start, so clusters are shared by the tests of a module.
 """
@@ -19,8 +18,8 @@ import pytest
 
 from aeron_cffi.cluster import AeronCluster, EgressListener, EventCode
 from aeron_cffi.cluster.codecs import AdminRequestType, AdminResponseCode
-from aeron_cffi.driver_process import DriverProcess
 from aeron_cffi.testing.cluster import LocalCluster
+from aeron_cffi.testing.waiting import wait_until
 
 AUCTION_SERVICE = "io.aeron.samples.cluster.tutorial.BasicAuctionClusteredService"
 WAIT_TIMEOUT = 20.0
@@ -73,15 +72,6 @@ class RecordingListener(EgressListener):
                                      payload))
 
 
-@pytest.fixture(scope="session")
-def client_driver_dir(tmp_path_factory) -> pathlib.Path:
-    """A C media driver for the cluster clients; yields its Aeron directory."""
-    aeron_dir = tmp_path_factory.mktemp("cluster-client-driver") / "aeronmd"
-    with DriverProcess(aeron_dir, threading_mode="SHARED", dir_delete_on_shutdown=True,
-                       term_buffer_length=256 * 1024, ipc_term_buffer_length=256 * 1024):
-        yield aeron_dir
-
-
 def auction_cluster(size: int = 1, properties: dict[str, str] | None = None):
     """A module fixture: ``size`` nodes, each with a Java ``BasicAuctionClusteredService``,
     once a leader is elected; closed (every process stopped) after the module."""
@@ -104,23 +94,25 @@ def connect(cluster: LocalCluster, driver_dir: pathlib.Path, listener: EgressLis
 
 def wait_for(condition: Callable[[], Any], client: AeronCluster | None = None, what: str = "the condition",
              timeout: float = WAIT_TIMEOUT) -> Any:
-    """The first truthy ``condition()``, polling ``client``'s egress (and keeping its
-    session alive) in between; fails naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+    """``wait_until`` polling ``client``'s egress (and keeping its session alive) between
+    tries of ``condition``."""
+    return wait_until(condition, what, work=None if client is None else _egress_work(client), timeout=timeout)
+
+
+def _egress_work(client: AeronCluster) -> Callable[[], None]:
+    """Poll ``client``'s egress, and send a keep-alive every half second, while it is open."""
     next_keep_alive = 0.0
-    while not (value := condition()):
+
+    def work() -> None:
+        nonlocal next_keep_alive
+        if client.is_closed:
+            return
+        client.poll_egress()
         now = time.monotonic()
-        if now > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        if client is not None and not client.is_closed:
-            if client.poll_egress() == 0:
-                time.sleep(0.001)
-            if now > next_keep_alive and not client.is_closed:
-                client.send_keep_alive()
-                next_keep_alive = now + 0.5
-        else:
-            time.sleep(0.001)
-    return value
+        if now > next_keep_alive and not client.is_closed:
+            client.send_keep_alive()
+            next_keep_alive = now + 0.5
+    return work
 
 
 def bid(client: AeronCluster, customer_id: int, price: int) -> int:

@@ -9,7 +9,6 @@ snapshot is one message per payload and timer, then an end marker.
 from __future__ import annotations
 
 import struct
-import time
 from typing import Any, Callable
 
 from aeron_cffi.cluster import (
@@ -121,12 +120,10 @@ class EchoService(ClusteredService):
 
 
 def _retry(attempt: Callable[[], Any], cluster: Cluster, timeout: float = 10.0) -> None:
-    """Retry a send until it goes (a response publication connecting, back pressure)."""
-    deadline = time.monotonic() + timeout
-    while not attempt():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the send did not go through")
-        cluster.idle_strategy.idle(0)
+    """Retry a send until it goes (a response publication connecting, back pressure),
+    idling with the cluster's idle strategy (which keeps the service alive) in between."""
+    wait_until(attempt, "a send of the service to go through", work=lambda: cluster.idle_strategy.idle(0),
+               timeout=timeout)
 
 
 class Collector(EgressListener):

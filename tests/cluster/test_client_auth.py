@@ -8,11 +8,10 @@ from __future__ import annotations
 import pytest
 
 from aeron_cffi.cluster import AuthenticationRejectedError
-from client_support import (  # noqa: F401  (client_driver_dir is a fixture)
+from client_support import (
     RecordingListener,
     auction_cluster,
     bid,
-    client_driver_dir,
     connect,
     result_of,
 )

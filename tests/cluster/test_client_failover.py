@@ -6,11 +6,10 @@ from __future__ import annotations
 import time
 
 from aeron_cffi.cluster.codecs import ClusterRole
-from client_support import (  # noqa: F401  (client_driver_dir is a fixture)
+from client_support import (
     RecordingListener,
     auction_cluster,
     bid,
-    client_driver_dir,
     connect,
     result_of,
     wait_for,

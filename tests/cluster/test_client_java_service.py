@@ -22,14 +22,13 @@ from aeron_cffi.cluster.codecs import AdminRequestType, AdminResponseCode
 from aeron_cffi.errors import InvalidArgumentError
 from aeron_cffi.fragment_assembler import ControlledPollAction
 from aeron_cffi.testing import free_udp_port
-from client_support import (  # noqa: F401  (client_driver_dir is a fixture)
+from client_support import (
     BID,
     BID_RESULT,
     BidResult,
     RecordingListener,
     auction_cluster,
     bid,
-    client_driver_dir,
     connect,
     result_of,
     wait_for,

@@ -4,8 +4,7 @@ the real ``ClusteredMediaDriver`` with Java's sample service in a Java container
 from __future__ import annotations
 
 from aeron_cffi.testing.cluster import LocalCluster, NodeRole
-
-AUCTION_SERVICE = "io.aeron.samples.cluster.tutorial.BasicAuctionClusteredService"
+from client_support import AUCTION_SERVICE
 
 
 def test_single_node_elects_itself_and_clustertool_drives_it(aeron_cluster: LocalCluster) -> None:
