@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from aeron_cffi.archive import NULL_POSITION, AeronArchive, ArchiveError, recording_pos
 from aeron_cffi.channel_uri import ChannelUri
-from aeron_cffi.recoverylog import waiting
+from aeron_cffi import _waiting as waiting
 from aeron_cffi.recoverylog.appender import COMMIT_TIMEOUT_S, LogAppender
 
 __all__ = ["DEFAULT_CHANNEL", "HandoffConflictError", "claim", "create_log", "stop_author"]
