@@ -17,7 +17,7 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING
 
-from aeron_cffi import _waiting
+from aeron_cffi import _recordings, _waiting
 from aeron_cffi.archive import (
     NULL_POSITION,
     REPLAY_ALL_AND_FOLLOW,
@@ -28,7 +28,6 @@ from aeron_cffi.archive import (
     add_session_id_to_channel,
     recording_pos,
 )
-from aeron_cffi.channel_uri import ChannelUri
 from aeron_cffi.errors import OfferResult
 from aeron_cffi.queue.errors import NotAcknowledged, QueueError, QueueTimeout
 from aeron_cffi.queue.writer_lock import WriterLock
@@ -209,19 +208,10 @@ class RecordingWriter:
         the driver until it times the client out), then extend it from its stop position."""
         self.recording_id = descriptor.recording_id
         archive = self._archive
-        if archive.get_recording_position(self.recording_id) != NULL_POSITION:
-            archive.try_stop_recording_by_identity(self.recording_id)
-            _waiting.until(lambda: archive.get_stop_position(self.recording_id) != NULL_POSITION,
-                           f"recording {self.recording_id} to stop", self._timeout, error=QueueTimeout)
+        stop_position = _recordings.stop_recording(archive, self.recording_id, self._timeout, error=QueueTimeout)
         stopped = archive.list_recording(self.recording_id)
         assert stopped is not None  # listed by find_recording just before
-        uri = ChannelUri(media="ipc", alias=self.alias, term_length=stopped.term_buffer_length,
-                         mtu=stopped.mtu_length)
-        try:
-            uri.set_initial_position(stopped.stop_position, stopped.initial_term_id, stopped.term_buffer_length)
-            channel = str(uri)
-        finally:
-            uri.close()
+        channel = _recordings.extension_channel(stopped, stop_position)
         self._publication = archive.aeron.add_exclusive_publication(channel, self.stream_id)
         archive.extend_recording(self.recording_id, add_session_id_to_channel(f"aeron:ipc?alias={self.alias}",
                                                                               self._publication.session_id),
@@ -230,14 +220,9 @@ class RecordingWriter:
 
     def _await_counter(self) -> None:
         assert self._publication is not None  # added just before
-        session_id = self._publication.session_id
-
-        def lookup() -> list[int] | None:
-            counter_id = recording_pos.find_counter_id_by_session_id(self._archive, session_id)
-            return None if counter_id == recording_pos.NULL_COUNTER_ID else [counter_id]
-
-        self._counter_id = _waiting.until(lookup, f"the recording of {self.alias} to start", self._timeout,
-                                          error=QueueTimeout)[0]
+        self._counter_id = _recordings.recording_counter(self._archive, self._publication.session_id,
+                                                         f"the recording of {self.alias} to start", self._timeout,
+                                                         error=QueueTimeout)
         self._counters = self._archive.aeron.counters_reader()
         self._counter_checked_at = -_COUNTER_CHECK_S
 
