@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aeron_cffi import _waiting as waiting
 from aeron_cffi.archive import AeronArchive, recording_pos
 from aeron_cffi.errors import OfferResult
-from aeron_cffi import _waiting as waiting
 
 if TYPE_CHECKING:
     from aeron_cffi.exclusive_publication import ExclusivePublication

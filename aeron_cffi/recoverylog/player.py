@@ -22,10 +22,10 @@ import threading
 import time
 from typing import Callable, cast
 
+from aeron_cffi import _waiting as waiting
 from aeron_cffi.archive import AeronArchive
 from aeron_cffi.header import Header
 from aeron_cffi.image import Image
-from aeron_cffi import _waiting as waiting
 from aeron_cffi.recoverylog import fencing
 from aeron_cffi.recoverylog.appender import COMMIT_TIMEOUT_S, Fenced, LogAppender, message_start
 from aeron_cffi.recoverylog.fsm import FSM, FnodeNotTrackedError, FSMError, NotHintedAuthorError, WrongSeqNoError
