@@ -28,6 +28,7 @@ from aeron_cffi.archive import (
     add_session_id_to_channel,
     recording_pos,
 )
+from aeron_cffi.channel_uri import ChannelUri
 from aeron_cffi.errors import OfferResult
 from aeron_cffi.queue.errors import NotAcknowledged, QueueError, QueueTimeout
 from aeron_cffi.queue.writer_lock import WriterLock
@@ -61,12 +62,8 @@ def log_channel(alias: str, term_length: int) -> str:
 
 def alias_of(channel: str) -> str | None:
     """The ``alias`` parameter of a channel URI, None if it has none."""
-    _, _, query = channel.partition("?")
-    for param in query.split("|"):
-        key, _, value = param.partition("=")
-        if key == "alias":
-            return value
-    return None
+    with ChannelUri.parse(channel) as uri:
+        return uri.get("alias")
 
 
 def find_recording(archive: AeronArchive, alias: str, stream_id: int) -> RecordingDescriptor | None:
