@@ -10,12 +10,13 @@ from typing import Callable
 from aeron_cffi import _waiting
 from aeron_cffi.archive import NULL_POSITION, AeronArchive, RecordingDescriptor, recording_pos
 from aeron_cffi.channel_uri import ChannelUri
+from aeron_cffi.errors import AeronTimeoutError
 
 __all__ = ["extension_channel", "recording_counter", "stop_recording"]
 
 
 def recording_counter(archive: AeronArchive, session_id: int, what: str, timeout: float,
-                      error: Callable[[str], Exception] = TimeoutError) -> int:
+                      error: Callable[[str], Exception] = AeronTimeoutError) -> int:
     """The id of the archive's position counter recording ``session_id``, once there is one."""
     def lookup() -> list[int] | None:  # a list: counter id 0 is an id too
         counter_id = recording_pos.find_counter_id_by_session_id(archive, session_id)
@@ -25,7 +26,7 @@ def recording_counter(archive: AeronArchive, session_id: int, what: str, timeout
 
 
 def stop_recording(archive: AeronArchive, recording_id: int, timeout: float,
-                   error: Callable[[str], Exception] = TimeoutError) -> int:
+                   error: Callable[[str], Exception] = AeronTimeoutError) -> int:
     """Stop whatever records into ``recording_id`` (if anything does) and return the
     recording's stop position, once the archive has settled it."""
     archive.try_stop_recording_by_identity(recording_id)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import Callable, TypeVar
 
+from aeron_cffi.errors import AeronTimeoutError
+
 __all__ = ["PAUSE_S", "until"]
 
 T = TypeVar("T")
@@ -17,9 +19,9 @@ PAUSE_S = 0.0002
 
 
 def until(condition: Callable[[], T | None], what: str, timeout: float, pause: float = PAUSE_S,
-          error: Callable[[str], Exception] = TimeoutError) -> T:
+          error: Callable[[str], Exception] = AeronTimeoutError) -> T:
     """The first truthy ``condition()`` (so never ``None``), polled every ``pause`` s;
-    ``error`` (a ``TimeoutError`` unless told) naming ``what`` after ``timeout`` s."""
+    ``error`` (``AeronTimeoutError``, a ``TimeoutError``, unless told) naming ``what`` after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         if time.monotonic() > deadline:

@@ -24,6 +24,7 @@ from typing import Callable, cast
 
 from aeron_cffi import _waiting as waiting
 from aeron_cffi.archive import AeronArchive
+from aeron_cffi.errors import AeronTimeoutError
 from aeron_cffi.header import Header
 from aeron_cffi.image import Image
 from aeron_cffi.recoverylog import fencing
@@ -225,7 +226,7 @@ class _Playback:
                             self.offset = skip
                             return
                     elif time.monotonic() > deadline:
-                        raise TimeoutError(f"replay of recording {self.log} stalled at {self.offset} before {end}")
+                        raise AeronTimeoutError(f"replay of recording {self.log} stalled at {self.offset} before {end}")
                     else:
                         time.sleep(_PAUSE_S)
 
