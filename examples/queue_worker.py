@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import queue as stdlib_queue
 import threading
 
 from aeron_cffi.archive import AeronArchive
@@ -53,9 +54,11 @@ def work(consumer, how_many: int) -> list[str]:
         for _ in range(how_many):
             job = consumer.entries.get(timeout=30)
             results.append(job.payload.decode().upper())
-            marked = threading.Event()
-            consumer.mark(job.sequence, cumulative=True, ack=lambda error: marked.set())
-            marked.wait(30)
+            saved: stdlib_queue.Queue[Exception | None] = stdlib_queue.Queue()
+            consumer.mark(job.sequence, cumulative=True, ack=saved.put)
+            error = saved.get(timeout=30)  # the mark's ack: None once it is saved in the archive
+            if error is not None:
+                raise error
     return results
 
 

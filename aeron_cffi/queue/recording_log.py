@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING
 
+from aeron_cffi import _recordings, _waiting
 from aeron_cffi.archive import (
     NULL_POSITION,
     REPLAY_ALL_AND_FOLLOW,
@@ -36,13 +37,10 @@ if TYPE_CHECKING:
     from aeron_cffi.exclusive_publication import ExclusivePublication
     from aeron_cffi.subscription import Subscription
 
-__all__ = ["Follower", "LogMessage", "alias_of", "RecordingWriter", "find_recording", "log_channel", "poll_until", "read"]
-
-T = TypeVar("T")
+__all__ = ["Follower", "LogMessage", "alias_of", "RecordingWriter", "find_recording", "log_channel", "read"]
 
 _REPLAY_CHANNEL = "aeron:ipc"
 _REPLAY_BATCH = 256
-_IDLE_S = 0.0002
 _RETRY_REPLAY_S = 0.05
 _COUNTER_CHECK_S = 0.01
 
@@ -64,12 +62,8 @@ def log_channel(alias: str, term_length: int) -> str:
 
 def alias_of(channel: str) -> str | None:
     """The ``alias`` parameter of a channel URI, None if it has none."""
-    _, _, query = channel.partition("?")
-    for param in query.split("|"):
-        key, _, value = param.partition("=")
-        if key == "alias":
-            return value
-    return None
+    with ChannelUri.parse(channel) as uri:
+        return uri.get("alias")
 
 
 def find_recording(archive: AeronArchive, alias: str, stream_id: int) -> RecordingDescriptor | None:
@@ -78,18 +72,6 @@ def find_recording(archive: AeronArchive, alias: str, stream_id: int) -> Recordi
     found = [d for d in archive.list_recordings_for_uri(f"alias={alias}", stream_id)
              if alias_of(d.original_channel) == alias]
     return max(found, key=lambda d: d.recording_id) if found else None
-
-
-def poll_until(condition: Callable[[], T | None], what: str, timeout: float,
-               error: type[QueueTimeout] = QueueTimeout) -> T:
-    """The first truthy ``condition()`` (so never ``None``), polled with short sleeps; ``error``
-    after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise error(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(_IDLE_S)
-    return value
 
 
 def _polled(subscription: Subscription, messages: list[LogMessage], position: int, limit: int = _REPLAY_BATCH) -> int:
@@ -126,7 +108,7 @@ def read(archive: AeronArchive, recording_id: int, stream_id: int, start: int, e
                     break  # the rest is the start of a message a crash cut short: never whole
                 if time.monotonic() > deadline:
                     raise QueueError(f"replay of recording {recording_id} stalled at {position} before {end}")
-                time.sleep(_IDLE_S)
+                time.sleep(_waiting.PAUSE_S)
             else:
                 deadline = time.monotonic() + timeout
     return messages
@@ -223,19 +205,10 @@ class RecordingWriter:
         the driver until it times the client out), then extend it from its stop position."""
         self.recording_id = descriptor.recording_id
         archive = self._archive
-        if archive.get_recording_position(self.recording_id) != NULL_POSITION:
-            archive.try_stop_recording_by_identity(self.recording_id)
-            poll_until(lambda: archive.get_stop_position(self.recording_id) != NULL_POSITION,
-                           f"recording {self.recording_id} to stop", self._timeout)
+        stop_position = _recordings.stop_recording(archive, self.recording_id, self._timeout, error=QueueTimeout)
         stopped = archive.list_recording(self.recording_id)
         assert stopped is not None  # listed by find_recording just before
-        uri = ChannelUri(media="ipc", alias=self.alias, term_length=stopped.term_buffer_length,
-                         mtu=stopped.mtu_length)
-        try:
-            uri.set_initial_position(stopped.stop_position, stopped.initial_term_id, stopped.term_buffer_length)
-            channel = str(uri)
-        finally:
-            uri.close()
+        channel = _recordings.extension_channel(stopped, stop_position)
         self._publication = archive.aeron.add_exclusive_publication(channel, self.stream_id)
         archive.extend_recording(self.recording_id, add_session_id_to_channel(f"aeron:ipc?alias={self.alias}",
                                                                               self._publication.session_id),
@@ -244,13 +217,9 @@ class RecordingWriter:
 
     def _await_counter(self) -> None:
         assert self._publication is not None  # added just before
-        session_id = self._publication.session_id
-
-        def lookup() -> list[int] | None:
-            counter_id = recording_pos.find_counter_id_by_session_id(self._archive, session_id)
-            return None if counter_id == recording_pos.NULL_COUNTER_ID else [counter_id]
-
-        self._counter_id = poll_until(lookup, f"the recording of {self.alias} to start", self._timeout)[0]
+        self._counter_id = _recordings.recording_counter(self._archive, self._publication.session_id,
+                                                         f"the recording of {self.alias} to start", self._timeout,
+                                                         error=QueueTimeout)
         self._counters = self._archive.aeron.counters_reader()
         self._counter_checked_at = -_COUNTER_CHECK_S
 
@@ -276,7 +245,7 @@ class RecordingWriter:
             if time.monotonic() > deadline:
                 raise NotAcknowledged(f"{self.alias}: offer still {OfferResult(result).name} after "
                                       f"{self._timeout}s (is the archive recording?)")
-            time.sleep(_IDLE_S)
+            time.sleep(_waiting.PAUSE_S)
 
     def recorded_position(self) -> int:
         """The recording's position counter; ``NULL_POSITION`` once the recording is gone.
@@ -293,8 +262,8 @@ class RecordingWriter:
     def wait_recorded(self, position: int) -> None:
         """Block until the archive recorded up to ``position`` (``NotAcknowledged`` after the timeout)."""
         if self.recorded_position() < position:
-            poll_until(lambda: self.recorded_position() >= position, f"{self.alias} to be recorded up to {position}",
-                       self._timeout, NotAcknowledged)
+            _waiting.until(lambda: self.recorded_position() >= position,
+                           f"{self.alias} to be recorded up to {position}", self._timeout, error=NotAcknowledged)
 
     def purge_before(self, position: int, stop_replays: bool = False) -> bool:
         """Purge the whole segment files before the one holding ``position``. False if a
@@ -316,8 +285,8 @@ class RecordingWriter:
             return False
         archive.stop_all_replays(self.recording_id)
         # the archive ends a stopped replay in its next duty cycle: try until it did
-        return poll_until(lambda: self._try_purge(new_start), f"{self.alias} to purge below {new_start}",
-                          self._timeout)
+        return _waiting.until(lambda: self._try_purge(new_start), f"{self.alias} to purge below {new_start}",
+                              self._timeout, error=QueueTimeout)
 
     def _try_purge(self, new_start: int) -> bool:
         try:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aeron_cffi import _waiting as waiting
 from aeron_cffi.archive import AeronArchive, recording_pos
-from aeron_cffi.errors import OfferResult
-from aeron_cffi.recoverylog import waiting
+from aeron_cffi.errors import OfferResult, ResourceClosedError
 
 if TYPE_CHECKING:
     from aeron_cffi.exclusive_publication import ExclusivePublication
@@ -32,7 +32,7 @@ class Fenced(Exception):
     or its recording stopped. Ops not yet committed are not in the log."""
 
 
-class RecoveryLogClosedError(Exception):
+class RecoveryLogClosedError(ResourceClosedError):
     """The appender or recorder was used after close."""
 
 
@@ -92,7 +92,7 @@ class LogAppender:
 
     def sync(self, position: int | None = None) -> None:
         """Wait until everything offered (up to ``position``) is recorded; ``Fenced`` if
-        the recording stopped first, ``TimeoutError`` after the commit timeout."""
+        the recording stopped first, ``AeronTimeoutError`` (a ``TimeoutError``) after the commit timeout."""
         target = self.position if position is None else position
         waiting.until(lambda: self.recorded_position >= target,
                       f"recording {self.recording_id} to reach {target}", self._timeout)

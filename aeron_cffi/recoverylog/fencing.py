@@ -12,9 +12,10 @@ recording"), so exactly one claim wins and the other raises ``HandoffConflictErr
 
 from __future__ import annotations
 
+from aeron_cffi import _recordings
+from aeron_cffi import _waiting as waiting
 from aeron_cffi.archive import NULL_POSITION, AeronArchive, ArchiveError, recording_pos
 from aeron_cffi.channel_uri import ChannelUri
-from aeron_cffi.recoverylog import waiting
 from aeron_cffi.recoverylog.appender import COMMIT_TIMEOUT_S, LogAppender
 
 __all__ = ["DEFAULT_CHANNEL", "HandoffConflictError", "claim", "create_log", "stop_author"]
@@ -29,12 +30,12 @@ class HandoffConflictError(Exception):
     is in the log. Play the log again to take it over from the winner."""
 
 
-def _own_counter(archive: AeronArchive, session_id: int, recording_id: int | None) -> int | None:
-    """The archive's counter recording ``session_id`` (into ``recording_id``), if any."""
+def _own_counter(archive: AeronArchive, session_id: int, recording_id: int) -> int | None:
+    """The archive's counter recording ``session_id`` into ``recording_id``, if any."""
     counter_id = recording_pos.find_counter_id_by_session_id(archive, session_id)
     if counter_id == recording_pos.NULL_COUNTER_ID:
         return None
-    if recording_id is not None and recording_pos.get_recording_id(archive, counter_id) != recording_id:
+    if recording_pos.get_recording_id(archive, counter_id) != recording_id:
         return None
     return counter_id
 
@@ -48,9 +49,7 @@ def _with_session(channel: str, session_id: int) -> str:
 def stop_author(archive: AeronArchive, recording_id: int, timeout: float = COMMIT_TIMEOUT_S) -> int:
     """Stop whatever author records into ``recording_id`` (if one does) and return the
     recording's stop position, once the archive has settled it."""
-    archive.try_stop_recording_by_identity(recording_id)
-    return waiting.until(lambda: [p for p in [archive.get_stop_position(recording_id)] if p != NULL_POSITION],
-                 f"recording {recording_id} to stop", timeout)[0]
+    return _recordings.stop_recording(archive, recording_id, timeout)
 
 
 def create_log(archive: AeronArchive, stream_id: int, channel: str = DEFAULT_CHANNEL,
@@ -60,8 +59,8 @@ def create_log(archive: AeronArchive, stream_id: int, channel: str = DEFAULT_CHA
     with archive.add_exclusive_publication(channel, stream_id) as publication:
         recorded = _with_session(channel, publication.session_id)
         archive.start_recording(recorded, stream_id, auto_stop=True)
-        counter_id = waiting.until(lambda: [c for c in [_own_counter(archive, publication.session_id, None)] if c is not None],
-                           "the new log's recording", timeout)[0]
+        counter_id = _recordings.recording_counter(archive, publication.session_id, "the new log's recording",
+                                                   timeout)
         recording_id = recording_pos.get_recording_id(archive, counter_id)
     stop_author(archive, recording_id, timeout)
     return recording_id
@@ -76,14 +75,8 @@ def claim(archive: AeronArchive, recording_id: int, position: int, timeout: floa
     if descriptor.stop_position != position:
         raise HandoffConflictError(f"recording {recording_id} is at {descriptor.stop_position} "
                                    f"(active: -1), not at {position}: another author extended it")
-    with ChannelUri.parse(descriptor.original_channel) as uri:
-        if "session-id" in uri:
-            del uri["session-id"]
-        uri["term-length"] = descriptor.term_buffer_length
-        uri["mtu"] = descriptor.mtu_length
-        uri.set_initial_position(position, descriptor.initial_term_id, descriptor.term_buffer_length)
-        channel = str(uri)
-    publication = archive.add_exclusive_publication(channel, descriptor.stream_id)
+    publication = archive.add_exclusive_publication(_recordings.extension_channel(descriptor, position),
+                                                    descriptor.stream_id)
     subscription_id = None
     try:
         try:

@@ -22,10 +22,12 @@ import threading
 import time
 from typing import Callable, cast
 
+from aeron_cffi import _waiting as waiting
 from aeron_cffi.archive import AeronArchive
+from aeron_cffi.errors import AeronTimeoutError
 from aeron_cffi.header import Header
 from aeron_cffi.image import Image
-from aeron_cffi.recoverylog import fencing, waiting
+from aeron_cffi.recoverylog import fencing
 from aeron_cffi.recoverylog.appender import COMMIT_TIMEOUT_S, Fenced, LogAppender, message_start
 from aeron_cffi.recoverylog.fsm import FSM, FnodeNotTrackedError, FSMError, NotHintedAuthorError, WrongSeqNoError
 from aeron_cffi.recoverylog.hints import FSMHints
@@ -224,7 +226,7 @@ class _Playback:
                             self.offset = skip
                             return
                     elif time.monotonic() > deadline:
-                        raise TimeoutError(f"replay of recording {self.log} stalled at {self.offset} before {end}")
+                        raise AeronTimeoutError(f"replay of recording {self.log} stalled at {self.offset} before {end}")
                     else:
                         time.sleep(_PAUSE_S)
 

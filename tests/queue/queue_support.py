@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 
-from aeron_cffi.queue import Entry, LedgerConfig
+from aeron_cffi.queue import Entry, Ledger, LedgerConfig, WriterConflict
 from aeron_cffi.testing import wait_until
 
 _HERE = pathlib.Path(__file__).parent
@@ -45,6 +45,14 @@ def take(consumer, count: int, timeout: float = 30.0) -> list[int]:
 
 def ledger_config(prefix: str, **settings) -> LedgerConfig:
     return LedgerConfig(prefix=prefix, term_length=QUEUE_TERM_LENGTH, **settings)
+
+
+def open_when_free(archive, config: LedgerConfig) -> Ledger | None:
+    """The ledger opened for writing, None while another live writer holds it."""
+    try:
+        return Ledger(archive, config)
+    except WriterConflict:
+        return None
 
 
 def entries(first: int, count: int, size: int = 20) -> list[Entry]:

@@ -10,7 +10,7 @@ from aeron_cffi.queue import Consumer, ConsumerConfig, Entry, Ledger, Table, Tab
 from aeron_cffi.testing import wait_until
 
 from queue_child import MESSAGE_TIMEOUT_NS
-from queue_support import ARCHIVE_SEGMENT_LENGTH, Child, describe, entries, ledger_config
+from queue_support import ARCHIVE_SEGMENT_LENGTH, Child, describe, entries, ledger_config, open_when_free
 
 
 def acked_until_killed(child: Child, at_least: int, before_kill: Callable[[], object] = lambda: None) -> int:
@@ -79,13 +79,6 @@ def test_a_consumer_killed_after_an_acknowledged_mark_resumes_after_it(archive, 
             assert redelivered == list(range(saved + 1, 201))  # only the unmarked ones, from after the mark
         finally:
             table.close()
-
-
-def open_when_free(archive, config) -> Ledger | None:
-    try:
-        return Ledger(archive, config)
-    except WriterConflict:
-        return None
 
 
 def consumer_when_free(ledger, table, name) -> Consumer | None:

@@ -12,7 +12,7 @@ from aeron_cffi.queue import (Entry, InvalidEntry, Ledger, LimitReached, NotMono
                               split_sequence)
 from aeron_cffi.testing import wait_until
 
-from queue_support import ARCHIVE_SEGMENT_LENGTH, Child, describe, entries, ledger_config
+from queue_support import ARCHIVE_SEGMENT_LENGTH, Child, describe, entries, ledger_config, open_when_free
 
 
 def test_a_new_ledger_is_empty(ledger):
@@ -163,13 +163,6 @@ def test_a_writer_killed_mid_stream_is_taken_over_with_no_gap_and_no_duplicate(a
         ledger.write(Entry(head + 1, b"after the takeover"))
     found = describe(queue_archive, prefix)
     assert [s for s, _ in found["entries"]] == list(range(1, head + 2))
-
-
-def open_when_free(archive, config) -> Ledger | None:
-    try:
-        return Ledger(archive, config)
-    except WriterConflict:
-        return None
 
 
 def test_a_cached_ledger_reads_its_newest_entries_from_memory_with_their_objects(archive, prefix):

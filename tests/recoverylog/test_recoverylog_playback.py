@@ -8,6 +8,7 @@ import threading
 import pytest
 from recoverylog_support import archive_options, cli, new_log, new_recorded_fs, play, take_over, tree
 
+from aeron_cffi.errors import ResourceClosedError
 from aeron_cffi.recoverylog import (
     DataLossError,
     FileRecorder,
@@ -171,8 +172,9 @@ def test_misuse_raises_and_records_nothing(log_archive, tmp_path):
     recorder.close()
     with pytest.raises(RecoveryLogClosedError):
         fs.create("after-close")
-    with pytest.raises(RecoveryLogClosedError):
+    with pytest.raises(RecoveryLogClosedError) as closed:
         recorder.barrier()
+    assert isinstance(closed.value, ResourceClosedError)  # the library's error for use after close
     play(log_archive, hints, tmp_path / "played")
     assert (tmp_path / "played" / "large.bin").read_bytes() == large
     assert sorted(os.listdir(tmp_path / "played")) == ["IDENTITY", "large.bin"]
