@@ -46,8 +46,8 @@ from aeron_cffi.fragment_assembler import FragmentAssembler
 from aeron_cffi.testing.ports import free_udp_port
 
 __all__ = ["CONTROL_STREAM_ID", "DEFAULT_CONTROL_CHANNEL", "DEFAULT_EVENTS_CHANNEL", "EVENTS_STREAM_ID",
-           "MAINTENANCE", "register", "run_describe", "run_list", "run_maintenance", "run_record", "run_replay",
-           "run_replicate", "run_signals", "run_stop"]
+           "MAINTENANCE", "archive_options", "connect_archive", "register", "run_describe", "run_list",
+           "run_maintenance", "run_record", "run_replay", "run_replicate", "run_signals", "run_stop"]
 
 DEFAULT_CONTROL_CHANNEL = "aeron:udp?endpoint=localhost:8010"
 CONTROL_STREAM_ID = 10
@@ -59,7 +59,7 @@ _LENGTH_PREFIX = struct.Struct("<I")
 # -- connecting ----------------------------------------------------------------------
 
 
-def _connect(args: argparse.Namespace, control_channel: str | None = None, control_stream_id: int | None = None,
+def connect_archive(args: argparse.Namespace, control_channel: str | None = None, control_stream_id: int | None = None,
              **settings: Any) -> AeronArchive:
     """An archive client, or ``NO_DRIVER`` / ``ARCHIVE_UNREACHABLE`` as one line."""
     require_driver(args.aeron_dir, int(args.timeout * 1000))
@@ -124,7 +124,7 @@ def _report(args: argparse.Namespace, result: dict[str, Any], text: str) -> None
 
 def run_list(args: argparse.Namespace) -> None:
     count = max(args.to - args.from_id + 1, 0) if args.to is not None else 0x7FFFFFFF
-    with _connect(args) as archive:
+    with connect_archive(args) as archive:
         if args.stream is not None:
             found = archive.list_recordings_for_uri(args.channel or "", args.stream, args.from_id, count)
         else:
@@ -141,7 +141,7 @@ def run_list(args: argparse.Namespace) -> None:
 
 
 def run_describe(args: argparse.Namespace) -> None:
-    with _connect(args) as archive:
+    with connect_archive(args) as archive:
         descriptor = _descriptor(archive, args.recording_id)
         fields = {**dataclasses.asdict(descriptor), "active": descriptor.stop_position == NULL_POSITION,
                   "max_recorded_position": archive.get_max_recorded_position(args.recording_id)}
@@ -156,7 +156,7 @@ def run_describe(args: argparse.Namespace) -> None:
 
 def run_record(args: argparse.Namespace) -> None:
     location = SourceLocation.REMOTE if args.remote else SourceLocation.LOCAL
-    with _connect(args) as archive:
+    with connect_archive(args) as archive:
         subscription_id = archive.start_recording(args.channel, args.stream, location, args.auto_stop)
     _report(args, {"subscription_id": subscription_id, "channel": args.channel, "stream_id": args.stream},
             f"recording {args.channel} stream {args.stream}: subscription id {subscription_id}")
@@ -165,7 +165,7 @@ def run_record(args: argparse.Namespace) -> None:
 def run_stop(args: argparse.Namespace) -> None:
     if args.channel is not None and args.stream is None:
         raise CliError(ExitCode.USAGE, "stop --channel needs --stream")
-    with _connect(args) as archive:
+    with connect_archive(args) as archive:
         if args.subscription_id is not None:
             archive.stop_recording_subscription(args.subscription_id)
             what = f"subscription {args.subscription_id}"
@@ -197,7 +197,7 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
 
 
 def run_replay(args: argparse.Namespace) -> None:
-    with _connect(args) as archive:
+    with connect_archive(args) as archive:
         descriptor = _descriptor(archive, args.recording_id)
         start = descriptor.start_position if args.position is None else args.position
         if descriptor.stop_position != NULL_POSITION:
@@ -278,7 +278,7 @@ MAINTENANCE = {
 
 def run_maintenance(args: argparse.Namespace) -> None:
     method, extra, result_name, _ = MAINTENANCE[args.operation]
-    with _connect(args) as archive:
+    with connect_archive(args) as archive:
         result = getattr(archive, method)(args.recording_id, *(getattr(args, name) for name in extra))
     report = {"operation": args.operation, "recording_id": args.recording_id,
               **{name: getattr(args, name) for name in extra}}
@@ -293,12 +293,12 @@ def run_maintenance(args: argparse.Namespace) -> None:
 
 
 def run_replicate(args: argparse.Namespace) -> None:
-    with _connect(args) as source:
+    with connect_archive(args) as source:
         descriptor = _descriptor(source, args.recording_id)
         end = args.stop_position if args.stop_position is not None else source.get_max_recorded_position(
             args.recording_id)
     signals: list[RecordingSignal] = []
-    with _connect(args, args.dst_control_channel, args.dst_control_stream_id,
+    with connect_archive(args, args.dst_control_channel, args.dst_control_stream_id,
                   recording_signal_consumer=signals.append) as destination:
         params = {"stop_position": args.stop_position, "dst_recording_id": args.dst_recording_id}
         replication_id = destination.replicate(args.recording_id, args.control_channel, args.control_stream_id,
@@ -355,7 +355,9 @@ def run_signals(args: argparse.Namespace) -> None:
 # -- the command line --------------------------------------------------------------------
 
 
-def _common_options() -> Any:
+def archive_options() -> Any:
+    """The options of every command that talks to an archive (the queue and recovery log
+    commands too): a parent parser for ``add_parser(parents=[...])``."""
     common = argparse.ArgumentParser(add_help=False)
     add_aeron_dir(common)
     common.add_argument("--control-channel", default=DEFAULT_CONTROL_CHANNEL,
@@ -375,7 +377,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("archive", help="recording operations against a running archive",
                                    description=__doc__)
     commands = parser.add_subparsers(dest="archive_command", metavar="COMMAND", required=True)
-    common = _common_options()
+    common = archive_options()
 
     def command(name: str, run: Any, help: str) -> Any:
         sub = commands.add_parser(name, parents=[common], help=help, description=help)

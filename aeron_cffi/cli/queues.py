@@ -14,7 +14,7 @@ from typing import Any
 
 from aeron_cffi.archive import AeronArchive
 from aeron_cffi.cli._common import CliError, ExitCode, print_fields, print_json, print_table, wait_until
-from aeron_cffi.cli.archive import _common_options, _connect
+from aeron_cffi.cli.archive import archive_options, connect_archive
 from aeron_cffi.queue import Consumer, ConsumerConfig, Ledger, LedgerConfig, Table, TableConfig
 from aeron_cffi.queue.ledger import DEFAULT_STREAM_ID
 
@@ -28,7 +28,7 @@ def _open_ledger(archive: AeronArchive, args: argparse.Namespace) -> Ledger:
 
 
 def run_describe(args: argparse.Namespace) -> None:
-    with _connect(args) as archive:
+    with connect_archive(args) as archive:
         ledger = _open_ledger(archive, args)
         table = Table(archive, TableConfig(prefix=args.name, stream_id=args.stream_id, timeout=args.timeout))
         consumers: list[dict[str, Any]] = [
@@ -53,7 +53,7 @@ def run_describe(args: argparse.Namespace) -> None:
 
 def run_tail(args: argparse.Namespace) -> None:
     printed = {"count": 0}
-    with _connect(args) as archive:
+    with connect_archive(args) as archive:
         ledger = _open_ledger(archive, args)
         start = ledger.head + 1 if args.start is None else args.start
         with Consumer(ledger, None, ConsumerConfig(start=start)) as consumer:
@@ -83,7 +83,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("queue", help="look into a durable queue kept by a running archive",
                                    description=__doc__)
     commands = parser.add_subparsers(dest="queue_command", metavar="COMMAND", required=True)
-    common = _common_options()
+    common = archive_options()
     common.add_argument("--stream-id", type=int, default=DEFAULT_STREAM_ID,
                         help="the queue's recordings' stream id (default: %(default)s)")
 

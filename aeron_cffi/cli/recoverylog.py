@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from aeron_cffi.cli._common import CliError, ExitCode, add_json, print_fields, print_json
-from aeron_cffi.cli.archive import _common_options, _connect
+from aeron_cffi.cli.archive import archive_options, connect_archive
 
 if TYPE_CHECKING:
     from aeron_cffi.recoverylog import FSMHints
@@ -73,7 +73,7 @@ def run_play(args: argparse.Namespace) -> None:
         raise CliError(ExitCode.FAILURE, f"{args.hints}: the hints name no log")
     player = Player()
     player.finish_at_write_head()
-    with _connect(args) as archive, tqdm(total=0, unit="B", unit_scale=True, desc=f"play log {hints.log}",
+    with connect_archive(args) as archive, tqdm(total=0, unit="B", unit_scale=True, desc=f"play log {hints.log}",
                                          disable=not sys.stderr.isatty()) as bar:
         def progress(position: int, end: int) -> None:
             bar.total = end
@@ -95,7 +95,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("recoverylog", help="a recovery log's hints and its playback",
                                    description=__doc__)
     commands = parser.add_subparsers(dest="recoverylog_command", metavar="COMMAND", required=True)
-    common = _common_options()
+    common = archive_options()
     describe_parser = commands.add_parser("describe", help="authors, segments and size of a log from its hints")
     add_json(describe_parser)
     describe_parser.add_argument("hints", help="a hints JSON file, - for standard input")
