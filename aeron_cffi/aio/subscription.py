@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from aeron_cffi.aio.polling import PollSchedule, poll_until
 from aeron_cffi.errors import ResourceClosedError
@@ -38,19 +38,19 @@ class AsyncSubscription:
     def messages(self, timeout: float | None = None, until_disconnected: bool = False) -> AsyncIterator[Message]:
         """Iterate over whole messages as they arrive. Ends when none arrived for
         ``timeout`` seconds (``None``: never), when the subscription or its client is
-        closed, and, with ``until_disconnected``, once no publisher's image is left (a
-        replay that finished). ``ResourceClosedError`` at once if already closed."""
+        closed, and, with ``until_disconnected``, once the publishers' images, having
+        come, are gone (a replay that finished: its image arrives some time after
+        ``aeron_archive_replay`` returns, so "not connected" before the first image is
+        not an end). ``ResourceClosedError`` at once if already closed."""
         self.subscription._check_open()
         return self._messages(timeout, until_disconnected)
 
     async def _messages(self, timeout: float | None, until_disconnected: bool) -> AsyncIterator[Message]:
         subscription = self.subscription
+        attempt = _UntilImagesGone(self._attempt, subscription) if until_disconnected else self._attempt
         while True:
             try:
-                if until_disconnected:
-                    message = await poll_until(self._attempt_or_end, timeout, self.schedule)
-                else:
-                    message = await poll_until(self._attempt, timeout, self.schedule)
+                message = await poll_until(attempt, timeout, self.schedule)
             except ResourceClosedError:
                 for message in subscription._inbox.drain() if subscription._inbox is not None else ():
                     yield message
@@ -59,15 +59,28 @@ class AsyncSubscription:
                 return
             yield message
 
-    def _attempt_or_end(self) -> Message | None:
-        message = self._attempt()
-        if message is None and not self.subscription.is_connected:
-            message = self._attempt()  # what arrived before the last image went
-            return _ENDED if message is None else message
-        return message
-
     def __aiter__(self) -> AsyncIterator[Message]:
         return self.messages()
 
 
-_ENDED = Message(b"", 0, 0, 0, 0)  # the sentinel _attempt_or_end returns once the images are gone
+_ENDED = Message(b"", 0, 0, 0, 0)  # the sentinel _UntilImagesGone returns once the images are gone
+
+
+class _UntilImagesGone:
+    """A receive attempt that returns ``_ENDED`` once the subscription, having had an
+    image, has none left and nothing more to deliver."""
+
+    def __init__(self, attempt: Callable[[], Message | None], subscription: Subscription) -> None:
+        self.attempt = attempt
+        self.subscription = subscription
+        self.had_image = False
+
+    def __call__(self) -> Message | None:
+        message = self.attempt()
+        if message is not None or self.subscription.is_connected:
+            self.had_image = True
+            return message
+        if not self.had_image:
+            return None
+        message = self.attempt()  # what arrived before the last image went
+        return _ENDED if message is None else message

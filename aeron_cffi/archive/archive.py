@@ -709,8 +709,8 @@ class AeronArchive(Resource):
     def replay(self, recording_id: int, replay_channel: str, replay_stream_id: int,
                **params: Any) -> Subscription:
         """Start a replay and return a ``Subscription`` (of the archive's Aeron client)
-        to it, added and connected (``aeron_archive_replay``); keywords as
-        ``start_replay``. Close the subscription to end the replay."""
+        to it, added (``aeron_archive_replay``; the replay's image arrives after it
+        returns); keywords as ``start_replay``. Close the subscription to end the replay."""
         from aeron_cffi.subscription import Subscription
 
         pointer = self._call(

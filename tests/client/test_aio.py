@@ -10,7 +10,7 @@ import pytest
 from aeron_cffi import AeronTimeoutError, OfferResult
 from aeron_cffi.aio import AsyncPublication, AsyncSubscription
 
-from helpers import connected, offer_all
+from helpers import connected, offer_all, wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -35,6 +35,23 @@ async def test_async_iteration_ends_when_the_subscription_closes(aeron):
     asyncio.get_running_loop().call_later(0.3, subscription.close)
     received = [message.data async for message in AsyncSubscription(subscription).messages(timeout=20)]
     assert received == [b"last"]
+
+
+async def test_until_disconnected_waits_for_the_first_image_then_ends_when_it_goes(aeron):
+    # A replay's image arrives after aeron_archive_replay returns: an iteration started
+    # before any publisher must not take "not connected yet" for "finished".
+    subscription = aeron.add_subscription("aeron:ipc", 2103)
+
+    def publish_then_close():
+        with aeron.add_exclusive_publication("aeron:ipc", 2103) as publication:
+            wait_until(lambda: publication.is_connected, "connection")
+            offer_all(publication, [b"first", b"second"])
+
+    asyncio.get_running_loop().call_later(0.3, publish_then_close)
+    received = [message.data async for message in
+                AsyncSubscription(subscription).messages(timeout=20, until_disconnected=True)]
+    assert received == [b"first", b"second"]
+    assert not subscription.is_connected
 
 
 async def test_awaited_receive_returns_none_at_the_timeout_while_other_tasks_run(aeron):
