@@ -26,7 +26,8 @@ import shutil
 import subprocess
 from typing import Any
 
-from aeron_cffi._native import c_string, lib
+from aeron_cffi._native import aeron_version
+from aeron_cffi._version import __version__
 from aeron_cffi.executables import aeronmd_path
 from aeron_cffi.testing.jar import aeron_all_jar
 
@@ -51,20 +52,6 @@ class _Recipe:
     name: str
     files: dict[str, pathlib.Path]  # path in the image -> file or directory on this machine
     dockerfile: str
-
-
-def _our_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("aeron-cffi")
-    except PackageNotFoundError:
-        return "0"
-
-
-def _aeron_version() -> str:
-    # "aeron version=1.51.0 commit=..." -> 1.51.0
-    return c_string(lib.aeron_version_text())
 
 
 def _shared_libraries(*binaries: pathlib.Path) -> set[pathlib.Path]:
@@ -111,7 +98,7 @@ def _build(client: Any, recipe: _Recipe) -> str:
     """The tag of ``recipe``'s image, built unless an image with the same inputs exists."""
     import docker.errors  # type: ignore[import-untyped]  # docker ships no type hints (no types-docker here)
 
-    tag = f"aeron-cffi-{recipe.name}:{_aeron_version()}-{_our_version()}"
+    tag = f"aeron-cffi-{recipe.name}:{aeron_version()}-{__version__}"
     inputs = _inputs_hash(recipe)
     try:
         if client.images.get(tag).labels.get(_INPUTS_LABEL) == inputs:

@@ -41,7 +41,7 @@ from typing import Any
 import pytest
 
 from aeron_cffi.testing.cluster import LocalCluster
-from aeron_cffi.testing.archive_process import JavaArchive, MissingRequirementError
+from aeron_cffi.testing.archive_process import MissingRequirementError
 from aeron_cffi.testing.ports import PortAllocator
 from aeron_cffi.testing.containers import DockerUnavailableError
 from aeron_cffi.testing.images import ImageBuildError
@@ -136,8 +136,9 @@ def _define(scope: str, suffix: str) -> None:
         def call(**fixtures: Any) -> Any:
             try:
                 return function(*(fixtures[fixture_name(part)] for part in parts))
-            except (DockerUnavailableError, ImageBuildError) as exc:  # one line says what is missing
-                reason = f"{type(exc).__name__}: {exc}"
+            except (DockerUnavailableError, ImageBuildError, MissingRequirementError) as exc:
+                # one line says what is missing (a missing java or jar: the line alone)
+                reason = str(exc) if isinstance(exc, MissingRequirementError) else f"{type(exc).__name__}: {exc}"
             pytest.fail(reason, pytrace=False)  # (outside the except: no chained traceback)
 
         call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -161,11 +162,11 @@ def _define(scope: str, suffix: str) -> None:
 
     def java_archive(testbed: Any, driver: Any) -> Any:
         """A Java archive on ``aeron_driver`` with recording events on."""
-        return _start_java_archive(testbed, driver, recording_events=True)
+        return testbed.java_archive(driver, recording_events=True)
 
     def java_archive_replica(testbed: Any, driver: Any) -> Any:
         """A second Java archive on ``aeron_driver`` (e.g. a replication target)."""
-        return _start_java_archive(testbed, driver)
+        return testbed.java_archive(driver)
 
     def client(testbed: Any, driver: Any) -> Any:
         """An ``Aeron`` client of ``aeron_driver``."""
@@ -177,16 +178,6 @@ def _define(scope: str, suffix: str) -> None:
 
     for function in (testbed, driver, java_archive, java_archive_replica, client, archive):
         fixture(function)
-
-
-def _start_java_archive(testbed: AeronTestbed, driver: Any, **settings: Any) -> JavaArchive:
-    """``testbed.java_archive``; a missing requirement (java, the jar) fails the test with
-    the one line that names it, not a traceback."""
-    try:
-        return testbed.java_archive(driver, **settings)
-    except MissingRequirementError as error:
-        missing = str(error)
-    pytest.fail(missing, pytrace=False)  # (outside the except: no "during handling" chain)
 
 
 _define("function", "")

@@ -136,7 +136,7 @@ class AeronTestbed:
             handle = DriverProcess(aeron_dir, log_path=self.tmp_dir / f"{aeron_dir.name}.log",
                                    **self._in_container(images.driver_image, "executable", images.IN_IMAGE_AERONMD),
                                    **options).start()
-            pid = handle.process.pid
+            pid = handle.pid
         running = RunningDriver(kind, aeron_dir, pid, handle)
         self._stack.callback(running.close)
         self.drivers.append(running)

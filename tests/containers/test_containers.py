@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from aeron_cffi import Aeron
+from aeron_cffi import Aeron, aeron_version
 from aeron_cffi.testing import AeronTestbed, ImageBuildError, wait_until
 from aeron_cffi.testing import images
 from aeron_cffi.testing.containers import OWNER_LABEL, docker_client
@@ -33,7 +33,7 @@ def test_images_are_built_from_nothing_tagged_with_the_versions_and_reused():
     started = time.monotonic()
     driver, java = images.driver_image(client), images.java_image(client)
     first_s = time.monotonic() - started
-    version = images._aeron_version()
+    version = aeron_version()
     assert driver.startswith("aeron-cffi-driver:" + version) and java.startswith("aeron-cffi-java:" + version)
     # the history holds our recipe's steps only (and the inputs label): no base image's
     for tag, steps in ((driver, ("COPY", "ENTRYPOINT", "LABEL")), (java, ("COPY", "WORKDIR", "ENTRYPOINT", "LABEL"))):

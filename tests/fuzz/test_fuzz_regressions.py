@@ -9,19 +9,13 @@ from fuzz_support import run_script
 CLIENT = """
 import gc, os, time
 from aeron_cffi import *
+import lifetime_child
 from lifetime_child import assert_c_closed, offer
-driver = MediaDriver(dir=os.path.abspath("driver"), threading_mode="SHARED", term_buffer_length=65536,
-                     ipc_term_buffer_length=65536, dir_delete_on_start=True, dir_delete_on_shutdown=True)
+driver = lifetime_child.start_driver()
 client = Aeron(dir=driver.dir)
 def connected(stream=1):
-    publication = client.add_publication("aeron:ipc", stream)
-    subscription = client.add_subscription("aeron:ipc", stream)
-    deadline = time.monotonic() + 20
-    while not publication.is_connected:
-        assert time.monotonic() < deadline, "publication never connected"
-        time.sleep(0.001)
-    return publication, subscription
-def outcome(call):
+    return lifetime_child.connected(client, client, stream)
+def outcome(call):  # (lifetime_child's catches AeronError only: these scenarios expect ValueError, TypeError...)
     try:
         return f"returned {call()!r}"
     except Exception as exc:

@@ -52,7 +52,7 @@ def test_replay_from_past_the_end_says_so_and_fails(options, source, signals):
 
 def test_record_on_a_bad_channel_carries_the_cause_on_its_line(options):
     result = cli("archive", "record", "--channel", "aeron:udp?endpoint=localhost:99999", "--stream", 1, *options)
-    assert result.returncode != 0
+    assert result.returncode == ExitCode.ARCHIVE_ERROR, (result.returncode, result.error_line())  # the archive refused it
     assert "port out of range" in result.error_line()
 
 

@@ -1,6 +1,6 @@
-"""The tools as a user gets them: the package built as a wheel, installed into a fresh
-venv in a directory outside the repository, and a new project's test file that uses
-the plugin's fixtures by name (no conftest, nothing of our tests) and the installed
+"""The tools as a user gets them: the package's wheel (the suite's ``artefacts``) installed
+into a fresh venv in a directory outside the repository, and a new project's test file that
+uses the plugin's fixtures by name (no conftest, nothing of our tests) and the installed
 ``aeron-cffi`` command."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import subprocess
 import sys
 import textwrap
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from packaging_support import ROOT, clean_env, fresh_venv, run
 
 USER_TEST = '''
 import json, subprocess, sys, time
@@ -44,29 +44,19 @@ def test_client_and_replica(aeron_client, aeron_java_archive_replica, aeron_driv
 '''
 
 
-def run(*command, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
-    assert result.returncode == 0, f"{command} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result
-
-
-def test_installed_wheel_gives_the_plugin_and_the_cli_to_a_new_project(tmp_path: pathlib.Path):
+def test_installed_wheel_gives_the_plugin_and_the_cli_to_a_new_project(artefacts, tmp_path: pathlib.Path):
     assert not tmp_path.is_relative_to(ROOT)
-    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-build-isolation", "--no-deps", "-w", tmp_path / "dist", ROOT)
-    (wheel,) = (tmp_path / "dist").glob("aeron_cffi-*.whl")
     venv = tmp_path / "venv"
-    run(sys.executable, "-m", "venv", venv)
-    run(venv / "bin" / "python", "-m", "pip", "install", "-q", wheel, "pytest")
+    fresh_venv(pathlib.Path(sys.executable), venv, artefacts.wheel)
 
     project = tmp_path / "project"
     project.mkdir()
     (project / "test_user.py").write_text(textwrap.dedent(USER_TEST))
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    env = clean_env(PATH=f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
     result = subprocess.run([venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
                             cwd=project, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
-    assert "3 passed" in result.stdout
+    assert result.stdout.strip().splitlines()[-1].startswith("3 passed in "), result.stdout[-3000:]  # none skipped
 
     plugins = run(venv / "bin" / "python", "-m", "pytest", "--help", cwd=project, env=env).stdout
     assert "--aeron-driver-kind" in plugins
