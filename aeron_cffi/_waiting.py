@@ -1,6 +1,6 @@
-"""Waiting against a deadline, for the library's own modules (the queue, the recovery
-log). Tests wait with ``aeron_cffi.testing.waiting.wait_until``, which the library
-cannot import."""
+"""Waiting against a deadline: the one loop behind the library's own waits (the queue,
+the recovery log: ``AeronTimeoutError``) and the testing kit's ``wait_until``
+(``AssertionError``)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,15 @@ PAUSE_S = 0.0002
 
 
 def until(condition: Callable[[], T | None], what: str, timeout: float, pause: float = PAUSE_S,
-          error: Callable[[str], Exception] = AeronTimeoutError) -> T:
-    """The first truthy ``condition()`` (so never ``None``), polled every ``pause`` s;
-    ``error`` (``AeronTimeoutError``, a ``TimeoutError``, unless told) naming ``what`` after ``timeout`` s."""
+          error: Callable[[str], Exception] = AeronTimeoutError, work: Callable[[], object] | None = None) -> T:
+    """The first truthy ``condition()`` (so never ``None``), polled every ``pause`` s, with
+    ``work()`` (a poll, ``do_work``) between tries; ``error`` (``AeronTimeoutError``, a
+    ``TimeoutError``, unless told) naming ``what`` after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         if time.monotonic() > deadline:
             raise error(f"timed out after {timeout}s waiting for {what}")
+        if work is not None:
+            work()
         time.sleep(pause)
     return value
