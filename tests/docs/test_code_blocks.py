@@ -9,14 +9,16 @@ fence (invisible on the site); a block without one must be a complete program:
   embedded C media driver ``driver``, a client ``aeron`` connected to it, and on
   ``aeron:ipc`` stream 1001 a ``subscription`` and a ``publication`` that has already
   sent one message (``b"hello"``). It must exit 0, and the testbed stops what it started.
+* ``<!-- docs-test: cluster-prelude -->``: a fragment run the same way inside
+  ``CLUSTER_PRELUDE``: a one-node ``LocalCluster`` running a service that does nothing
+  and a cluster client ``client`` (an ``AeronCluster``) connected to its leader.
 * ``<!-- docs-test: pytest -->``: a test module for the pytest plugin; ``pytest`` runs it
   and every test must pass.
 * ``<!-- docs-test: pytest-fails -->``: a test module the page shows failing (to show
   the plugin's report); ``pytest`` runs it and it must fail as a test (exit status 1),
   not at collection.
 
-``NOT_YET_EXECUTED`` lists the blocks that need parts no prelude gives yet (a running
-cluster, Docker); a block that needs root (network namespaces) runs, as ``tests/hosts``
+``NOT_YET_EXECUTED`` lists the blocks that need parts no prelude gives (Docker); a block that needs root (network namespaces) runs, as ``tests/hosts``
 does: CI runs as root. A test checks that list stays exact, so a new block cannot slip
 through unexecuted unnoticed.
 """
@@ -50,9 +52,23 @@ with AeronTestbed() as bed:
     wait_until(lambda: publication.offer(b"hello") > 0, "the prelude's message sent")
 '''
 
-# page:line of the fence -> why it is not executed yet.
+CLUSTER_PRELUDE = '''\
+from aeron_cffi.cluster import AeronCluster, ClusteredService, ClusteredServiceContainer
+from aeron_cffi.testing import LocalCluster
+
+with LocalCluster(1) as cluster:
+    node = cluster.nodes[0]
+    with ClusteredServiceContainer.launch(ClusteredService(), cluster_dir=node.cluster_dir, aeron_dir=node.aeron_dir):
+        cluster.leader()
+        with AeronCluster.connect(ingress_endpoints=cluster.ingress_endpoints, ingress_channel=cluster.ingress_channel,
+                                  aeron_directory_name=str(node.aeron_dir)) as client:
+'''
+
+# docs-test mode -> (prelude, the indentation of its innermost block, where the fragment goes)
+PRELUDES = {"prelude": (PRELUDE, 4), "cluster-prelude": (CLUSTER_PRELUDE, 12)}
+
+# page:line of the fence -> why it is not executed here.
 NOT_YET_EXECUTED = {
-    "cluster-client.md:67": "needs a connected cluster client",
     "tools/containers.md:64": "needs a Docker daemon: run by tests/containers (test_the_docs_example_runs)",
 }
 
@@ -89,8 +105,12 @@ def test_block_runs(where: str, mode: str | None, code: str, tmp_path: Path) -> 
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(module)]
         expected = 1 if mode == "pytest-fails" else 0
     else:
-        assert mode in (None, "prelude"), f"{where}: unknown docs-test mode {mode!r}"
-        program = PRELUDE + textwrap.indent(code, "    ") if mode == "prelude" else code
+        assert mode is None or mode in PRELUDES, f"{where}: unknown docs-test mode {mode!r}"
+        if mode is None:
+            program = code
+        else:
+            prelude, indentation = PRELUDES[mode]
+            program = prelude + textwrap.indent(code, " " * indentation)
         command = [sys.executable, "-c", program]
         expected = 0
     result = subprocess.run(command, cwd=tmp_path, env=_environment(), capture_output=True, text=True,
