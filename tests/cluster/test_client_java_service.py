@@ -5,11 +5,13 @@ the client's errors."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
 
 from aeron_cffi import Aeron
+from aeron_cffi.aio import AsyncCluster
 from aeron_cffi.buffer_claim import BufferClaim
 from aeron_cffi.cluster import (
     AeronCluster,
@@ -201,3 +203,67 @@ def test_controlled_poll_egress_redelivers_an_aborted_message(cluster, client_dr
         # Each answer came, was aborted, and came again, in order.
         assert controlled.deliveries == [(b, action) for b in bids
                                          for action in (ControlledPollAction.ABORT, ControlledPollAction.CONTINUE)]
+
+
+# asyncio (aeron_cffi.aio.AsyncCluster), on the same cluster.
+
+async def _async_connect(cluster, client_driver_dir, **settings) -> AsyncCluster:
+    return await AsyncCluster.connect(ingress_endpoints=cluster.ingress_endpoints,
+                                      ingress_channel=cluster.ingress_channel,
+                                      aeron_directory_name=str(client_driver_dir), **settings)
+
+
+@pytest.mark.asyncio
+async def test_async_bids_offered_with_await_and_answers_iterated_with_async_for(cluster, client_driver_dir):
+    listener = RecordingListener()  # gets the other egress events; the messages come through the iteration
+    async with await _async_connect(cluster, client_driver_dir, egress_listener=listener) as client:
+        session_id = client.cluster.cluster_session_id
+        bids = [(990_001 + i, 90, (1 << 60) + i) for i in range(5)]
+        positions = [await client.offer(BID.pack(*b), timeout=20) for b in bids]
+        assert positions == sorted(positions) and positions[0] > 0
+
+        answers = []
+        async for message in client.messages(timeout=20):
+            answers.append(message)
+            if len(answers) == len(bids):
+                break
+        results = [BidResult(*BID_RESULT.unpack(answer.data)) for answer in answers]
+        # in order, each bid the best so far: the service applied them one at a time
+        assert results == [BidResult(c, 90, price, True) for c, _, price in bids]
+        assert {answer.cluster_session_id for answer in answers} == {session_id}
+        assert all(answer.timestamp > 0 for answer in answers)
+        assert [a.position for a in answers] == sorted(a.position for a in answers)
+        assert listener.results == []
+
+        assert client.cluster.send_admin_request_to_take_a_snapshot(4343)
+        assert await client.receive(timeout=0.5) is None  # no message: the admin answer goes to the listener
+        assert [r[1] for r in listener.admin_responses] == [4343]
+        with pytest.raises(TypeError):
+            await client.offer("a str")
+
+
+@pytest.mark.asyncio
+async def test_async_iteration_ends_when_the_session_closes(cluster, client_driver_dir):
+    client = await _async_connect(cluster, client_driver_dir)
+    correlation_id = 990_100
+    await client.offer(BID.pack(correlation_id, 91, 1 << 61), timeout=20)
+    asyncio.get_running_loop().call_later(1.0, client.cluster.close)
+    answers = [BidResult(*BID_RESULT.unpack(m.data)) async for m in client.messages(timeout=20)]
+    assert [a.correlation_id for a in answers] == [correlation_id]  # what came before the close, then the end
+    with pytest.raises(ClusterClosedError):
+        await client.offer(b"late")
+    with pytest.raises(ClusterClosedError):
+        await client.receive(timeout=1)
+    await client.close()  # idempotent
+
+
+@pytest.mark.asyncio
+async def test_async_connect_to_nothing_times_out_and_a_too_long_message_is_refused(cluster, client_driver_dir):
+    with pytest.raises(ClusterTimeoutError, match="cluster connect timeout"):
+        await AsyncCluster.connect(ingress_endpoints={0: f"localhost:{free_udp_port()}"},
+                                   aeron_directory_name=str(client_driver_dir), message_timeout_ns=1_000_000_000)
+    async with await _async_connect(cluster, client_driver_dir) as client:
+        too_big = bytes(client.cluster.max_message_length + 1)
+        with pytest.raises(InvalidArgumentError):
+            await client.offer(too_big)
+        assert await client.offer(b"x" * client.cluster.max_message_length, timeout=20) > 0
