@@ -90,8 +90,11 @@ def test_consumer_exception_is_raised_after_the_listing(archive, signals, stream
 
 
 def test_signal_consumer_exception_is_raised_by_the_polling_call(driver_dir, archive_process, stream_id):
+    raising = [True]
+
     def consumer(signal) -> None:
-        raise RuntimeError(f"signal {signal.signal.name}")
+        if raising[0]:
+            raise RuntimeError(f"signal {signal.signal.name}")
 
     with connect(driver_dir, archive_process, recording_signal_consumer=consumer) as archive:
         archive.start_recording("aeron:ipc", stream_id)
@@ -99,6 +102,10 @@ def test_signal_consumer_exception_is_raised_by_the_polling_call(driver_dir, arc
             with archive.add_publication("aeron:ipc", stream_id) as publication:
                 wait_for(lambda: publication.is_connected)
                 wait_for(lambda: False if archive.poll_for_recording_signals() == 0 else True, timeout=10)
+        # The publication's close stops the recording: its STOP signal may reach the
+        # consumer during the next request, which would raise there too (it did, about
+        # one run in five on the docker backend). The clean-up is not what is tested.
+        raising[0] = False
         archive.stop_recording_channel_and_stream("aeron:ipc", stream_id)
 
 
