@@ -15,6 +15,7 @@ backing-off idle strategy, so a node is light on a busy machine.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import pathlib
 import re
@@ -22,15 +23,17 @@ import shutil
 import subprocess
 import tempfile
 import time
-from typing import IO, Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from aeron_cffi.cluster import ClusteredService, ClusteredServiceContainer, ClusterRole
 from aeron_cffi.cnc import CncFile
 from aeron_cffi.errors import AeronError
-from aeron_cffi.driver_process import DriverProcess, popen_logged
+from aeron_cffi.driver_process import DriverProcess
 from aeron_cffi.testing import images
-from aeron_cffi.testing.archive_process import _JAVA_OPTIONS
 from aeron_cffi.testing.containers import ContainerLauncher
+from aeron_cffi.testing.java_process import (
+    TEST_JAVA_OPTIONS, JavaPart, JavaProcess, JavaRuntime, JavaStartError, java_command, mark_file_header,
+    mark_file_stale)
 from aeron_cffi.testing.jar import aeron_all_jar
 from aeron_cffi.testing.ports import PortAllocator
 
@@ -52,8 +55,6 @@ TEST_TIMEOUTS: dict[str, str] = {
 _MAIN_CLASS = "io.aeron.cluster.ClusteredMediaDriver"
 _CONTAINER_CLASS = "io.aeron.cluster.service.ClusteredServiceContainer"
 _TOOL_CLASS = "io.aeron.cluster.ClusterTool"
-# Quicker JVM start-up for short-lived test processes (C1 only).
-_TEST_JAVA_OPTIONS = (*_JAVA_OPTIONS, "-XX:TieredStopAtLevel=1", "-Xmx256m")
 # AeronCounters' type ids of the consensus module counters a test waits on.
 _CONSENSUS_MODULE_STATE_TYPE_ID = 200
 _NODE_ROLE_TYPE_ID = 201
@@ -61,16 +62,13 @@ _COMMIT_POSITION_TYPE_ID = 203
 _ELECTION_STATE_TYPE_ID = 207
 _ELECTION_CLOSED = 17
 _CONSENSUS_MODULE_ACTIVE = 1
-# Mark files (archive, consensus module, Java service container) keep an epoch-ms
-# activity timestamp after an 8-byte SBE header and a 4+4-byte version/type; a process
-# refuses a directory whose mark file was active within 10 s.
-_MARK_FILE_ACTIVITY_OFFSET = 16
+# The mark files of a node's archive, consensus module and services (java_process: their layout).
 _MARK_FILE_NAMES = ("archive-mark.dat", "cluster-mark.dat", "cluster-mark-service-*.dat")
 
 T = TypeVar("T")
 
 
-class ClusterStartError(RuntimeError):
+class ClusterStartError(JavaStartError):
     """A cluster process did not come up; the message carries its log's tail."""
 
 
@@ -112,7 +110,8 @@ def cluster_tool(cluster_dir: str | os.PathLike[str], command: str, *args: str, 
                  java: str = "java") -> ClusterToolResult:
     """Run ``io.aeron.cluster.ClusterTool <cluster_dir> <command> [args]`` and parse its output."""
     completed = subprocess.run(
-        [java, *_TEST_JAVA_OPTIONS, "-cp", str(aeron_all_jar()), _TOOL_CLASS, os.fspath(cluster_dir), command, *args],
+        java_command(java, aeron_all_jar(), _TOOL_CLASS, args=[os.fspath(cluster_dir), command, *args],
+                     options=TEST_JAVA_OPTIONS),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=timeout, text=True)
     output = completed.stdout
     mark_files = tuple(found for line in output.splitlines() if (found := _parse_mark_file(line)))
@@ -121,129 +120,28 @@ def cluster_tool(cluster_dir: str | os.PathLike[str], command: str, *args: str, 
     return ClusterToolResult(command, completed.returncode, output, ok, mark_files)
 
 
-@dataclasses.dataclass
-class _Runtime:
-    """Where a cluster's Java processes run: host processes (the defaults), or containers of
-    the Java image (``launch`` a ``ContainerLauncher``; ``java`` and ``jar`` its paths)."""
-
-    launch: Callable[[list[str], Any], Any] = popen_logged
-    java: str | None = None
-    jar: str | None = None
+def _cluster_process(main_class: str, properties: dict[str, str], log_path: pathlib.Path, name: str,
+                     java_keyword: str, runtime: JavaRuntime) -> JavaProcess:
+    """A cluster component's Java process: quick-starting options, ``ClusterStartError``s."""
+    return JavaProcess(main_class, properties, log_path, name=name, java_keyword=java_keyword, runtime=runtime,
+                       options=TEST_JAVA_OPTIONS, start_error=ClusterStartError)
 
 
-class _JavaProcess:
-    """One Java main class with ``-D`` properties, logging to a file, stoppable and killable."""
+class _JavaComponent(JavaPart):
+    """A cluster component running in a ``JavaProcess`` of its own."""
 
-    def __init__(self, main_class: str, properties: dict[str, str], log_path: pathlib.Path, java: str,
-                 runtime: _Runtime | None = None) -> None:
-        self.main_class = main_class
-        self.properties = properties
-        self.log_path = log_path
-        self._java = java
-        self._runtime = runtime or _Runtime()
-        self.process: Any = None  # a subprocess.Popen, or what the runtime's launch returned
-        self._log: IO[bytes] | None = None
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process else None
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    @property
-    def returncode(self) -> int | None:
-        return None if self.process is None else self.process.poll()
-
-    def launch(self) -> None:
-        runtime = self._runtime
-        command = [runtime.java or self._java, *_TEST_JAVA_OPTIONS,
-                   *(f"-D{key}={value}" for key, value in self.properties.items()),
-                   "-cp", runtime.jar or str(aeron_all_jar()), self.main_class]
-        if self._log is not None:  # a killed process's log handle
-            self._log.close()
-        self._log = open(self.log_path, "ab")
-        self.process = runtime.launch(command, self._log)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
-
-    def check_alive(self, what: str) -> None:
-        if self.process is not None and self.process.poll() is not None:
-            raise ClusterStartError(f"{what} exited with {self.process.returncode}:\n{self.log_tail()}")
-
-    def kill(self) -> None:
-        if self.running:
-            self.process.kill()
-            self.process.wait()
-
-    def wait(self, timeout: float) -> int:
-        """The exit status once the process ends by itself (``TimeoutExpired`` otherwise)."""
-        returncode: int = self.process.wait(timeout)
-        return returncode
-
-    def stop(self, timeout: float = 20.0) -> None:
-        """SIGTERM (Java runs its shutdown hooks: an orderly close), SIGKILL after ``timeout``."""
-        if self.running:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-
-def _mark_files_stale(directories: Iterable[pathlib.Path]) -> None:
-    """Zero the activity timestamp of mark files a killed process left behind, which a
-    restarted process would otherwise take for a live one for 10 s; the rest of each
-    file (versions, candidate term, errors) stays as the process left it."""
-    zero = (0).to_bytes(8, "little")
-    for directory in directories:
-        for pattern in _MARK_FILE_NAMES:
-            for path in directory.glob(pattern):
-                with open(path, "r+b") as f:
-                    f.seek(_MARK_FILE_ACTIVITY_OFFSET)
-                    f.write(zero)
-
-
-class _JavaComponent:
-    """A cluster component running in a ``_JavaProcess`` of its own."""
-
-    _process: _JavaProcess
     _startup_timeout: float
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
-
-    @property
-    def running(self) -> bool:
-        return self._process.running
-
-    @property
-    def returncode(self) -> int | None:
-        return self._process.returncode
-
-    def log_tail(self, lines: int = 40) -> str:
-        return self._process.log_tail(lines)
 
     def wait_exit(self, timeout: float = 30.0) -> int:
         """The exit status once the process ends by itself (after a ClusterTool shutdown)."""
         return self._process.wait(timeout)
 
-    def _wait(self, condition: Callable[[], bool], what: str) -> None:
+    def _wait(self, condition: Callable[[], bool]) -> None:
         """Until ``condition()``; ``ClusterStartError`` if the process exits or the
         start-up timeout passes first."""
         _wait_until(condition, self._startup_timeout,
-                    lambda: f"{what}: not ready after {self._startup_timeout}s:\n{self.log_tail()}",
-                    check=lambda: self._process.check_alive(what))
+                    lambda: f"{self._process.name}: not ready after {self._startup_timeout}s:\n{self.log_tail()}",
+                    check=self._process.check_alive)
 
 
 def _wait_until(condition: Callable[[], T | None], timeout: float, failure: Callable[[], str],
@@ -290,9 +188,9 @@ class ClusterNode(_JavaComponent):
 
     def __init__(self, member_id: int, members: str, ports: _MemberPorts, *, root: pathlib.Path,
                  shm_root: pathlib.Path, service_count: int = 1, properties: dict[str, str] | None = None,
-                 startup_timeout: float = 90.0, java: str = "java", runtime: _Runtime | None = None) -> None:
+                 startup_timeout: float = 90.0, java: str = "java", runtime: JavaRuntime | None = None) -> None:
         self.member_id = member_id
-        self.runtime = runtime or _Runtime()
+        self.runtime = runtime or JavaRuntime(java=java)
         self.ports = ports
         self.root = root / f"node-{member_id}"
         self.aeron_dir = shm_root / f"node-{member_id}-driver"
@@ -326,7 +224,8 @@ class ClusterNode(_JavaComponent):
             **TEST_TIMEOUTS,
             **(properties or {}),
         }
-        self._process = _JavaProcess(_MAIN_CLASS, properties, root / f"node-{member_id}.log", java, self.runtime)
+        self._process = _cluster_process(_MAIN_CLASS, properties, root / f"node-{member_id}.log",
+                                         f"cluster node {member_id}", "ClusterNode(java=...)", self.runtime)
         self._killed = False
 
     @property
@@ -347,7 +246,9 @@ class ClusterNode(_JavaComponent):
         self.cluster_dir.mkdir(parents=True, exist_ok=True)
         self.archive_dir.mkdir(parents=True, exist_ok=True)
         if self._killed:
-            _mark_files_stale([self.cluster_dir, self.archive_dir])
+            mark_file_stale(itertools.chain.from_iterable(
+                directory.glob(pattern) for directory in (self.cluster_dir, self.archive_dir)
+                for pattern in _MARK_FILE_NAMES))
             self._killed = False
         # A killed driver's CnC file would pass for the new one's until it is replaced.
         shutil.rmtree(self.aeron_dir, ignore_errors=True)
@@ -356,8 +257,7 @@ class ClusterNode(_JavaComponent):
     def wait_started(self) -> None:
         """Return once the consensus module is up (``ClusterStartError`` if the process
         exits or the start-up timeout passes)."""
-        self._wait(lambda: self.counter(_CONSENSUS_MODULE_STATE_TYPE_ID) is not None,
-                   f"cluster node {self.member_id}")
+        self._wait(lambda: self.counter(_CONSENSUS_MODULE_STATE_TYPE_ID) is not None)
 
     def counter(self, type_id: int) -> int | None:
         """The value of this node's first counter of ``type_id`` (None if there is none,
@@ -439,10 +339,10 @@ class LocalCluster:
         # image; they share the loopback of one more container, which holds the network
         # namespace for them (an idle aeronmd: a node's container may be killed in a test).
         self._network_holder: DriverProcess | None = None
-        runtime = _Runtime()
+        runtime = JavaRuntime()
         if backend == "docker":
             launcher = ContainerLauncher(images.java_image, [self.root, self.shm_root])
-            runtime = _Runtime(launcher, images.IN_IMAGE_JAVA, images.IN_IMAGE_JAR)
+            runtime = JavaRuntime(launcher, images.IN_IMAGE_JAVA, images.IN_IMAGE_JAR)
             self._network_holder = DriverProcess(
                 self.shm_root / "network", log_path=self.root / "network.log", executable=images.IN_IMAGE_AERONMD,
                 launch=ContainerLauncher(images.driver_image, [self.root, self.shm_root]), threading_mode="SHARED",
@@ -520,7 +420,7 @@ class JavaServiceContainer(_JavaComponent):
 
     def __init__(self, node: ClusterNode, service_class: str, *, service_id: int = 0,
                  properties: dict[str, str] | None = None, startup_timeout: float = 90.0,
-                 java: str = "java") -> None:
+                 java: str | None = None) -> None:
         self.node = node
         self.service_id = service_id
         self._startup_timeout = startup_timeout
@@ -532,24 +432,18 @@ class JavaServiceContainer(_JavaComponent):
             "aeron.cluster.idle.strategy": "backoff",
             **(properties or {}),
         }
-        self._process = _JavaProcess(_CONTAINER_CLASS, properties,
-                                     node.root / f"service-{service_id}.log", java, node.runtime)
+        # the node's runtime (host or container), with another host java if ``java`` names one
+        runtime = node.runtime if java is None else dataclasses.replace(node.runtime, java=java)
+        self._process = _cluster_process(_CONTAINER_CLASS, properties, node.root / f"service-{service_id}.log",
+                                         f"service container {service_id}", "JavaServiceContainer(java=...)", runtime)
 
     def start(self) -> "JavaServiceContainer":
         mark_file = self.node.cluster_dir / f"cluster-mark-service-{self.service_id}.dat"
         launched_ms = time.time() * 1000
 
-        def ready() -> bool:
-            try:
-                with open(mark_file, "rb") as f:
-                    f.seek(_MARK_FILE_ACTIVITY_OFFSET)
-                    return int.from_bytes(f.read(8), "little", signed=True) >= launched_ms
-            except FileNotFoundError:
-                return False
-
         self._process.launch()
         try:
-            self._wait(ready, f"service container {self.service_id}")
+            self._wait(lambda: mark_file_header(mark_file)[1] >= launched_ms)
         except BaseException:
             self.close()
             raise
@@ -559,4 +453,4 @@ class JavaServiceContainer(_JavaComponent):
         self._process.kill()
 
     def close(self) -> None:
-        self._process.stop()
+        self._process.stop(timeout=20.0)

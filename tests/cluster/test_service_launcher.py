@@ -1,9 +1,13 @@
 """The cluster launcher and ClusterTool wrapper of ``aeron_cffi.testing.cluster``, against
-the real ``ClusteredMediaDriver`` with Java's sample service in a Java container."""
+the real ``ClusteredMediaDriver`` with Java's sample service in a Java container; a Java
+part whose java is missing fails in one line, as the archive does."""
 
 from __future__ import annotations
 
-from aeron_cffi.testing.cluster import LocalCluster, NodeRole
+import pytest
+
+from aeron_cffi.testing.cluster import JavaServiceContainer, LocalCluster, NodeRole
+from aeron_cffi.testing.java_process import JavaStartError, MissingRequirementError
 from client_support import AUCTION_SERVICE
 
 
@@ -26,3 +30,17 @@ def test_single_node_elects_itself_and_clustertool_drives_it(aeron_cluster: Loca
     assert shutdown.ok, shutdown.output
     assert node.wait_exit(60) == 0
     assert service.wait_exit(60) == 0
+
+
+def test_a_java_service_without_its_java_fails_in_one_line_naming_it() -> None:
+    cluster = LocalCluster()  # (not started: the service container fails before it needs a node)
+    try:
+        container = JavaServiceContainer(cluster.nodes[0], AUCTION_SERVICE, java="no-such-java")
+        with pytest.raises(MissingRequirementError) as raised:
+            container.start()
+        assert str(raised.value) == ("no-such-java is not on PATH: service container 0 needs a Java 17+ runtime "
+                                     "(install one, or pass JavaServiceContainer(java=...))")
+        assert isinstance(raised.value, JavaStartError)
+        assert not container.running and container.pid is None
+    finally:
+        cluster.close()
