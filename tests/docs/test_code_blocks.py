@@ -17,6 +17,9 @@ fence (invisible on the site); a block without one must be a complete program:
 * ``<!-- docs-test: pytest-fails -->``: a test module the page shows failing (to show
   the plugin's report); ``pytest`` runs it and it must fail as a test (exit status 1),
   not at collection.
+* ``<!-- docs-test: console FILE -->``: a file the page's ```console transcripts use (a
+  program they run, a test module they give ``pytest``): ``test_console_blocks.py`` writes
+  it as ``FILE`` into the page's shell session and checks what the commands print.
 
 ``NOT_YET_EXECUTED`` lists the blocks that need parts no prelude gives (Docker); a block that needs root (network namespaces) runs, as ``tests/hosts``
 does: CI runs as root. A test checks that list stays exact, so a new block cannot slip
@@ -36,7 +39,7 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DOCS = REPOSITORY / "docs"
-BLOCK = re.compile(r"(?:<!-- docs-test: (?P<mode>[a-z-]+) -->\n)?^```python\n(?P<code>.*?)^```$",
+BLOCK = re.compile(r"(?:<!-- docs-test: (?P<mode>[a-z-]+)(?: [\w.-]+)? -->\n)?^```python\n(?P<code>.*?)^```$",
                    re.MULTILINE | re.DOTALL)
 BLOCK_TIMEOUT_S = 120
 
@@ -84,7 +87,7 @@ def _blocks() -> list[tuple[str, str | None, str]]:
 
 
 BLOCKS = _blocks()
-EXECUTED = [block for block in BLOCKS if block[0] not in NOT_YET_EXECUTED]
+EXECUTED = [block for block in BLOCKS if block[0] not in NOT_YET_EXECUTED and block[1] != "console"]
 
 
 def _environment() -> dict[str, str]:
