@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -187,14 +188,15 @@ def _cli_session() -> Iterator[dict[str, str]]:
     archive on Aeron's default control port 8010 with recording events on 8030, a second
     one on 8011, and a one-node cluster running the auction service whose node's cluster
     directory is ``$CLUSTER_DIR``."""
-    with AeronTestbed() as bed, LocalCluster(1) as cluster:
+    with AeronTestbed() as bed, LocalCluster(1) as cluster, ThreadPoolExecutor(1) as background:
+        node = cluster.nodes[0]
+        # the cluster's service JVM and election go on while the archives' JVMs start
+        elected = background.submit(lambda: (cluster.java_service(node, AUCTION_SERVICE), cluster.leader()))
         driver = bed.driver("process", term_buffer_length=16 << 20)
         bed.java_archive(driver, control_port=8010, recording_events=True, properties={
             "aeron.archive.recording.events.channel": "aeron:udp?control-mode=dynamic|control=localhost:8030"})
         bed.java_archive(driver, control_port=8011)
-        node = cluster.nodes[0]
-        cluster.java_service(node, AUCTION_SERVICE)
-        cluster.leader()
+        elected.result()
         yield {"AERON_DIR": str(driver.dir), "CLUSTER_DIR": str(node.cluster_dir)}
 
 
