@@ -116,14 +116,11 @@ class JavaArchive(JavaPart):
         after ``launched_ms``, which the archive writes last in its start-up
         (``ArchiveMarkFile.signalReady``): an older one is a killed archive's, and a
         terminated archive writes -1."""
-        deadline = time.monotonic() + self._startup_timeout
-        while time.monotonic() < deadline:
-            self._process.check_alive()
+        def ready() -> bool:
             version, activity_timestamp = mark_file_header(self.archive_dir / _MARK_FILE)
-            if version != 0 and activity_timestamp >= launched_ms:
-                return
-            time.sleep(0.05)
-        raise ArchiveStartError(f"Java archive not ready after {self._startup_timeout}s:\n{self.log_tail()}")
+            return version != 0 and activity_timestamp >= launched_ms
+
+        self._process.wait_ready(ready, "to be ready", self._startup_timeout)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would; ``start()`` again reuses the same directory (once

@@ -23,8 +23,9 @@ import shutil
 import subprocess
 import tempfile
 import time
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Iterable
 
+from aeron_cffi import _waiting
 from aeron_cffi.cluster import ClusteredService, ClusteredServiceContainer, ClusterRole
 from aeron_cffi.cnc import CncFile
 from aeron_cffi.errors import AeronError
@@ -64,9 +65,6 @@ _ELECTION_CLOSED = 17
 _CONSENSUS_MODULE_ACTIVE = 1
 # The mark files of a node's archive, consensus module and services (java_process: their layout).
 _MARK_FILE_NAMES = ("archive-mark.dat", "cluster-mark.dat", "cluster-mark-service-*.dat")
-
-T = TypeVar("T")
-
 
 class ClusterStartError(JavaStartError):
     """A cluster process did not come up; the message carries its log's tail."""
@@ -135,29 +133,6 @@ class _JavaComponent(JavaPart):
     def wait_exit(self, timeout: float = 30.0) -> int:
         """The exit status once the process ends by itself (after a ClusterTool shutdown)."""
         return self._process.wait(timeout)
-
-    def _wait(self, condition: Callable[[], bool]) -> None:
-        """Until ``condition()``; ``ClusterStartError`` if the process exits or the
-        start-up timeout passes first."""
-        _wait_until(condition, self._startup_timeout,
-                    lambda: f"{self._process.name}: not ready after {self._startup_timeout}s:\n{self.log_tail()}",
-                    check=self._process.check_alive)
-
-
-def _wait_until(condition: Callable[[], T | None], timeout: float, failure: Callable[[], str],
-                check: Callable[[], None] | None = None) -> T:
-    """The first truthy ``condition()``, calling ``check()`` (which may raise) between
-    tries; ``ClusterStartError(failure())`` once ``timeout`` seconds have passed. (The
-    toolkit's ``wait_until`` raises ``AssertionError``: these are launcher errors, with
-    the processes' logs.)"""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if check is not None:
-            check()
-        if time.monotonic() > deadline:
-            raise ClusterStartError(failure())
-        time.sleep(0.05)
-    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,7 +232,8 @@ class ClusterNode(_JavaComponent):
     def wait_started(self) -> None:
         """Return once the consensus module is up (``ClusterStartError`` if the process
         exits or the start-up timeout passes)."""
-        self._wait(lambda: self.counter(_CONSENSUS_MODULE_STATE_TYPE_ID) is not None)
+        self._process.wait_ready(lambda: self.counter(_CONSENSUS_MODULE_STATE_TYPE_ID) is not None,
+                                 "to start its consensus module", self._startup_timeout)
 
     def counter(self, type_id: int) -> int | None:
         """The value of this node's first counter of ``type_id`` (None if there is none,
@@ -373,11 +349,11 @@ class LocalCluster:
         """The node that is leader in a closed election (waiting up to ``timeout``)."""
         excluded = set(map(id, exclude))
 
-        def no_leader() -> str:
+        def no_leader(message: str) -> ClusterStartError:
             tails = "\n".join(f"node {n.member_id} (running={n.running}):\n{n.log_tail(15)}" for n in self.nodes)
-            return f"no leader after {timeout}s:\n{tails}"
-        return _wait_until(lambda: next((n for n in self.nodes if id(n) not in excluded and n.is_leader()), None),
-                           timeout, no_leader)
+            return ClusterStartError(f"{message}:\n{tails}")
+        return _waiting.until(lambda: next((n for n in self.nodes if id(n) not in excluded and n.is_leader()), None),
+                              "a leader", timeout, pause=0.05, error=no_leader)
 
     def java_service(self, node: ClusterNode, service_class: str, service_id: int = 0,
                      properties: dict[str, str] | None = None) -> "JavaServiceContainer":
@@ -443,7 +419,8 @@ class JavaServiceContainer(_JavaComponent):
 
         self._process.launch()
         try:
-            self._wait(lambda: mark_file_header(mark_file)[1] >= launched_ms)
+            self._process.wait_ready(lambda: mark_file_header(mark_file)[1] >= launched_ms, "to be ready (its mark file)",
+                                     self._startup_timeout)
         except BaseException:
             self.close()
             raise

@@ -24,6 +24,7 @@ import struct
 import subprocess
 from typing import IO, Any, Callable, Iterable, Sequence
 
+from aeron_cffi import _waiting
 from aeron_cffi.driver_process import popen_logged
 from aeron_cffi.testing.jar import aeron_all_jar
 
@@ -144,6 +145,13 @@ class JavaProcess:
         """``start_error`` with the log's tail if the process has exited."""
         if self.process is not None and self.process.poll() is not None:
             raise self._start_error(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
+
+    def wait_ready(self, condition: Callable[[], object], what: str, timeout: float) -> None:
+        """Until ``condition()`` (polled every 50 ms); ``start_error`` with the log's tail
+        if the process exits first or ``timeout`` seconds pass."""
+        _waiting.until(condition, f"{self.name} {what}", timeout, pause=0.05,
+                       error=lambda message: self._start_error(f"{message}:\n{self.log_tail()}"),
+                       work=self.check_alive)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
