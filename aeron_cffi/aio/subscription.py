@@ -46,14 +46,11 @@ class AsyncSubscription:
         return self._messages(timeout, until_disconnected)
 
     async def _messages(self, timeout: float | None, until_disconnected: bool) -> AsyncIterator[Message]:
-        subscription = self.subscription
-        attempt = _UntilImagesGone(self._attempt, subscription) if until_disconnected else self._attempt
+        attempt = _UntilImagesGone(self._attempt, self.subscription) if until_disconnected else self._attempt
         while True:
             try:
                 message = await poll_until(attempt, timeout, self.schedule)
-            except ResourceClosedError:
-                for message in subscription._inbox.drain() if subscription._inbox is not None else ():
-                    yield message
+            except ResourceClosedError:  # (only a poll raises it, and a poll runs once the queue is empty)
                 return
             if message is None or message is _ENDED:
                 return

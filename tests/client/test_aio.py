@@ -37,6 +37,16 @@ async def test_async_iteration_ends_when_the_subscription_closes(aeron):
     assert received == [b"last"]
 
 
+async def test_messages_polled_before_a_close_in_the_loop_body_are_still_handed_out(aeron):
+    subscription, publication = connected(aeron, 2104)
+    offer_all(publication, [b"one", b"two", b"three"])  # all in the first poll's 10 fragments
+    received = []
+    async for message in AsyncSubscription(subscription).messages(timeout=20):
+        received.append(message.data)
+        subscription.close()
+    assert received == [b"one", b"two", b"three"]
+
+
 async def test_until_disconnected_waits_for_the_first_image_then_ends_when_it_goes(aeron):
     # A replay's image arrives after aeron_archive_replay returns: an iteration started
     # before any publisher must not take "not connected yet" for "finished".

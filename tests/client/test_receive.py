@@ -68,6 +68,16 @@ def test_messages_ends_when_another_thread_closes_the_subscription(aeron):
     assert time.monotonic() - started < 10  # ended by the close, not by the 20 s timeout
 
 
+def test_messages_polled_before_a_close_in_the_loop_body_are_still_handed_out(aeron):
+    subscription, publication = connected(aeron, 2008)
+    offer_all(publication, [b"one", b"two", b"three"])  # all in the first poll's 10 fragments
+    received = []
+    for message in subscription.messages(timeout=20):
+        received.append(message.data)
+        subscription.close()  # (after the first: the other two are already queued)
+    assert received == [b"one", b"two", b"three"]
+
+
 def test_receive_and_messages_refuse_a_closed_subscription(aeron):
     subscription, _ = connected(aeron, 2007)
     subscription.close()
