@@ -128,9 +128,7 @@ class AsyncCluster:
     async def receive(self, timeout: float | None = None) -> EgressMessage | None:
         """The next egress message, or ``None`` if none came within ``timeout`` seconds
         (``None``: no limit); ``ClusterClosedError`` once the session is closed and every
-        message that came before is handed out."""
-        if not self._egress.pending:
-            self.cluster._check_open()
+        message that came before is handed out (the egress poll raises it)."""
         return await poll_until(self._attempt, timeout, self.schedule)
 
     async def messages(self, timeout: float | None = None) -> AsyncIterator[EgressMessage]:
@@ -141,9 +139,7 @@ class AsyncCluster:
         while True:
             try:
                 message = await poll_until(self._attempt, timeout, self.schedule)
-            except ClusterClosedError:
-                while self._egress.pending:
-                    yield self._egress.pending.popleft()
+            except ClusterClosedError:  # (only the egress poll raises it, once the queue is empty)
                 return
             if message is None:
                 return
