@@ -12,14 +12,13 @@ import collections
 import dataclasses
 from typing import Any, AsyncIterator
 
-from aeron_cffi.aio.polling import PollSchedule, poll_until
+from aeron_cffi.aio.polling import PollSchedule, offer_until, poll_until
 from aeron_cffi.cluster import codecs
 from aeron_cffi.cluster.client import AeronCluster
 from aeron_cffi.cluster.client_context import AeronClusterContext
 from aeron_cffi.cluster.codecs import EventCode
 from aeron_cffi.cluster.egress_adapter import EgressListener
 from aeron_cffi.cluster.errors import ClusterClosedError
-from aeron_cffi.errors import AeronTimeoutError, OfferResult
 from aeron_cffi.header import Header
 
 __all__ = ["AsyncCluster", "EgressMessage"]
@@ -103,22 +102,13 @@ class AsyncCluster:
         ``AeronTimeoutError`` naming the last result if not sent within ``timeout`` s
         (``None``: no limit); ``ClusterClosedError`` once the session is closed; what
         ``AeronCluster.offer`` raises for a bad message."""
-        last: OfferResult | None = None
-
-        def attempt() -> int | None:
-            nonlocal last
+        def offer() -> int:
             result = self.cluster.offer(message)
-            if result > 0:
-                return result
-            last = OfferResult(result)
-            self.cluster.poll_egress()
-            return None
+            if result < 0:
+                self.cluster.poll_egress()
+            return result
 
-        position = await poll_until(attempt, timeout, self.schedule)
-        if position is None:
-            outcome = last.name if last is not None else "not tried"
-            raise AeronTimeoutError(f"AsyncCluster.offer: not sent within {timeout} s (last result {outcome})")
-        return position
+        return await offer_until(offer, "AsyncCluster.offer", timeout, self.schedule)
 
     def _attempt(self) -> EgressMessage | None:
         if not self._egress.pending:

@@ -21,7 +21,9 @@ import asyncio
 import time
 from typing import Callable, TypeVar
 
-__all__ = ["PollSchedule", "poll_until"]
+from aeron_cffi.errors import AeronTimeoutError, OfferResult
+
+__all__ = ["PollSchedule", "offer_until", "poll_until"]
 
 T = TypeVar("T")
 
@@ -67,3 +69,26 @@ async def poll_until(attempt: Callable[[], T | None], timeout: float | None = No
         if deadline is not None and time.monotonic() >= deadline:
             return None
         await schedule.idle()
+
+
+async def offer_until(offer: Callable[[], int], what: str, timeout: float | None = None,
+                      schedule: PollSchedule | None = None) -> int:
+    """Call ``offer()`` (one non-blocking offer: a position, or a negative retryable
+    ``OfferResult``) until it sends, as ``poll_until`` waits, and return the position;
+    ``AeronTimeoutError`` naming ``what`` and the last result once ``timeout`` passed.
+    What ``offer`` raises (a terminal outcome) propagates."""
+    last: OfferResult | None = None  # the latest retryable result, for the timeout's message
+
+    def attempt() -> int | None:
+        nonlocal last
+        result = offer()
+        if result > 0:
+            return result
+        last = OfferResult(result)
+        return None
+
+    position = await poll_until(attempt, timeout, schedule)
+    if position is None:
+        outcome = last.name if last is not None else "not tried"
+        raise AeronTimeoutError(f"{what}: not sent within {timeout} s (last result {outcome})")
+    return position

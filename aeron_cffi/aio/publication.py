@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from aeron_cffi.aio.polling import PollSchedule, poll_until
-from aeron_cffi.errors import AeronTimeoutError, OfferResult
+from aeron_cffi.aio.polling import PollSchedule, offer_until
 from aeron_cffi.exclusive_publication import ExclusivePublication
 from aeron_cffi.publication import Publication
 
@@ -27,19 +26,5 @@ class AsyncPublication:
         """Send ``data`` (bytes-like): the new stream position. Raises ``AeronTimeoutError``
         naming the last retryable result if it could not be sent within ``timeout`` seconds
         (``None``: no limit), and what ``Publication.offer`` raises for terminal outcomes."""
-        last: OfferResult | None = None  # the latest retryable result, for the timeout's message
-
-        def attempt() -> int | None:
-            nonlocal last
-            result = self.publication.offer(data, reserved_value_supplier)
-            if result > 0:
-                return result
-            last = OfferResult(result)
-            return None
-
-        position = await poll_until(attempt, timeout, self.schedule)
-        if position is None:
-            outcome = last.name if last is not None else "not tried"
-            raise AeronTimeoutError(f"{type(self.publication).__name__}.offer: not sent within {timeout} s "
-                                    f"(last result {outcome})")
-        return position
+        return await offer_until(lambda: self.publication.offer(data, reserved_value_supplier),
+                                 f"{type(self.publication).__name__}.offer", timeout, self.schedule)

@@ -38,7 +38,7 @@ async def test_async_iteration_ends_when_the_subscription_closes(aeron):
 
 
 async def test_messages_polled_before_a_close_in_the_loop_body_are_still_handed_out(aeron):
-    subscription, publication = connected(aeron, 2104)
+    subscription, publication = connected(aeron, 2107)
     offer_all(publication, [b"one", b"two", b"three"])  # all in the first poll's 10 fragments
     received = []
     async for message in AsyncSubscription(subscription).messages(timeout=20):
@@ -50,10 +50,10 @@ async def test_messages_polled_before_a_close_in_the_loop_body_are_still_handed_
 async def test_until_disconnected_waits_for_the_first_image_then_ends_when_it_goes(aeron):
     # A replay's image arrives after aeron_archive_replay returns: an iteration started
     # before any publisher must not take "not connected yet" for "finished".
-    subscription = aeron.add_subscription("aeron:ipc", 2103)
+    subscription = aeron.add_subscription("aeron:ipc", 2106)
 
     def publish_then_close():
-        with aeron.add_exclusive_publication("aeron:ipc", 2103) as publication:
+        with aeron.add_exclusive_publication("aeron:ipc", 2106) as publication:
             wait_until(lambda: publication.is_connected, "connection")
             offer_all(publication, [b"first", b"second"])
 
