@@ -138,7 +138,8 @@ def render_markdown(summaries: list[dict]) -> str:
     return "\n".join(out)
 
 
-def main(argv: list[str] | None = None) -> int:
+def argument_parser() -> argparse.ArgumentParser:
+    """The command line of ``benchmarks/run`` (``python -m benchmarks``)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short runs, one repetition (checks it all works)")
     parser.add_argument("--repetitions", type=int, help="runs of each implementation (default 3, quick 1)")
@@ -146,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="run scenarios whose name contains NAME (repeatable)")
     parser.add_argument("--json", type=pathlib.Path, default=BUILD_DIR / "results.json", help="where to write JSON")
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argument_parser()
     args = parser.parse_args(argv)
 
     scenarios = [s for s in ALL_SCENARIOS if not args.only or any(name in s.name for name in args.only)]

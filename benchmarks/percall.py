@@ -160,12 +160,18 @@ def operations(bench: Bench) -> dict[str, Callable[[int], int]]:
     }
 
 
-def main(argv: list[str] | None = None) -> None:
+def argument_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m benchmarks.percall``."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.percall", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=200, help="rounds per operation (median over them)")
     parser.add_argument("--round", type=int, default=2048, help="messages per round")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="operations whose name contains NAME (repeatable)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argument_parser()
     args = parser.parse_args(argv)
     if args.round * LONGEST_FRAME > TERM_LENGTH // 2:
         # a round is sent before it is received: it must fit the publication window

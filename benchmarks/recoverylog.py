@@ -141,12 +141,17 @@ class Bench:
                         time.sleep(0.0001)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def argument_parser() -> argparse.ArgumentParser:
+    """The command line of ``benchmarks/run recoverylog`` (``python -m benchmarks.recoverylog``)."""
+    parser = argparse.ArgumentParser(prog="benchmarks/run recoverylog", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs, 1 repetition (for the test)")
     parser.add_argument("--repetitions", type=int, help="(default 3, 1 with --quick)")
     parser.add_argument("--json", type=pathlib.Path, help="also write the figures here")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = argument_parser().parse_args()
     repetitions = args.repetitions or (1 if args.quick else 3)
     transactions, megabytes = (100, 2) if args.quick else (1000, 32)
 
