@@ -17,14 +17,13 @@ fence (invisible on the site); a block without one must be a complete program:
   it as ``FILE`` into the page's shell session and checks what the commands print (a
   pytest run's passed and failed tests, and its exit status, included).
 
-``NOT_YET_EXECUTED`` lists the blocks that need parts no prelude gives (Docker); a block that needs root (network namespaces) runs, as ``tests/hosts``
-does: CI runs as root. A test checks that list stays exact, so a new block cannot slip
-through unexecuted unnoticed.
+``NOT_YET_EXECUTED`` lists the blocks that need parts no prelude gives (Docker); a block
+that needs root (network namespaces) runs, as ``tests/hosts`` does: CI runs as root. A
+test checks that list stays exact, so a new block cannot slip through unexecuted.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -33,8 +32,8 @@ from pathlib import Path
 
 import pytest
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-DOCS = REPOSITORY / "docs"
+from docs_support import environment, fenced_blocks
+
 BLOCK = re.compile(r"(?:<!-- docs-test: (?P<mode>[a-z-]+)(?: [\w.-]+)? -->\n)?^```python\n(?P<code>.*?)^```$",
                    re.MULTILINE | re.DOTALL)
 BLOCK_TIMEOUT_S = 120
@@ -72,23 +71,8 @@ NOT_YET_EXECUTED = {
 }
 
 
-def _blocks() -> list[tuple[str, str | None, str]]:
-    found = []
-    for page in sorted(DOCS.rglob("*.md")):
-        text = page.read_text()
-        for match in BLOCK.finditer(text):
-            line = text.count("\n", 0, match.start("code"))
-            found.append((f"{page.relative_to(DOCS)}:{line}", match["mode"], match["code"]))
-    return found
-
-
-BLOCKS = _blocks()
+BLOCKS = [(where, match["mode"], match["code"]) for _, where, match in fenced_blocks(BLOCK, "code")]
 EXECUTED = [block for block in BLOCKS if block[0] not in NOT_YET_EXECUTED and block[1] != "console"]
-
-
-def _environment() -> dict[str, str]:
-    return dict(os.environ,
-                PYTHONPATH=os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])))
 
 
 def test_the_unexecuted_list_is_exact() -> None:
@@ -104,6 +88,6 @@ def test_block_runs(where: str, mode: str | None, code: str, tmp_path: Path) -> 
     else:
         prelude, indentation = PRELUDES[mode]
         program = prelude + textwrap.indent(code, " " * indentation)
-    result = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=_environment(), capture_output=True,
+    result = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=environment(), capture_output=True,
                             text=True, timeout=BLOCK_TIMEOUT_S)
     assert result.returncode == 0, f"{where} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"

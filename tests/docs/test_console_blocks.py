@@ -51,8 +51,8 @@ import pytest
 
 from aeron_cffi.testing import AeronTestbed, LocalCluster
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-DOCS = REPOSITORY / "docs"
+from docs_support import DOCS, REPOSITORY, environment, fenced_blocks
+
 SHELL_BLOCK = re.compile(r"^```(?P<language>console|sh)\n(?P<text>.*?)^```$", re.MULTILINE | re.DOTALL)
 FILE_BLOCK = re.compile(r"^<!-- docs-test: console (?P<name>[\w.-]+) -->\n```python\n(?P<code>.*?)^```$",
                         re.MULTILINE | re.DOTALL)
@@ -78,11 +78,8 @@ NOT_RUN = {
 def _page_blocks() -> dict[str, list[tuple[str, str, str]]]:
     """Each page's shell blocks, in page order: (page:line of the fence, language, text)."""
     pages: dict[str, list[tuple[str, str, str]]] = {}
-    for page in sorted(DOCS.rglob("*.md")):
-        text = page.read_text()
-        for match in SHELL_BLOCK.finditer(text):
-            where = f"{page.relative_to(DOCS)}:{text.count(chr(10), 0, match.start()) + 1}"
-            pages.setdefault(str(page.relative_to(DOCS)), []).append((where, match["language"], match["text"]))
+    for page, where, match in fenced_blocks(SHELL_BLOCK, "text"):
+        pages.setdefault(page, []).append((where, match["language"], match["text"]))
     return pages
 
 
@@ -206,9 +203,8 @@ SESSIONS: dict[str, Callable[[], contextlib.AbstractContextManager[dict[str, str
 
 
 def _environment(parts: dict[str, str]) -> dict[str, str]:
-    return dict(os.environ, **parts, COLUMNS="80",
-                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
-                PYTHONPATH=os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])))
+    return environment(**parts, COLUMNS="80",
+                       PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
 
 
 PAGES = _page_blocks()
