@@ -202,9 +202,17 @@ SESSIONS: dict[str, Callable[[], contextlib.AbstractContextManager[dict[str, str
 }
 
 
+# What tools read to tell a CI job from a terminal (pytest then stops cutting its summary
+# lines to the width): the transcripts show a user's terminal.
+CI_VARIABLES = ("CI", "BUILD_NUMBER")
+
+
 def _environment(parts: dict[str, str]) -> dict[str, str]:
-    return environment(**parts, COLUMNS="80",
-                       PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    session = environment(**parts, COLUMNS="80",
+                          PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    for name in CI_VARIABLES:
+        session.pop(name, None)
+    return session
 
 
 PAGES = _page_blocks()
