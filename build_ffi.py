@@ -33,7 +33,9 @@ from ffibuild import cdef  # noqa: E402
 __all__ = ["LIMITED_API", "LIMITED_API_TAG", "make_builder", "package_native_files"]
 
 HELPERS = ROOT / "ffibuild" / "helpers.c"
-HELPERS_CDEF = ROOT / "ffibuild" / "helpers.cdef"  # what helpers.c adds to the C surface
+HELPERS_CDEF = ROOT / "ffibuild" / "helpers.cdef"  # what helpers.c and hot_paths.c add to the C surface
+# aeron_cffi._hot: the per-message paths as CPython methods holding the GIL (see its comment)
+HOT_PATHS = ROOT / "ffibuild" / "hot_paths.c"
 # The oldest CPython whose stable ABI the extension is built for, as Py_LIMITED_API
 # and as the wheel's tag (cp310-abi3).
 _OLDEST_PYTHON = (3, 10)
@@ -66,7 +68,8 @@ def make_builder(built: aeron_build.AeronBuild) -> cffi.FFI:
     builder.cdef(generated.text + HELPERS_CDEF.read_text())
     builder.set_source(
         "aeron_cffi._aeron",
-        "".join(f'#include "{name}"\n' for name in generated.source_includes) + HELPERS.read_text(),
+        "".join(f'#include "{name}"\n' for name in generated.source_includes) + HELPERS.read_text()
+        + HOT_PATHS.read_text(),
         include_dirs=[str(d) for d in built.include_dirs],
         extra_objects=[str(lib) for lib in built.static_libs],
         # libuuid.so: distributions build libuuid.a without -fPIC, so a shared object

@@ -37,7 +37,7 @@ from aeron_cffi.fragment_assembler import (
     ImageControlledFragmentAssembler,
     ImageFragmentAssembler,
 )
-from aeron_cffi.header import Header, HeaderValues
+from aeron_cffi.header import FragmentView, Header, HeaderValues
 from aeron_cffi.idle_strategy import (
     BackoffIdleStrategy,
     BusySpinIdleStrategy,
@@ -58,7 +58,7 @@ __all__ = ["Aeron", "AeronError", "AeronTimeoutError", "AsyncAdd", "BackoffIdleS
            "CncFile", "ConductorServiceTimeoutError", "Context", "ControlledFragmentAssembler",
            "ControlledPollAction", "Counter", "CounterInfo", "CountersReader", "DriverBufferFullError",
            "DriverErrorCode", "DriverProcess", "DriverTimeoutError", "ExclusivePublication", "FragmentAssembler",
-           "HandlerRegistration", "Header", "HeaderValues", "IdleStrategy", "Image",
+           "FragmentView", "HandlerRegistration", "Header", "HeaderValues", "IdleStrategy", "Image",
            "ImageControlledFragmentAssembler", "ImageFragmentAssembler", "InferableBoolean", "InvalidArgumentError",
            "InvalidStateError", "MaxPositionExceededError", "MediaDriver", "Message", "NoOpIdleStrategy",
            "OfferResult", "Publication", "PublicationClosedError", "PublicationError", "PublicationErrorFrame",

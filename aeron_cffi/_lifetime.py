@@ -44,6 +44,12 @@ safe without a lock on the hot path: a call appends to ``_calls`` before it read
 ``_closed``, and ``close()`` sets ``_closed`` and ``_close_pending`` before it reads
 ``_calls``, so under the GIL at least one of the two sees the other.
 
+The per-message paths in C (``aeron_cffi._hot``: ``offer``, ``poll``, ``controlled_poll``)
+hold the GIL from their open check to their return. Their check reads a flag of their
+own, a *gate* (``_hot_gates``), which ``close()`` shuts as it marks the object closed,
+before any C close can run. An offer runs no Python code in between, so it needs no
+count; a poll runs handlers, so it counts itself in ``_calls`` as the Python calls do.
+
 One mechanism, three spellings. Every call that reaches C memory of a resource after
 checking that it is open counts as in flight on it, whatever it is (a poll, a getter, a
 copy into a claim), because another thread may run between any two bytecodes and cffi
@@ -87,6 +93,7 @@ class Resource:
     _closed: bool = True  # until __init__ ran: a failed constructor leaves nothing to close
     _closing: bool = False  # close() has started (its children are closing)
     _close_at_exit: bool = False  # roots that run C threads (clients, drivers) set this
+    _hot_gates: tuple[Any, ...] = ()  # aeron_cffi._hot objects serving this one (see the module docstring)
 
     def __init__(self, parent: Resource | None = None) -> None:
         if parent is not None:
@@ -157,6 +164,8 @@ class Resource:
             raise
         self._close_in_c = self._ancestors_open()
         self._closed = True
+        for gate in self._hot_gates:
+            gate.close()
         with _FINISH_LOCK:
             self._close_pending = True
             blocking = [child for child in self._children if child._close_pending]

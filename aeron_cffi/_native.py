@@ -2,14 +2,26 @@
 
 Every other module takes ``ffi`` and ``lib`` from here, so the binding has a single
 seam to the C surface: ``lib`` holds every function, enum and integer/string
-constant of ``aeronc.h``, ``aeronmd.h`` and ``aeron_archive.h``.
+constant of ``aeronc.h``, ``aeronmd.h`` and ``aeron_archive.h``; ``hot`` is
+``aeron_cffi._hot``, the per-message paths compiled into the same extension
+(``ffibuild/hot_paths.c``), which the extension puts in ``sys.modules`` when asked.
 """
 
+import sys
 from typing import Any
 
 from aeron_cffi._aeron import ffi, lib
 
-__all__ = ["ffi", "lib", "bytes_view", "c_string", "c_text", "aeron_version", "release_views"]
+if "aeron_cffi._hot" not in sys.modules and lib.aeron_cffi_hot_register() < 0:
+    raise ImportError("aeron_cffi._hot could not be made (its error is printed above)")
+from aeron_cffi import _hot as hot  # noqa: E402  (exists once registered)
+
+__all__ = ["ffi", "lib", "hot", "address", "bytes_view", "c_string", "c_text", "aeron_version", "release_views"]
+
+
+def address(pointer: Any) -> int:
+    """A cffi pointer as the int ``aeron_cffi._hot``'s objects take."""
+    return int(ffi.cast("uintptr_t", pointer))
 
 BYTES_LIKE = "a bytes-like object (bytes, bytearray, memoryview, array.array, ...)"
 

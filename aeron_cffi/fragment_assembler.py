@@ -16,7 +16,7 @@ import enum
 from typing import TYPE_CHECKING, Any, Callable
 
 from aeron_cffi._lifetime import Resource, using
-from aeron_cffi._native import ffi, lib
+from aeron_cffi._native import address, ffi, hot, lib
 from aeron_cffi.callbacks import FragmentTarget
 from aeron_cffi.errors import AeronError, check
 from aeron_cffi.header import Header
@@ -100,11 +100,45 @@ class Poller:
     """
 
     if TYPE_CHECKING:  # (a Poller is always also a Resource: Subscription, Image, ReplayMerge...)
+        _ptr: Any
+        _calls: list[None]
+        _hot_gates: tuple[Any, ...]
+
         def _in_flight(self, function: Any, *args: Any) -> Any: ...
+
+        def _check_open(self) -> None: ...
+
+    # (poll, controlled_poll) of the C type, for what the hot path hands back (assemblers)
+    _C_POLLS: tuple[Any, Any]
 
     def _init_poller(self) -> None:
         self._target = FragmentTarget(None, Header())
         self._target_handle = ffi.new_handle(self._target)
+
+    def _init_hot_poller(self, kind: int) -> None:
+        """Serve ``poll`` and ``controlled_poll`` with a plain handler from C holding the GIL
+        (``aeron_cffi._hot.Poller``, in flight in ``_calls`` like the Python calls); the rest
+        comes back to ``_poll_other``. Instance attributes, so that ``subscription.poll`` is
+        the C method itself: a Python method in between would cost as much as the rest."""
+        name = type(self).__name__
+        poller = hot.Poller(address(self._ptr), kind, self, type(self)._poll_other, self._calls, Header, _Assembler,
+                            check, f"{name}.poll", f"{name}.controlled_poll")
+        self._hot_gates = (poller,)
+        self.__dict__["poll"] = poller.poll
+        self.__dict__["controlled_poll"] = poller.controlled_poll
+
+    def _poll_other(self, controlled: bool, handler: Any, fragment_limit: int = 10, *, view: bool = False) -> int:
+        """What the C poll does not take: a closed object, a fragment assembler, arguments
+        of other types. These take the cffi path, which refuses what it refused before the
+        C poll existed, in the same order (cffi's TypeError or OverflowError for a
+        ``fragment_limit`` C's ``size_t`` cannot hold)."""
+        what = f"{type(self).__name__}.{'controlled_poll' if controlled else 'poll'}"
+        self._check_open()
+        if isinstance(handler, _Assembler) and view:
+            raise TypeError(f"{what}: view=True is for a handler function (an assembler delivers bytes)")
+        function = self._C_POLLS[controlled]
+        ptr = self._ptr
+        return self._dispatch(handler, controlled, lambda h, d: function(ptr, h, d, fragment_limit), what)
 
     def _dispatch(self, handler: Any, controlled: bool, call: Callable[[Any, Any], int], what: str) -> int:
         if isinstance(handler, _Assembler):

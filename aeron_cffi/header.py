@@ -1,14 +1,23 @@
-"""``Header``: the frame header of the fragment a handler is called with (``aeron_header_t``)."""
+"""What a fragment handler is called with besides the data: ``Header``, the fragment's frame
+header (``aeron_header_t``); and ``FragmentView``, the data itself when a poll is asked
+for ``view=True`` (both valid during the handler call only)."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
-from aeron_cffi._native import ffi, lib
+from aeron_cffi._native import ffi, hot, lib
 from aeron_cffi.errors import ResourceClosedError, check
 
-__all__ = ["Header", "HeaderValues"]
+__all__ = ["FragmentView", "Header", "HeaderValues"]
+
+#: A fragment's bytes in the term buffer, handed to ``poll(handler, view=True)``'s handler
+#: (``ffibuild/hot_paths.c``): ``len``, indexing and slicing (to ``bytes``), ``bytes(view)``,
+#: ``tobytes()`` and ``unpack_from(format, offset=0)``; every use after the handler
+#: returned raises ``ResourceClosedError``. No buffer protocol: the extension is built
+#: for the 3.10 stable ABI, which has none for types it defines.
+FragmentView = hot.FragmentView
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,22 +37,26 @@ class HeaderValues:
     position_bits_to_shift: int
 
 
-class Header:
+class Header(hot.HeaderBase):
     """The header of the fragment being handled; valid only during the handler call.
 
     One object is reused for every fragment of a poll; afterwards every method raises
     ``ResourceClosedError`` (use ``values()`` to keep a copy).
+
+    Where the header is: a poll through ``aeron_cffi._hot`` sets the C base's pointer
+    (``_address``); the cffi trampolines (fragment assemblers, bounded polls, peeks) set
+    ``_ptr`` to their cffi pointer.
     """
 
-    __slots__ = ("_ptr",)
-
-    def __init__(self) -> None:
-        self._ptr: Any = None
+    __slots__ = ()
 
     def _header(self) -> Any:
         ptr = self._ptr
         if ptr is None:
-            raise ResourceClosedError("Header is only valid during the fragment handler call")
+            address = self._address
+            if not address:
+                raise ResourceClosedError("Header is only valid during the fragment handler call")
+            ptr = ffi.cast("aeron_header_t *", address)
         return ptr
 
     def values(self) -> HeaderValues:

@@ -6,7 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Callable
 
 from aeron_cffi._lifetime import CGetter, Constants, Resource
-from aeron_cffi._native import c_string, ffi, lib
+from aeron_cffi._native import c_string, ffi, hot, lib
 from aeron_cffi.callbacks import SyncTarget
 from aeron_cffi.errors import InvalidArgumentError, ResourceClosedError, check
 from aeron_cffi.fragment_assembler import Poller
@@ -52,6 +52,7 @@ class Image(Poller, Resource):
         # through it, since C clears the image's own pointer to it once the image has gone.
         self._subscription_ptr = subscription._ptr if subscription is not None else subscription_ptr
         self._init_poller()
+        self._init_hot_poller(hot.IMAGE)
         constants = ffi.new("aeron_image_constants_t *")
         check(lib.aeron_image_constants(ptr, constants), "aeron_image_constants")
         self._constants = ImageConstants(
@@ -109,18 +110,16 @@ class Image(Poller, Resource):
 
     # -- polling -----------------------------------------------------------------------
 
-    def poll(self, handler: Any, fragment_limit: int = 10) -> int:
-        """Deliver up to ``fragment_limit`` fragments to ``handler(data, header)`` (``aeron_image_poll``)."""
-        self._check_open()
-        return self._dispatch(handler, False, lambda h, d: lib.aeron_image_poll(self._ptr, h, d, fragment_limit),
-                              "Image.poll")
+    _C_POLLS = (lib.aeron_image_poll, lib.aeron_image_controlled_poll)
 
-    def controlled_poll(self, handler: Any, fragment_limit: int = 10) -> int:
+    def poll(self, handler: Any, fragment_limit: int = 10, *, view: bool = False) -> int:
+        """Deliver up to ``fragment_limit`` fragments to ``handler(data, header)`` (``aeron_image_poll``);
+        ``view`` as ``Subscription.poll``."""
+        return self._hot_gates[0].poll(handler, fragment_limit, view=view)  # type: ignore[no-any-return]
+
+    def controlled_poll(self, handler: Any, fragment_limit: int = 10, *, view: bool = False) -> int:
         """As ``poll``, ``handler`` returns a ``ControlledPollAction`` (``aeron_image_controlled_poll``)."""
-        self._check_open()
-        return self._dispatch(
-            handler, True, lambda h, d: lib.aeron_image_controlled_poll(self._ptr, h, d, fragment_limit),
-            "Image.controlled_poll")
+        return self._hot_gates[0].controlled_poll(handler, fragment_limit, view=view)  # type: ignore[no-any-return]
 
     def bounded_poll(self, handler: Any, limit_position: int, fragment_limit: int = 10) -> int:
         """``poll`` up to ``limit_position`` (``aeron_image_bounded_poll``)."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from aeron_cffi import async_add as _async
 from aeron_cffi._lifetime import CGetter, Constants, Resource, in_flight
-from aeron_cffi._native import bytes_view, c_string, ffi, lib, release_views
+from aeron_cffi._native import address, bytes_view, c_string, ffi, hot, lib, release_views
 from aeron_cffi.buffer_claim import BufferClaim
 from aeron_cffi.client import check_channel
 from aeron_cffi.errors import RETRYABLE_OFFER_RESULTS, InvalidArgumentError, OfferResult, check, offer_error
@@ -111,6 +111,14 @@ class PublicationBase(Resource):
                                            dataclasses.fields(PublicationConstants)[1:]))
         self._max_message_length = self._constants.max_message_length
         self._max_payload_length = self._constants.max_payload_length
+        # offer of bytes or a bytearray, without a supplier, runs in C holding the GIL
+        # (aeron_cffi._hot.Offerer); everything else comes back to the Python offer below.
+        # An instance attribute, so that publication.offer is the C method itself.
+        offerer = hot.Offerer(address(ptr), self.C_PREFIX == "aeron_exclusive_publication_",
+                              self._max_message_length, self, type(self).offer, type(self)._outcome,
+                              (_RETRYABLE[-1], _RETRYABLE[-2], _RETRYABLE[-3]))  # in the order C indexes them
+        self._hot_gates = (offerer,)
+        self.__dict__["offer"] = offerer.offer
 
     @classmethod
     def _c(cls, name: str) -> Any:
@@ -165,6 +173,9 @@ class PublicationBase(Resource):
         (see ``_reserved_values``), so if it raises nothing is sent. Raises ``PublicationClosedError``,
         ``MaxPositionExceededError`` or ``PublicationError`` for terminal outcomes and
         ``InvalidArgumentError`` for a message above ``max_message_length``.
+
+        ``bytes`` and ``bytearray`` without a supplier are offered by C code that holds the
+        GIL for the call (``ffibuild/hot_paths.c``); this method does the rest.
         """
         # Resource._in_flight, inlined (as a call it is a third of an offer's cost), with
         # the closed check first, so that a closed publication raises whatever the data.

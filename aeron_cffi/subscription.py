@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterator
 
 from aeron_cffi import async_add as _async
 from aeron_cffi._lifetime import CGetter, Constants, Resource, in_flight
-from aeron_cffi._native import c_string, ffi, lib
+from aeron_cffi._native import c_string, ffi, hot, lib
 from aeron_cffi.callbacks import ConductorTarget, ErrorReporter, SyncTarget
 from aeron_cffi.client import check_channel
 from aeron_cffi.errors import InvalidArgumentError, ResourceClosedError, check
@@ -81,6 +81,7 @@ class Subscription(Poller, Resource):
         self._ptr = ptr
         self._handles = handles
         self._init_poller()
+        self._init_hot_poller(hot.SUBSCRIPTION)
         self._batch: Any = None  # aeron_cffi_message_batch_t *, made by the first poll_batch
         self._batch_buffers: tuple[Any, ...] | None = None
         self._required = ffi.new("size_t *")
@@ -103,28 +104,25 @@ class Subscription(Poller, Resource):
 
     # -- polling -----------------------------------------------------------------------
 
-    def poll(self, handler: Any, fragment_limit: int = 10) -> int:
-        """Deliver up to ``fragment_limit`` fragments to ``handler(data: bytes, header: Header)``
+    _C_POLLS = (lib.aeron_subscription_poll, lib.aeron_subscription_controlled_poll)
+
+    def poll(self, handler: Any, fragment_limit: int = 10, *, view: bool = False) -> int:
+        """Deliver up to ``fragment_limit`` fragments to ``handler(data, header: Header)``
         or to a ``FragmentAssembler`` (``aeron_subscription_poll``). Returns the count.
 
+        ``data`` is ``bytes``, a copy the handler may keep; with ``view=True`` it is a
+        ``FragmentView`` of the fragment where it lies in the term buffer, valid during
+        the handler call only (docs/client-api.md: which to choose, what each costs).
         If ``handler`` raises, the rest of the batch is still delivered and the first
         exception is re-raised when the C call returns.
         """
-        if self._closed:
-            self._check_open()
-        return self._dispatch(
-            handler, False, lambda h, d: lib.aeron_subscription_poll(self._ptr, h, d, fragment_limit),
-            "Subscription.poll")
+        return self._hot_gates[0].poll(handler, fragment_limit, view=view)  # type: ignore[no-any-return]
 
-    def controlled_poll(self, handler: Any, fragment_limit: int = 10) -> int:
+    def controlled_poll(self, handler: Any, fragment_limit: int = 10, *, view: bool = False) -> int:
         """As ``poll``; ``handler`` returns a ``ControlledPollAction`` (``None`` = CONTINUE)
         (``aeron_subscription_controlled_poll``). If it raises, the poll stops (ABORT) and
         that fragment is delivered again by the next poll."""
-        self._check_open()
-        return self._dispatch(
-            handler, True,
-            lambda h, d: lib.aeron_subscription_controlled_poll(self._ptr, h, d, fragment_limit),
-            "Subscription.controlled_poll")
+        return self._hot_gates[0].controlled_poll(handler, fragment_limit, view=view)  # type: ignore[no-any-return]
 
     def block_poll(self, handler: Callable[[bytes, int, int], object], block_length_limit: int) -> int:
         """Deliver blocks of frames to ``handler(block, session_id, term_id)`` (``aeron_subscription_block_poll``)."""

@@ -1,0 +1,991 @@
+/*
+ * aeron_cffi._hot: the per-message paths (offer, poll, controlled_poll) as CPython
+ * methods compiled into the cffi extension, so the process keeps one copy of libaeron.
+ *
+ * Why not cffi: cffi releases and retakes the GIL around every C call and calls a
+ * handler through a C-to-Python trampoline that makes a cdata per argument. These
+ * methods hold the GIL from their open check to their return (every Aeron call they
+ * make is non-blocking), and call the handler directly.
+ *
+ * What holding the GIL buys (aeron_cffi/_lifetime.py has the rules):
+ *   - offer runs no Python code between its check of `closed` and its return, so no
+ *     close() can run in between: it needs no in-flight count. close() sets `closed`
+ *     (under the GIL) before it calls C's close.
+ *   - poll runs the user's handler, which may close the subscription or let another
+ *     thread close it, so it counts itself in flight in the owner's `_calls` list as
+ *     the Python paths do, and finishes a close that waited for it.
+ * Anything outside the common case (a closed object, a fragment assembler, an
+ * argument of another type, a reserved value supplier, a terminal offer result) is
+ * handed to the Python method of the owner, which raises or handles it as before.
+ *
+ * Compiled against the 3.10 limited API like the rest of the extension, so there is
+ * no vectorcall and no buffer protocol for FragmentView (Py_buffer joined the stable
+ * ABI in 3.11).
+ */
+#include <dlfcn.h>
+#include <structmember.h>
+
+#ifndef PyBUF_READ
+#define PyBUF_READ 0x100 /* PyMemoryView_FromMemory's flag: in the stable ABI, in the limited headers only from 3.11 */
+#endif
+
+/* Raise aeron_cffi.errors.ResourceClosedError (looked up here: only error paths need it). */
+static void hot_raise_closed(const char *message)
+{
+    PyObject *errors = PyImport_ImportModule("aeron_cffi.errors");
+    PyObject *error = NULL == errors ? NULL : PyObject_GetAttrString(errors, "ResourceClosedError");
+    if (NULL != error)
+    {
+        PyErr_SetString(error, message);
+    }
+    Py_XDECREF(error);
+    Py_XDECREF(errors);
+}
+
+/* PyObject_Vectorcall calls a handler without making an argument tuple. It is in the
+ * stable ABI from 3.12 and exported with the same signature by 3.11; the 3.10 headers this
+ * is compiled with do not declare it, so it is looked up when the module is made (3.10,
+ * which does not export it, calls through a tuple). */
+typedef PyObject *(*hot_vectorcall_t)(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames);
+static hot_vectorcall_t hot_vectorcall;
+#define HOT_VECTORCALL_ARGUMENTS_OFFSET ((size_t)1 << (8 * sizeof(size_t) - 1)) /* PY_VECTORCALL_ARGUMENTS_OFFSET */
+
+static PyObject *hot_call2(PyObject *callable, PyObject *first, PyObject *second)
+{
+    if (NULL != hot_vectorcall)
+    {
+        PyObject *arguments[3] = {NULL, first, second}; /* [0]: the callee may use it (the offset flag) */
+        return hot_vectorcall(callable, arguments + 1, 2 | HOT_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    }
+    return PyObject_CallFunctionObjArgs(callable, first, second, NULL);
+}
+
+/* interned names, made with the module */
+static PyObject *hot_str_fragment_limit;
+static PyObject *hot_str_view;
+static PyObject *hot_str_finish;
+static PyObject *hot_str_check_open;
+
+static void hot_dealloc(PyObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    freefunc tp_free = (freefunc)PyType_GetSlot(type, Py_tp_free);
+    tp_free(self);
+    Py_DECREF(type);
+}
+
+/* --- Header: the C side of aeron_cffi.header.Header ---------------------------------- */
+
+typedef struct
+{
+    PyObject_HEAD
+    const aeron_header_t *header; /* set by a hot poll for the handler call, else NULL */
+    PyObject *cdata;             /* `_ptr`: set by the cffi trampolines (assembler paths) */
+}
+hot_header_t;
+
+static PyObject *hot_header_address(PyObject *self, void *closure)
+{
+    return PyLong_FromVoidPtr((void *)((hot_header_t *)self)->header);
+}
+
+static void hot_header_dealloc(PyObject *self)
+{
+    Py_CLEAR(((hot_header_t *)self)->cdata);
+    hot_dealloc(self);
+}
+
+static PyMemberDef hot_header_members[] = {
+    {"_ptr", T_OBJECT, offsetof(hot_header_t, cdata), 0, "the header as a cffi pointer (cffi trampolines)"},
+    {NULL}
+};
+
+static PyGetSetDef hot_header_getset[] = {
+    {"_address", hot_header_address, NULL, "address of the header a hot poll handles now, 0 when none", NULL},
+    {NULL}
+};
+
+static PyType_Slot hot_header_slots[] = {
+    {Py_tp_doc, "Base of Header: where the fragment's aeron_header_t is while a handler runs."},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, hot_header_dealloc},
+    {Py_tp_members, hot_header_members},
+    {Py_tp_getset, hot_header_getset},
+    {0, NULL}
+};
+
+static PyType_Spec hot_header_spec = {
+    "aeron_cffi._hot.HeaderBase", sizeof(hot_header_t), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, hot_header_slots
+};
+
+/* --- FragmentView: a fragment's bytes in the term buffer, for the handler call only -- */
+
+typedef struct
+{
+    PyObject_HEAD
+    const uint8_t *data; /* NULL once the handler returned */
+    Py_ssize_t length;
+}
+hot_view_t;
+
+static PyTypeObject *hot_view_type;
+
+static int hot_view_valid(hot_view_t *view)
+{
+    if (NULL == view->data)
+    {
+        hot_raise_closed("FragmentView is only valid during the fragment handler call: keep bytes(view) instead");
+        return 0;
+    }
+    return 1;
+}
+
+static Py_ssize_t hot_view_length(PyObject *self)
+{
+    hot_view_t *view = (hot_view_t *)self;
+    return hot_view_valid(view) ? view->length : -1;
+}
+
+static PyObject *hot_view_item(PyObject *self, Py_ssize_t index)
+{
+    hot_view_t *view = (hot_view_t *)self;
+    if (!hot_view_valid(view))
+    {
+        return NULL;
+    }
+    if (index < 0 || index >= view->length)
+    {
+        PyErr_SetString(PyExc_IndexError, "FragmentView index out of range");
+        return NULL;
+    }
+    return PyLong_FromLong(view->data[index]);
+}
+
+static PyObject *hot_view_subscript(PyObject *self, PyObject *key)
+{
+    hot_view_t *view = (hot_view_t *)self;
+    if (!hot_view_valid(view))
+    {
+        return NULL;
+    }
+    if (PySlice_Check(key))
+    {
+        Py_ssize_t start, stop, step;
+        if (PySlice_Unpack(key, &start, &stop, &step) < 0)
+        {
+            return NULL;
+        }
+        Py_ssize_t count = PySlice_AdjustIndices(view->length, &start, &stop, step);
+        if (1 == step)
+        {
+            return PyBytes_FromStringAndSize((const char *)view->data + start, count);
+        }
+        PyObject *result = PyBytes_FromStringAndSize(NULL, count);
+        if (NULL != result)
+        {
+            char *out = PyBytes_AsString(result);
+            for (Py_ssize_t i = 0; i < count; i++)
+            {
+                out[i] = (char)view->data[start + i * step];
+            }
+        }
+        return result;
+    }
+    Py_ssize_t index = PyNumber_AsSsize_t(key, PyExc_IndexError);
+    if (-1 == index && PyErr_Occurred())
+    {
+        return NULL;
+    }
+    return hot_view_item(self, index < 0 ? index + view->length : index);
+}
+
+static PyObject *hot_view_tobytes(PyObject *self, PyObject *unused)
+{
+    hot_view_t *view = (hot_view_t *)self;
+    return hot_view_valid(view) ? PyBytes_FromStringAndSize((const char *)view->data, view->length) : NULL;
+}
+
+/* unpack_from(format, offset=0): struct.Struct(format).unpack_from over the fragment in
+ * place, through a memoryview that is released before this returns (struct keeps none). */
+static PyObject *hot_view_unpack_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    hot_view_t *view = (hot_view_t *)self;
+    if (nargs < 1 || nargs > 2)
+    {
+        PyErr_SetString(PyExc_TypeError, "unpack_from(format, offset=0)");
+        return NULL;
+    }
+    if (!hot_view_valid(view))
+    {
+        return NULL;
+    }
+    PyObject *memory = PyMemoryView_FromMemory((char *)view->data, view->length, PyBUF_READ);
+    if (NULL == memory)
+    {
+        return NULL;
+    }
+    PyObject *offset = nargs > 1 ? args[1] : NULL; /* NULL ends the argument list: offset 0 */
+    PyObject *structure = args[0];
+    Py_INCREF(structure);
+    if (PyUnicode_Check(structure) || PyBytes_Check(structure))
+    {
+        PyObject *module = PyImport_ImportModule("struct");
+        PyObject *compiled = NULL == module ? NULL : PyObject_CallMethod(module, "Struct", "O", structure);
+        Py_XDECREF(module);
+        Py_DECREF(structure);
+        structure = compiled;
+    }
+    PyObject *name = PyUnicode_FromString("unpack_from");
+    PyObject *result = NULL == structure || NULL == name ? NULL :
+        PyObject_CallMethodObjArgs(structure, name, memory, offset, NULL);
+    Py_XDECREF(name);
+    Py_XDECREF(structure);
+    PyObject *released = PyObject_CallMethod(memory, "release", NULL);
+    Py_DECREF(memory);
+    if (NULL == released)
+    {
+        Py_XDECREF(result);
+        return NULL;
+    }
+    Py_DECREF(released);
+    return result;
+}
+
+static PyObject *hot_view_repr(PyObject *self)
+{
+    hot_view_t *view = (hot_view_t *)self;
+    return NULL == view->data ?
+        PyUnicode_FromString("<FragmentView released>") :
+        PyUnicode_FromFormat("<FragmentView %zd bytes>", view->length);
+}
+
+static PyMethodDef hot_view_methods[] = {
+    {"tobytes", hot_view_tobytes, METH_NOARGS, "A copy of the fragment's bytes."},
+    {"__bytes__", hot_view_tobytes, METH_NOARGS, "A copy of the fragment's bytes."},
+    {"unpack_from", (PyCFunction)(void (*)(void))hot_view_unpack_from, METH_FASTCALL,
+     "unpack_from(format, offset=0): struct's unpack_from on the fragment in place (format: str or struct.Struct)."},
+    {NULL}
+};
+
+static PyType_Slot hot_view_slots[] = {
+    {Py_tp_doc,
+     "A fragment's bytes where they lie in the term buffer, valid during the handler call only "
+     "(Subscription.poll(handler, view=True)); afterwards every use raises ResourceClosedError."},
+    {Py_tp_dealloc, hot_dealloc},
+    {Py_tp_repr, hot_view_repr},
+    {Py_tp_methods, hot_view_methods},
+    {Py_sq_length, hot_view_length},
+    {Py_sq_item, hot_view_item},
+    {Py_mp_length, hot_view_length},
+    {Py_mp_subscript, hot_view_subscript},
+    {0, NULL}
+};
+
+static PyType_Spec hot_view_spec = {
+    "aeron_cffi._hot.FragmentView", sizeof(hot_view_t), 0, Py_TPFLAGS_DEFAULT, hot_view_slots
+};
+
+/* --- the owner: the Python object a hot path serves and falls back to --------------- */
+
+typedef struct
+{
+    PyObject_HEAD
+    void *target;       /* the aeron_*_t the owner wraps */
+    int closed;         /* set by close() before the owner's C close */
+    PyObject *owner;    /* the owner: its bound methods keep it alive, as a Python method's do
+                         * (a cycle through the owner's __dict__, so both types are collectable) */
+    PyObject *fallback; /* the owner class's Python method for everything but the common case */
+}
+hot_gate_t;
+
+static int hot_gate_init(hot_gate_t *gate, PyObject *address, PyObject *owner, PyObject *fallback)
+{
+    gate->target = PyLong_AsVoidPtr(address);
+    if (NULL == gate->target)
+    {
+        if (!PyErr_Occurred())
+        {
+            PyErr_SetString(PyExc_ValueError, "a hot path needs a non-NULL address");
+        }
+        return -1;
+    }
+    Py_INCREF(owner);
+    gate->owner = owner;
+    Py_INCREF(fallback);
+    gate->fallback = fallback;
+    return 0;
+}
+
+static int hot_gate_traverse(hot_gate_t *gate, visitproc visit, void *arg)
+{
+    Py_VISIT(gate->owner);
+    Py_VISIT(gate->fallback);
+    return 0;
+}
+
+static void hot_gate_clear(hot_gate_t *gate)
+{
+    Py_CLEAR(gate->owner);
+    Py_CLEAR(gate->fallback);
+}
+
+/* dealloc of the collectable types: clear(self), then free */
+static void hot_gc_dealloc(PyObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    inquiry clear = (inquiry)PyType_GetSlot(Py_TYPE(self), Py_tp_clear);
+    clear(self);
+    hot_dealloc(self);
+}
+
+/* fallback(owner, [first,] *args, **kwargs), with the vectorcall arguments this method got */
+static PyObject *hot_fallback(
+    hot_gate_t *gate, PyObject *first, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *owner = gate->owner;
+    if (NULL == owner) /* only once the collector cleared an unreachable owner */
+    {
+        hot_raise_closed("the object this method belonged to was collected");
+        return NULL;
+    }
+    if (gate->closed) /* closed raises whatever the arguments, as the Python methods do */
+    {
+        PyObject *open = PyObject_CallMethodObjArgs(owner, hot_str_check_open, NULL);
+        if (NULL == open)
+        {
+            return NULL;
+        }
+        Py_DECREF(open);
+    }
+    Py_ssize_t nkw = NULL == kwnames ? 0 : PyTuple_Size(kwnames);
+    Py_ssize_t leading = NULL == first ? 1 : 2;
+    PyObject *positional = PyTuple_New(nargs + leading);
+    PyObject *keywords = nkw ? PyDict_New() : NULL;
+    PyObject *result = NULL;
+    if (NULL == positional || (nkw && NULL == keywords))
+    {
+        goto done;
+    }
+    Py_INCREF(owner);
+    PyTuple_SetItem(positional, 0, owner);
+    if (NULL != first)
+    {
+        Py_INCREF(first);
+        PyTuple_SetItem(positional, 1, first);
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+    {
+        Py_INCREF(args[i]);
+        PyTuple_SetItem(positional, i + leading, args[i]);
+    }
+    for (Py_ssize_t i = 0; i < nkw; i++)
+    {
+        if (PyDict_SetItem(keywords, PyTuple_GetItem(kwnames, i), args[nargs + i]) < 0)
+        {
+            goto done;
+        }
+    }
+    result = PyObject_Call(gate->fallback, positional, keywords);
+done:
+    Py_XDECREF(positional);
+    Py_XDECREF(keywords);
+    return result;
+}
+
+static PyObject *hot_gate_close(PyObject *self, PyObject *unused)
+{
+    ((hot_gate_t *)self)->closed = 1;
+    Py_RETURN_NONE;
+}
+
+/* --- Offerer: Publication.offer / ExclusivePublication.offer ---------------------- */
+
+typedef struct
+{
+    hot_gate_t gate;
+    int exclusive;
+    Py_ssize_t max_message_length;
+    PyObject *retryable[3]; /* OfferResult members of -1, -2, -3 */
+    PyObject *outcome;      /* owner class's _outcome(result, method): raises for a terminal result */
+}
+hot_offerer_t;
+
+static int hot_offerer_init(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    hot_offerer_t *offerer = (hot_offerer_t *)self;
+    PyObject *address, *owner, *fallback, *retryable, *outcome;
+    int exclusive;
+    if (!PyArg_ParseTuple(
+        args, "OpnOOOO:Offerer", &address, &exclusive, &offerer->max_message_length, &owner, &fallback, &outcome,
+        &retryable))
+    {
+        return -1;
+    }
+    if (!PyTuple_Check(retryable) || 3 != PyTuple_Size(retryable))
+    {
+        PyErr_SetString(PyExc_TypeError, "retryable: the OfferResult members of -1, -2 and -3");
+        return -1;
+    }
+    if (hot_gate_init(&offerer->gate, address, owner, fallback) < 0)
+    {
+        return -1;
+    }
+    offerer->exclusive = exclusive;
+    for (int i = 0; i < 3; i++)
+    {
+        offerer->retryable[i] = PyTuple_GetItem(retryable, i);
+        Py_INCREF(offerer->retryable[i]);
+    }
+    Py_INCREF(outcome);
+    offerer->outcome = outcome;
+    return 0;
+}
+
+static int hot_offerer_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    hot_offerer_t *offerer = (hot_offerer_t *)self;
+    Py_VISIT(offerer->outcome);
+    return hot_gate_traverse(&offerer->gate, visit, arg);
+}
+
+static int hot_offerer_clear(PyObject *self)
+{
+    hot_offerer_t *offerer = (hot_offerer_t *)self;
+    hot_gate_clear(&offerer->gate);
+    for (int i = 0; i < 3; i++)
+    {
+        Py_CLEAR(offerer->retryable[i]);
+    }
+    Py_CLEAR(offerer->outcome);
+    return 0;
+}
+
+static PyObject *hot_offer(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    hot_offerer_t *offerer = (hot_offerer_t *)self;
+    const char *data;
+    Py_ssize_t length;
+    if (offerer->gate.closed || 1 != nargs || NULL != kwnames)
+    {
+        return hot_fallback(&offerer->gate, NULL, args, nargs, kwnames);
+    }
+    PyObject *message = args[0];
+    if (PyBytes_CheckExact(message))
+    {
+        if (PyBytes_AsStringAndSize(message, (char **)&data, &length) < 0)
+        {
+            return NULL;
+        }
+    }
+    else if (PyByteArray_CheckExact(message))
+    {
+        data = PyByteArray_AsString(message);
+        length = PyByteArray_Size(message);
+    }
+    else
+    {
+        return hot_fallback(&offerer->gate, NULL, args, nargs, kwnames);
+    }
+    if (length > offerer->max_message_length)
+    {
+        return hot_fallback(&offerer->gate, NULL, args, nargs, kwnames);
+    }
+    int64_t result = offerer->exclusive ?
+        aeron_exclusive_publication_offer(offerer->gate.target, (const uint8_t *)data, (size_t)length, NULL, NULL) :
+        aeron_publication_offer(offerer->gate.target, (const uint8_t *)data, (size_t)length, NULL, NULL);
+    if (result > 0)
+    {
+        return PyLong_FromLongLong(result);
+    }
+    if (result >= AERON_PUBLICATION_ADMIN_ACTION && result <= AERON_PUBLICATION_NOT_CONNECTED)
+    {
+        PyObject *member = offerer->retryable[-result - 1];
+        Py_INCREF(member);
+        return member;
+    }
+    if (NULL == offerer->gate.owner)
+    {
+        return hot_fallback(&offerer->gate, NULL, args, nargs, kwnames); /* (raises) */
+    }
+    return PyObject_CallFunction(offerer->outcome, "OLs", offerer->gate.owner, (long long)result, "offer");
+}
+
+static PyMethodDef hot_offerer_methods[] = {
+    {"offer", (PyCFunction)(void (*)(void))hot_offer, METH_FASTCALL | METH_KEYWORDS,
+     "offer(data, reserved_value_supplier=None): as the owner's Python offer."},
+    {"close", hot_gate_close, METH_NOARGS, "Refuse every later call (the owner's C close is about to run)."},
+    {NULL}
+};
+
+static PyType_Slot hot_offerer_slots[] = {
+    {Py_tp_doc, "Offerer(address, exclusive, max_message_length, owner, fallback, outcome, retryable)"},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_init, hot_offerer_init},
+    {Py_tp_dealloc, hot_gc_dealloc},
+    {Py_tp_traverse, hot_offerer_traverse},
+    {Py_tp_clear, hot_offerer_clear},
+    {Py_tp_methods, hot_offerer_methods},
+    {0, NULL}
+};
+
+static PyType_Spec hot_offerer_spec = {
+    "aeron_cffi._hot.Offerer", sizeof(hot_offerer_t), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, hot_offerer_slots
+};
+
+/* --- Poller: Subscription/Image poll and controlled_poll with a Python handler ------ */
+
+enum { HOT_SUBSCRIPTION = 0, HOT_IMAGE = 1 };
+
+typedef struct
+{
+    hot_gate_t gate;
+    int kind;
+    PyObject *calls;          /* the owner's _calls (its in-flight count) */
+    PyObject *header_type;    /* aeron_cffi.header.Header */
+    PyObject *header;         /* reused by every poll that is not nested in another */
+    PyObject *assembler_type; /* fragment assemblers go to the fallback */
+    PyObject *check;          /* aeron_cffi.errors.check(result, what) */
+    PyObject *what[2];        /* "Subscription.poll", "Subscription.controlled_poll" */
+    hot_view_t *view;         /* reused while nobody keeps it */
+    int header_busy;
+}
+hot_poller_t;
+
+
+static int hot_poller_init(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    hot_poller_t *poller = (hot_poller_t *)self;
+    PyObject *address, *owner, *fallback, *calls, *header_type, *assembler_type, *check, *poll_what, *controlled_what;
+    if (!PyArg_ParseTuple(
+        args, "OiOOO!OOOUU:Poller", &address, &poller->kind, &owner, &fallback, &PyList_Type, &calls, &header_type,
+        &assembler_type, &check, &poll_what, &controlled_what))
+    {
+        return -1;
+    }
+    if (hot_gate_init(&poller->gate, address, owner, fallback) < 0)
+    {
+        return -1;
+    }
+    poller->header = PyObject_CallObject(header_type, NULL);
+    if (NULL == poller->header)
+    {
+        return -1;
+    }
+    PyObject *objects[] = {calls, header_type, assembler_type, check, poll_what, controlled_what};
+    for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
+    {
+        Py_INCREF(objects[i]);
+    }
+    poller->calls = calls;
+    poller->header_type = header_type;
+    poller->assembler_type = assembler_type;
+    poller->check = check;
+    poller->what[0] = poll_what;
+    poller->what[1] = controlled_what;
+    return 0;
+}
+
+static int hot_poller_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    hot_poller_t *poller = (hot_poller_t *)self;
+    Py_VISIT(poller->calls);
+    Py_VISIT(poller->header);
+    return hot_gate_traverse(&poller->gate, visit, arg);
+}
+
+static int hot_poller_clear(PyObject *self)
+{
+    hot_poller_t *poller = (hot_poller_t *)self;
+    hot_gate_clear(&poller->gate);
+    Py_CLEAR(poller->calls);
+    Py_CLEAR(poller->header_type);
+    Py_CLEAR(poller->header);
+    Py_CLEAR(poller->assembler_type);
+    Py_CLEAR(poller->check);
+    Py_CLEAR(poller->what[0]);
+    Py_CLEAR(poller->what[1]);
+    Py_CLEAR(poller->view);
+    return 0;
+}
+
+/* One poll call's state, on the C stack: nested polls (a handler polling again) each have their own. */
+typedef struct
+{
+    hot_poller_t *poller;
+    PyObject *handler;
+    hot_header_t *header;
+    int view;
+    int controlled;
+    PyObject *error_type, *error_value, *error_traceback; /* the first exception a handler raised */
+}
+hot_poll_t;
+
+static void hot_poll_fail(hot_poll_t *poll)
+{
+    if (NULL == poll->error_type)
+    {
+        PyErr_Fetch(&poll->error_type, &poll->error_value, &poll->error_traceback);
+    }
+    else
+    {
+        PyErr_Clear(); /* the first exception is the one raised; as the cffi trampolines do */
+    }
+}
+
+/* The fragment as the handler gets it: bytes, or the poller's FragmentView (a new one
+ * when somebody kept the last). */
+static PyObject *hot_fragment_data(hot_poll_t *poll, const uint8_t *buffer, size_t length)
+{
+    if (!poll->view)
+    {
+        return PyBytes_FromStringAndSize((const char *)buffer, (Py_ssize_t)length);
+    }
+    hot_poller_t *poller = poll->poller;
+    hot_view_t *view = poller->view;
+    if (NULL == view || NULL != view->data) /* none yet, or a nested poll's in use */
+    {
+        view = PyObject_New(hot_view_t, hot_view_type);
+        if (NULL == view)
+        {
+            return NULL;
+        }
+        view->data = NULL;
+        if (NULL == poller->view)
+        {
+            poller->view = view;
+            Py_INCREF(view);
+        }
+    }
+    else
+    {
+        Py_INCREF(view);
+    }
+    view->data = buffer;
+    view->length = (Py_ssize_t)length;
+    return (PyObject *)view;
+}
+
+static void hot_fragment_done(hot_poll_t *poll, PyObject *data)
+{
+    if (poll->view)
+    {
+        hot_view_t *view = (hot_view_t *)data;
+        view->data = NULL;
+        hot_poller_t *poller = poll->poller;
+        /* kept by the handler (more references than ours and the poller's): it stays
+         * released, and the next fragment gets a view of its own */
+        if (view == poller->view && Py_REFCNT(data) > 2)
+        {
+            Py_CLEAR(poller->view);
+        }
+    }
+    Py_DECREF(data);
+}
+
+static PyObject *hot_call_handler(hot_poll_t *poll, const uint8_t *buffer, size_t length, aeron_header_t *header)
+{
+    PyObject *data = hot_fragment_data(poll, buffer, length);
+    if (NULL == data)
+    {
+        return NULL;
+    }
+    poll->header->header = header;
+    PyObject *result = hot_call2(poll->handler, data, (PyObject *)poll->header);
+    poll->header->header = NULL;
+    hot_fragment_done(poll, data);
+    return result;
+}
+
+static void hot_fragment_handler(void *clientd, const uint8_t *buffer, size_t length, aeron_header_t *header)
+{
+    hot_poll_t *poll = clientd;
+    PyObject *result = hot_call_handler(poll, buffer, length, header);
+    if (NULL == result)
+    {
+        hot_poll_fail(poll); /* and the rest of the poll's fragments are delivered */
+        return;
+    }
+    Py_DECREF(result);
+}
+
+static aeron_controlled_fragment_handler_action_t hot_controlled_fragment_handler(
+    void *clientd, const uint8_t *buffer, size_t length, aeron_header_t *header)
+{
+    hot_poll_t *poll = clientd;
+    if (NULL != poll->error_type)
+    {
+        return AERON_ACTION_ABORT;
+    }
+    PyObject *result = hot_call_handler(poll, buffer, length, header);
+    if (NULL == result)
+    {
+        hot_poll_fail(poll); /* ABORT: this fragment is delivered again by the next poll */
+        return AERON_ACTION_ABORT;
+    }
+    long action = AERON_ACTION_CONTINUE;
+    if (Py_None != result)
+    {
+        action = PyLong_Check(result) ? PyLong_AsLong(result) : -1;
+        if (action < AERON_ACTION_ABORT || action > AERON_ACTION_CONTINUE)
+        {
+            PyErr_Clear();
+            PyErr_Format(
+                PyExc_ValueError, "a controlled fragment handler returned %R, not a ControlledPollAction", result);
+            hot_poll_fail(poll);
+            action = AERON_ACTION_ABORT;
+        }
+    }
+    Py_DECREF(result);
+    return (aeron_controlled_fragment_handler_action_t)action;
+}
+
+/* Leave the owner's in-flight list; finish a close() that waited for this call. */
+static int hot_poll_leave(hot_poller_t *poller)
+{
+    Py_ssize_t size = PyList_Size(poller->calls);
+    if (size > 0 && PyList_SetSlice(poller->calls, size - 1, size, NULL) < 0)
+    {
+        return -1;
+    }
+    if (poller->gate.closed && size <= 1)
+    {
+        PyObject *owner = poller->gate.owner;
+        if (NULL != owner)
+        {
+            PyObject *done = PyObject_CallMethodObjArgs(owner, hot_str_finish, Py_True, NULL);
+            if (NULL == done)
+            {
+                return -1;
+            }
+            Py_DECREF(done);
+        }
+    }
+    return 0;
+}
+
+static PyObject *hot_poll_with(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                               int controlled)
+{
+    hot_poller_t *poller = (hot_poller_t *)self;
+    long fragment_limit = 10;
+    int view = 0;
+    Py_ssize_t nkw = NULL == kwnames ? 0 : PyTuple_Size(kwnames);
+    if (nargs < 1 || nargs > 2 || !PyCallable_Check(args[0]))
+    {
+        goto fallback;
+    }
+    int assembler = PyObject_IsInstance(args[0], poller->assembler_type);
+    if (assembler < 0)
+    {
+        return NULL;
+    }
+    if (assembler)
+    {
+        goto fallback;
+    }
+    if (nargs > 1)
+    {
+        if (!PyLong_Check(args[1]))
+        {
+            goto fallback;
+        }
+        fragment_limit = PyLong_AsLong(args[1]);
+    }
+    for (Py_ssize_t i = 0; i < nkw; i++)
+    {
+        PyObject *name = PyTuple_GetItem(kwnames, i);
+        PyObject *value = args[nargs + i];
+        if (0 == PyUnicode_Compare(name, hot_str_view))
+        {
+            if ((view = PyObject_IsTrue(value)) < 0)
+            {
+                return NULL;
+            }
+        }
+        else if (0 == PyUnicode_Compare(name, hot_str_fragment_limit) && nargs < 2 && PyLong_Check(value))
+        {
+            fragment_limit = PyLong_AsLong(value);
+        }
+        else
+        {
+            goto fallback;
+        }
+    }
+    if (fragment_limit < 0 || (-1 == fragment_limit && PyErr_Occurred()))
+    {
+        PyErr_Clear();
+        goto fallback;
+    }
+    /* in flight before the open check (as _lifetime's _in_flight): a close() from the
+     * handler or another thread marks the owner closed and leaves its C close to us */
+    if (PyList_Append(poller->calls, Py_None) < 0)
+    {
+        return NULL;
+    }
+    if (poller->gate.closed)
+    {
+        if (hot_poll_leave(poller) < 0)
+        {
+            return NULL;
+        }
+        goto fallback;
+    }
+    hot_poll_t poll = {poller, args[0], NULL, view, controlled, NULL, NULL, NULL};
+    int own_header = poller->header_busy;
+    if (own_header)
+    {
+        poll.header = (hot_header_t *)PyObject_CallObject(poller->header_type, NULL);
+        if (NULL == poll.header)
+        {
+            hot_poll_leave(poller);
+            return NULL;
+        }
+    }
+    else
+    {
+        poll.header = (hot_header_t *)poller->header;
+        poller->header_busy = 1;
+    }
+    int result;
+    if (HOT_SUBSCRIPTION == poller->kind)
+    {
+        result = controlled ?
+            aeron_subscription_controlled_poll(
+                poller->gate.target, hot_controlled_fragment_handler, &poll, (size_t)fragment_limit) :
+            aeron_subscription_poll(poller->gate.target, hot_fragment_handler, &poll, (size_t)fragment_limit);
+    }
+    else
+    {
+        result = controlled ?
+            aeron_image_controlled_poll(
+                poller->gate.target, hot_controlled_fragment_handler, &poll, (size_t)fragment_limit) :
+            aeron_image_poll(poller->gate.target, hot_fragment_handler, &poll, (size_t)fragment_limit);
+    }
+    if (own_header)
+    {
+        Py_DECREF(poll.header);
+    }
+    else
+    {
+        poller->header_busy = 0;
+    }
+    if (hot_poll_leave(poller) < 0)
+    {
+        if (NULL != poll.error_type)
+        {
+            PyErr_Clear();
+            PyErr_Restore(poll.error_type, poll.error_value, poll.error_traceback);
+        }
+        return NULL;
+    }
+    if (NULL != poll.error_type)
+    {
+        PyErr_Restore(poll.error_type, poll.error_value, poll.error_traceback);
+        return NULL;
+    }
+    if (result < 0)
+    {
+        return PyObject_CallFunction(poller->check, "iO", result, poller->what[controlled]);
+    }
+    return PyLong_FromLong(result);
+
+fallback:
+    return hot_fallback(&poller->gate, controlled ? Py_True : Py_False, args, nargs, kwnames);
+}
+
+static PyObject *hot_poll(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return hot_poll_with(self, args, nargs, kwnames, 0);
+}
+
+static PyObject *hot_controlled_poll(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return hot_poll_with(self, args, nargs, kwnames, 1);
+}
+
+static PyMethodDef hot_poller_methods[] = {
+    {"poll", (PyCFunction)(void (*)(void))hot_poll, METH_FASTCALL | METH_KEYWORDS,
+     "poll(handler, fragment_limit=10, *, view=False): as the owner's Python poll."},
+    {"controlled_poll", (PyCFunction)(void (*)(void))hot_controlled_poll, METH_FASTCALL | METH_KEYWORDS,
+     "controlled_poll(handler, fragment_limit=10, *, view=False): as the owner's Python controlled_poll."},
+    {"close", hot_gate_close, METH_NOARGS, "Refuse every later call (the owner is closed)."},
+    {NULL}
+};
+
+static PyType_Slot hot_poller_slots[] = {
+    {Py_tp_doc, "Poller(address, kind, owner, fallback, calls, header_type, assembler_type, check, what, what_controlled)"},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_init, hot_poller_init},
+    {Py_tp_dealloc, hot_gc_dealloc},
+    {Py_tp_traverse, hot_poller_traverse},
+    {Py_tp_clear, hot_poller_clear},
+    {Py_tp_methods, hot_poller_methods},
+    {0, NULL}
+};
+
+static PyType_Spec hot_poller_spec = {
+    "aeron_cffi._hot.Poller", sizeof(hot_poller_t), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, hot_poller_slots
+};
+
+/* --- the module ---------------------------------------------------------------------- */
+
+static struct PyModuleDef hot_module_def = {
+    PyModuleDef_HEAD_INIT, "aeron_cffi._hot", "Per-message paths holding the GIL (ffibuild/hot_paths.c).", -1
+};
+
+static int hot_add_type(PyObject *module, PyType_Spec *spec, const char *name, PyTypeObject **out)
+{
+    PyObject *type = PyType_FromSpec(spec);
+    if (NULL == type)
+    {
+        return -1;
+    }
+    if (NULL != out)
+    {
+        Py_INCREF(type);
+        *out = (PyTypeObject *)type;
+    }
+    return PyModule_AddObject(module, name, type); /* steals the reference on success */
+}
+
+static PyObject *hot_create_module(void)
+{
+    hot_vectorcall = (hot_vectorcall_t)dlsym(RTLD_DEFAULT, "PyObject_Vectorcall");
+    hot_str_fragment_limit = PyUnicode_InternFromString("fragment_limit");
+    hot_str_view = PyUnicode_InternFromString("view");
+    hot_str_finish = PyUnicode_InternFromString("_finish_close_if_idle");
+    hot_str_check_open = PyUnicode_InternFromString("_check_open");
+    PyObject *module = PyModule_Create(&hot_module_def);
+    if (NULL == module ||
+        hot_add_type(module, &hot_header_spec, "HeaderBase", NULL) < 0 ||
+        hot_add_type(module, &hot_view_spec, "FragmentView", &hot_view_type) < 0 ||
+        hot_add_type(module, &hot_offerer_spec, "Offerer", NULL) < 0 ||
+        hot_add_type(module, &hot_poller_spec, "Poller", NULL) < 0 ||
+        PyModule_AddIntConstant(module, "SUBSCRIPTION", HOT_SUBSCRIPTION) < 0 ||
+        PyModule_AddIntConstant(module, "IMAGE", HOT_IMAGE) < 0)
+    {
+        Py_XDECREF(module);
+        return NULL;
+    }
+    return module;
+}
+
+/* Called once through cffi (with the GIL released): makes the module and puts it in
+ * sys.modules as aeron_cffi._hot. Returns 0, or -1 with the Python error printed. */
+int aeron_cffi_hot_register(void)
+{
+    PyGILState_STATE state = PyGILState_Ensure();
+    int rc = -1;
+    PyObject *module = hot_create_module();
+    if (NULL != module)
+    {
+        rc = PyDict_SetItemString(PyImport_GetModuleDict(), "aeron_cffi._hot", module);
+        Py_DECREF(module);
+    }
+    if (rc < 0)
+    {
+        PyErr_Print();
+    }
+    PyGILState_Release(state);
+    return rc;
+}
