@@ -2,6 +2,7 @@
 which has no C), and our Python rows' ratios to pyaeron where it runs too; write JSON.
 
     .venv/bin/python -m benchmarks [--quick] [--repetitions N] [--only NAME] [--json PATH] [--markdown]
+                                   [--ours-on-peer-python]
 
 (``benchmarks/run`` is the same.) Each repetition runs every implementation of every
 scenario once, in turn, so slow drift of the machine spreads over all of them; each
