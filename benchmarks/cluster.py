@@ -41,8 +41,7 @@ from benchmarks.scenarios import (
     python_percentiles,
     steady_rate,
 )
-from benchmarks.workers import PERCENTILES as WORKER_PERCENTILES
-from benchmarks.workers import _Rate, _Running, percentile
+from benchmarks.loops import Rate, Running, print_percentiles
 
 MESSAGE_LENGTH = 32
 WINDOW = 256  # messages in flight in the throughput run
@@ -70,7 +69,7 @@ class EchoService(ClusteredService):
 
 
 def service(args: argparse.Namespace) -> None:
-    running = _Running()
+    running = Running()
     with ClusteredServiceContainer.launch(EchoService(), cluster_dir=args.cluster_dir, aeron_dir=args.dir) as container:
         print("service started", flush=True)
         while running and not container.is_terminated:
@@ -101,7 +100,7 @@ def client(args: argparse.Namespace) -> None:
             rtts[received[0] % len(rtts)] = clock() - timestamp.unpack_from(buffer)[0]
             received[0] += 1
     else:
-        rate = _Rate()
+        rate = Rate()
 
         def on_echo(buffer: memoryview) -> None:
             rate.messages += 1
@@ -119,11 +118,9 @@ def client(args: argparse.Namespace) -> None:
                     _send(cluster, message)
                     while received[0] <= i:
                         poll()
-            ordered = array("q", sorted(rtts))
-            for p in WORKER_PERCENTILES:
-                print(f"percentile {p} {percentile(ordered, p) / 1000.0:.3f}", flush=True)
+            print_percentiles(rtts)
         else:
-            running = _Running()
+            running = Running()
             sent = 0
             while running:
                 if sent - rate.messages < WINDOW and cluster.offer(message) > 0:

@@ -4,11 +4,13 @@
   throughput program, compiled here against the same static libraries;
 * Aeron's Java samples from the ``aeron-all`` jar of the same release, and our Java
   programs (``benchmarks/java``), compiled with javac against it;
-* the Python workers (``benchmarks.workers``) on aeron-cffi;
+* the Python workers (``benchmarks.workers``) on aeron-cffi, and pyaeron's
+  (``benchmarks.pyaeron_workers``) on the peers' interpreter (``benchmarks.peers``);
 * the media driver (the packaged C ``aeronmd``) and the Java archive for the C and
   Python runs.
 
-Nothing is fetched: the Aeron build and the jar are what ``ci/bootstrap`` prepared.
+Nothing is fetched but pyaeron, from the package registry into ``.venv-peers/`` on
+first use: the Aeron build and the jar are what ``ci/bootstrap`` prepared.
 """
 
 from __future__ import annotations
@@ -82,8 +84,10 @@ def java_classes() -> pathlib.Path:
     return out
 
 
-def python_worker(program: str, module: str = "benchmarks.workers", **options: object) -> list[str]:
-    return [sys.executable, "-m", module, program,
+def python_worker(program: str, module: str = "benchmarks.workers", python: str = sys.executable,
+                  **options: object) -> list[str]:
+    """``python -m module program --option value ...`` (our workers on this interpreter by default)."""
+    return [python, "-m", module, program,
             *(part for key, value in options.items() for part in (f"--{key.replace('_', '-')}", str(value)))]
 
 

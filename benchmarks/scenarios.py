@@ -1,4 +1,5 @@
-"""The scenarios, each run in C, Java and Python, and how each program's output is read.
+"""The scenarios, each run in C, Java and Python (and pyaeron, the peer, where it has the
+same API), and how each program's output is read.
 
 A runner takes the run ``Settings`` and a scratch directory and returns one
 measurement: ``{metric: value}``. Throughput is read from the programs' own reports
@@ -12,12 +13,13 @@ import dataclasses
 import pathlib
 import re
 import statistics
+import sys
 import time
 from typing import Callable
 
 from aeron_cffi.testing import JavaArchive, free_udp_port
 
-from benchmarks import programs
+from benchmarks import peers, programs
 from benchmarks.programs import Process, c_sample, java, media_driver, python_worker
 
 Measurement = dict[str, float]
@@ -30,18 +32,19 @@ class Settings:
     ping_messages: int
     ping_warmup: int
     archive_messages: int
+    python: str = sys.executable  # the interpreter of our Python workers
 
     @classmethod
-    def for_mode(cls, quick: bool, repetitions: int | None) -> Settings:
+    def for_mode(cls, quick: bool, repetitions: int | None, python: str = sys.executable) -> Settings:
         if quick:
-            return cls(repetitions or 1, 2.0, 5_000, 1_000, 20_000)
-        return cls(repetitions or 3, 6.0, 50_000, 10_000, 200_000)
+            return cls(repetitions or 1, 2.0, 5_000, 1_000, 20_000, python)
+        return cls(repetitions or 3, 6.0, 50_000, 10_000, 200_000, python)
 
 
 @dataclasses.dataclass(frozen=True)
 class Implementation:
     label: str
-    language: str  # "c", "java" or "python"
+    language: str  # "c", "java", "python" (ours) or a peer's ("pyaeron")
     run: Callable[[Settings, pathlib.Path], Measurement]
 
 
@@ -54,6 +57,7 @@ class Scenario:
     metrics: tuple[str, ...]
     implementations: tuple[Implementation, ...]
     baseline: str = "c"  # the language the ratios divide by (no C exists for some, e.g. Cluster)
+    peer: str | None = None  # a peer's language: our Python rows get a second ratio, to it
 
 
 STREAM_ID = 1001
@@ -112,6 +116,24 @@ def archive_rates(output: str) -> Measurement:
     return {names[verb]: float(rate) for verb, rate in _ARCHIVE.findall(output)}
 
 
+# -- Python workers ----------------------------------------------------------------------
+
+#: ``worker(settings, program, **options)``: the command of one Python worker.
+Worker = Callable[..., list[str]]
+
+
+def ours(api: str = "message") -> Worker:
+    """``benchmarks.workers`` with ``--api api``, on ``settings.python``."""
+    def worker(settings: Settings, program: str, **options: object) -> list[str]:
+        return python_worker(program, python=settings.python, api=api, **options)
+    return worker
+
+
+def pyaeron(settings: Settings, program: str, **options: object) -> list[str]:
+    """``benchmarks.pyaeron_workers`` on the peers' interpreter (made on first use)."""
+    return python_worker(program, module="benchmarks.pyaeron_workers", python=peers.python(), **options)
+
+
 # -- IPC throughput ----------------------------------------------------------------------
 
 
@@ -138,12 +160,12 @@ def c_ipc(length: int) -> Callable[[Settings, pathlib.Path], Measurement]:
     return run
 
 
-def python_ipc(length: int, api: str) -> Callable[[Settings, pathlib.Path], Measurement]:
+def python_ipc(length: int, worker: Worker) -> Callable[[Settings, pathlib.Path], Measurement]:
     def run(settings: Settings, work: pathlib.Path) -> Measurement:
         with media_driver() as directory:
-            common = {"dir": directory, "channel": "aeron:ipc", "stream_id": STREAM_ID, "api": api}
-            return _pub_sub(work, settings.throughput_seconds, python_worker("ipc-pub", length=length, **common),
-                            python_worker("ipc-sub", **common), c_rates)
+            common = {"dir": directory, "channel": "aeron:ipc", "stream_id": STREAM_ID}
+            return _pub_sub(work, settings.throughput_seconds, worker(settings, "ipc-pub", length=length, **common),
+                            worker(settings, "ipc-sub", **common), c_rates)
     return run
 
 
@@ -165,10 +187,11 @@ def ipc_scenario(length: int, label: str) -> Scenario:
         ("rate",), (
             Implementation("C streaming_publisher + rate_subscriber", "c", c_ipc(length)),
             Implementation("Java EmbeddedExclusiveIpcThroughput", "java", java_ipc(length)),
-            Implementation("Python offer + poll(handler)", "python", python_ipc(length, "message")),
-            Implementation("Python offer + CopyingPoller.poll(handler)", "python", python_ipc(length, "copying")),
-            Implementation("Python offer_batch + BatchPoller", "python", python_ipc(length, "batch")),
-        ))
+            Implementation("Python offer + poll(handler)", "python", python_ipc(length, ours("message"))),
+            Implementation("Python offer + CopyingPoller.poll(handler)", "python", python_ipc(length, ours("copying"))),
+            Implementation("Python offer_batch + BatchPoller", "python", python_ipc(length, ours("batch"))),
+            Implementation("pyaeron offer + poll(handler)", "pyaeron", python_ipc(length, pyaeron)),
+        ), peer="pyaeron")
 
 
 # -- ping-pong ---------------------------------------------------------------------------
@@ -200,15 +223,15 @@ def c_ping(transport: str) -> Callable[[Settings, pathlib.Path], Measurement]:
     return run
 
 
-def python_ping(transport: str) -> Callable[[Settings, pathlib.Path], Measurement]:
+def python_ping(transport: str, worker: Worker) -> Callable[[Settings, pathlib.Path], Measurement]:
     def run(settings: Settings, work: pathlib.Path) -> Measurement:
         ping_channel, pong_channel = _channels(transport)
         with media_driver() as directory, programs.processes() as started:
             channels = {"dir": directory, "ping_channel": ping_channel, "pong_channel": pong_channel}
-            pong = Process(python_worker("pong", **channels), work / "pong.log")
+            pong = Process(worker(settings, "pong", **channels), work / "pong.log")
             started.append(pong)
-            ping = Process(python_worker("ping", messages=settings.ping_messages, warmup=settings.ping_warmup,
-                                         length=32, **channels), work / "ping.log")
+            ping = Process(worker(settings, "ping", messages=settings.ping_messages, warmup=settings.ping_warmup,
+                                  length=32, **channels), work / "ping.log")
             started.append(ping)
             output = ping.wait(_ping_timeout(settings))
             pong.interrupt()
@@ -245,8 +268,9 @@ def ping_scenario(transport: str) -> Scenario:
         tuple(PERCENTILES), (
             Implementation("C cping + cpong", "c", c_ping(transport)),
             Implementation("Java EmbeddedPingPong", "java", java_ping(transport)),
-            Implementation("Python offer + poll(handler)", "python", python_ping(transport)),
-        ))
+            Implementation("Python offer + poll(handler)", "python", python_ping(transport, ours())),
+            Implementation("pyaeron offer + poll(handler)", "pyaeron", python_ping(transport, pyaeron)),
+        ), peer="pyaeron")
 
 
 # -- archive -----------------------------------------------------------------------------
@@ -279,7 +303,7 @@ def c_archive(settings: Settings, directory: str, archive: JavaArchive) -> list[
 
 
 def python_archive(settings: Settings, directory: str, archive: JavaArchive) -> list[str]:
-    return python_worker("archive", dir=directory, control_channel=archive.control_request_channel,
+    return python_worker("archive", python=settings.python, dir=directory, control_channel=archive.control_request_channel,
                          channel="aeron:ipc", stream_id=STREAM_ID, length=ARCHIVE_MESSAGE_LENGTH,
                          messages=settings.archive_messages)
 
@@ -357,7 +381,7 @@ def raw_recording(settings: Settings, work: pathlib.Path) -> Measurement:
 
 
 def python_queue(settings: Settings, directory: str, archive: JavaArchive) -> list[str]:
-    return python_worker("queue", dir=directory, control_channel=archive.control_request_channel,
+    return python_worker("queue", python=settings.python, dir=directory, control_channel=archive.control_request_channel,
                          length=QUEUE_ENTRY_LENGTH, messages=settings.archive_messages)
 
 

@@ -20,159 +20,72 @@ beside, so one parser reads all three languages:
   (recorded), then all delivered to a ``Consumer``; prints ``Queue <what>: <rate>
   entries/s`` lines.
 
-Each runs until it is done or gets SIGINT (a flag the loops check: a
-KeyboardInterrupt raised inside a poll handler would be swallowed by the C callback).
+Each runs until it is done or gets SIGINT. The per-message loops (``offer``, ``poll``
+with a handler) are ``benchmarks.loops``'s, which ``benchmarks.pyaeron_workers`` runs
+with pyaeron: another ``--api`` for them is one more ``poll`` (or ``offer``) handed to
+the same loop.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
-import signal
 import struct
 import threading
 import time
-from array import array
 
 from aeron_cffi import Aeron
 from aeron_cffi.archive import AeronArchive, recording_pos
 from aeron_cffi.fast import BatchPoller, CopyingPoller, MessageBatch, offer_batch
 from aeron_cffi.queue import ConsumerConfig, Entry, Ledger, ProducerConfig, Queue, QueueConfig
 
+from benchmarks import loops
+from benchmarks.loops import FRAGMENT_LIMIT, Rate, Running, wait_connected
+
 _MB = 1024.0 * 1024.0
-FRAGMENT_LIMIT = 256
-PERCENTILES = (50.0, 99.0, 99.9)
-
-
-class _Running:
-    """False once SIGINT arrived."""
-
-    def __init__(self) -> None:
-        self.value = True
-        signal.signal(signal.SIGINT, self._stop)
-
-    def _stop(self, signum: int, frame: object) -> None:
-        self.value = False
-
-    def __bool__(self) -> bool:
-        return self.value
-
-
-def _wait_connected(resource) -> None:
-    while not resource.is_connected:
-        time.sleep(0.001)
 
 
 def ipc_pub(args: argparse.Namespace) -> None:
     with Aeron(dir=args.dir) as aeron:
         publication = aeron.add_exclusive_publication(args.channel, args.stream_id)
-        _wait_connected(publication)
-        running = _Running()
+        wait_connected(publication)
         if args.api != "batch":
-            message = bytes(args.length)
-            offer = publication.offer
-            while running:
-                offer(message)
-        else:
-            batch = MessageBatch.of([bytes(args.length)] * max(1, 65536 // args.length))
-            while running:
-                start = 0
-                while start < batch.count and running:
-                    start += offer_batch(publication, batch, start, max_wait=0.1)
-
-
-class _Rate:
-    """Prints ``rate_subscriber``'s report line once a second."""
-
-    def __init__(self) -> None:
-        self.messages = 0
-        self.bytes = 0
-        self.last_ns = time.monotonic_ns()
-        self.last_messages = 0
-        self.last_bytes = 0
-
-    def report_if_due(self) -> None:
-        now = time.monotonic_ns()
-        elapsed = now - self.last_ns
-        if elapsed >= 1_000_000_000:
-            messages, data = self.messages - self.last_messages, self.bytes - self.last_bytes
-            print(f"{elapsed // 1_000_000}ms, {messages * 1e9 / elapsed:.4g} msgs/sec, "
-                  f"{data * 1e9 / elapsed:.4g} bytes/sec, totals {self.messages} messages "
-                  f"{self.bytes // (1 << 20)} MB payloads", flush=True)
-            self.last_ns, self.last_messages, self.last_bytes = now, self.messages, self.bytes
+            loops.publish(publication.offer, args.length)
+            return
+        running = Running()
+        batch = MessageBatch.of([bytes(args.length)] * max(1, 65536 // args.length))
+        while running:
+            start = 0
+            while start < batch.count and running:
+                start += offer_batch(publication, batch, start, max_wait=0.1)
 
 
 def ipc_sub(args: argparse.Namespace) -> None:
-    rate = _Rate()
     with Aeron(dir=args.dir) as aeron:
         subscription = aeron.add_subscription(args.channel, args.stream_id)
-        running = _Running()
         if args.api != "batch":
-            def on_fragment(data: bytes, header: object) -> None:
-                rate.messages += 1
-                rate.bytes += len(data)
-
-            poll = subscription.poll if args.api == "message" else CopyingPoller(subscription).poll
-            while running:
-                poll(on_fragment, FRAGMENT_LIMIT)
-                rate.report_if_due()
-        else:
-            poller = BatchPoller(subscription, max_fragments=4096, capacity=4 << 20)
-            while running:
-                rate.messages += poller.poll(max_wait=0.05)
-                rate.bytes += poller.bytes_polled
-                rate.report_if_due()
+            loops.count(subscription.poll if args.api == "message" else CopyingPoller(subscription).poll)
+            return
+        rate, running = Rate(), Running()
+        poller = BatchPoller(subscription, max_fragments=4096, capacity=4 << 20)
+        while running:
+            rate.messages += poller.poll(max_wait=0.05)
+            rate.bytes += poller.bytes_polled
+            rate.report_if_due()
 
 
 def pong(args: argparse.Namespace) -> None:
     with Aeron(dir=args.dir) as aeron:
         subscription = aeron.add_subscription(args.ping_channel, args.ping_stream_id)
         publication = aeron.add_exclusive_publication(args.pong_channel, args.pong_stream_id)
-        offer = publication.offer
-
-        def on_ping(data: bytes, header: object) -> None:
-            while offer(data) < 0:
-                pass
-
-        poll = subscription.poll
-        running = _Running()
-        while running:
-            poll(on_ping, FRAGMENT_LIMIT)
-
-
-def percentile(sorted_values: array, p: float) -> int:
-    """The value at percentile ``p`` (HdrHistogram's definition, without its rounding)."""
-    return sorted_values[max(0, math.ceil(p / 100.0 * len(sorted_values)) - 1)]
+        loops.pong(publication.offer, subscription.poll)
 
 
 def ping(args: argparse.Namespace) -> None:
     with Aeron(dir=args.dir) as aeron:
         subscription = aeron.add_subscription(args.pong_channel, args.pong_stream_id)
         publication = aeron.add_exclusive_publication(args.ping_channel, args.ping_stream_id)
-        _wait_connected(subscription)
-        _wait_connected(publication)
-        message = bytearray(args.length)
-        timestamp = struct.Struct("<q")
-        clock = time.perf_counter_ns
-        rtts = array("q", bytes(8 * args.messages))
-        received = [0]
-
-        def on_pong(data: bytes, header: object) -> None:
-            rtts[received[0] % len(rtts)] = clock() - timestamp.unpack_from(data)[0]
-            received[0] += 1
-
-        offer, poll = publication.offer, subscription.poll
-        for count in (args.warmup, args.messages):
-            received[0] = 0
-            for i in range(count):
-                timestamp.pack_into(message, 0, clock())
-                while offer(message) < 0:
-                    timestamp.pack_into(message, 0, clock())
-                while received[0] <= i:
-                    poll(on_pong, FRAGMENT_LIMIT)
-        ordered = array("q", sorted(rtts))
-        for p in PERCENTILES:
-            print(f"percentile {p} {percentile(ordered, p) / 1000.0:.3f}", flush=True)
+        wait_connected(subscription, publication)
+        loops.ping(publication.offer, subscription.poll, args.messages, args.warmup, args.length)
 
 
 def archive(args: argparse.Namespace) -> None:
@@ -284,19 +197,8 @@ PROGRAMS = {"ipc-pub": ipc_pub, "ipc-sub": ipc_sub, "ping": ping, "pong": pong, 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.workers")
-    parser.add_argument("program", choices=sorted(PROGRAMS))
-    parser.add_argument("--dir", required=True, help="the media driver's Aeron directory")
+    parser = loops.argument_parser("python -m benchmarks.workers", list(PROGRAMS))
     parser.add_argument("--api", choices=("message", "copying", "batch"), default="message")
-    parser.add_argument("--channel", default="aeron:ipc")
-    parser.add_argument("--stream-id", type=int, default=1001)
-    parser.add_argument("--length", type=int, default=32)
-    parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--warmup", type=int, default=10_000)
-    parser.add_argument("--ping-channel", default="aeron:ipc")
-    parser.add_argument("--pong-channel", default="aeron:ipc")
-    parser.add_argument("--ping-stream-id", type=int, default=1002)
-    parser.add_argument("--pong-stream-id", type=int, default=1003)
     parser.add_argument("--control-channel", help="the archive's control request channel")
     args = parser.parse_args(argv)
     PROGRAMS[args.program](args)
