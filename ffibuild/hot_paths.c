@@ -125,6 +125,9 @@ typedef struct
     PyObject_HEAD
     const uint8_t *data; /* NULL once the handler returned */
     Py_ssize_t length;
+    uint8_t *copy;       /* what the buffer protocol exports: this fragment, copied (see below) */
+    Py_ssize_t copy_capacity;
+    Py_ssize_t exports;  /* buffers exported and not yet released */
 }
 hot_view_t;
 
@@ -259,6 +262,115 @@ static PyObject *hot_view_repr(PyObject *self)
         PyUnicode_FromFormat("<FragmentView %zd bytes>", view->length);
 }
 
+/*
+ * The buffer protocol (memoryview(view), struct.unpack_from(format, view), numpy), from
+ * Python 3.11, whose stable ABI has Py_buffer; the 3.10 limited headers this is compiled
+ * with hide it, so the layout the 3.11 stable ABI fixes is declared here, and the slots
+ * are given only on 3.11 and later. A buffer exported to other code cannot be taken back
+ * when the handler returns, so what it exports is a copy of the fragment, in memory the
+ * view owns and reuses (no allocation once it is large enough): a memoryview kept past
+ * the handler keeps its view, and its copy, alive, and the next fragment gets a new view.
+ */
+typedef struct
+{
+    void *buf;
+    PyObject *obj;
+    Py_ssize_t len;
+    Py_ssize_t itemsize;
+    int readonly;
+    int ndim;
+    char *format;
+    Py_ssize_t *shape;
+    Py_ssize_t *strides;
+    Py_ssize_t *suboffsets;
+    void *internal;
+}
+hot_buffer_t;
+
+enum
+{
+    HOT_BUF_WRITABLE = 0x0001, /* PyBUF_WRITABLE */
+    HOT_BUF_FORMAT = 0x0004,   /* PyBUF_FORMAT */
+    HOT_BUF_ND = 0x0008,       /* PyBUF_ND */
+    HOT_BUF_STRIDES = 0x0018,  /* PyBUF_STRIDES */
+    HOT_BF_GETBUFFER = 1,      /* Py_bf_getbuffer */
+    HOT_BF_RELEASEBUFFER = 2   /* Py_bf_releasebuffer */
+};
+
+static Py_ssize_t hot_one = 1; /* every item is a byte */
+
+static int hot_view_getbuffer(PyObject *self, hot_buffer_t *buffer, int flags)
+{
+    hot_view_t *view = (hot_view_t *)self;
+    buffer->obj = NULL;
+    if (!hot_view_valid(view))
+    {
+        return -1;
+    }
+    if (flags & HOT_BUF_WRITABLE)
+    {
+        PyErr_SetString(PyExc_BufferError, "FragmentView is read-only");
+        return -1;
+    }
+    if (0 == view->exports) /* else the copy already holds this fragment (exports end with the handler's) */
+    {
+        if (view->copy_capacity < view->length)
+        {
+            uint8_t *larger = PyMem_Realloc(view->copy, (size_t)view->length);
+            if (NULL == larger)
+            {
+                PyErr_NoMemory();
+                return -1;
+            }
+            view->copy = larger;
+            view->copy_capacity = view->length;
+        }
+        if (view->length > 0)
+        {
+            memcpy(view->copy, view->data, (size_t)view->length);
+        }
+    }
+    view->exports++;
+    Py_INCREF(self);
+    buffer->buf = view->copy;
+    buffer->obj = self;
+    buffer->len = view->length;
+    buffer->itemsize = 1;
+    buffer->readonly = 1;
+    buffer->ndim = 1;
+    buffer->format = (flags & HOT_BUF_FORMAT) ? "B" : NULL;
+    buffer->shape = (flags & HOT_BUF_ND) ? &buffer->len : NULL;
+    buffer->strides = (flags & HOT_BUF_STRIDES) == HOT_BUF_STRIDES ? &hot_one : NULL;
+    buffer->suboffsets = NULL;
+    buffer->internal = NULL;
+    return 0;
+}
+
+static void hot_view_releasebuffer(PyObject *self, hot_buffer_t *buffer)
+{
+    ((hot_view_t *)self)->exports--;
+}
+
+static void hot_view_dealloc(PyObject *self)
+{
+    PyMem_Free(((hot_view_t *)self)->copy);
+    hot_dealloc(self);
+}
+
+static hot_view_t *hot_view_new(void)
+{
+    hot_view_t *view = PyObject_New(hot_view_t, hot_view_type);
+    if (NULL != view)
+    {
+        view->data = NULL;
+        view->length = 0;
+        view->copy = NULL;
+        view->copy_capacity = 0;
+        view->exports = 0;
+    }
+    return view;
+}
+
 static PyMethodDef hot_view_methods[] = {
     {"tobytes", hot_view_tobytes, METH_NOARGS, "A copy of the fragment's bytes."},
     {"__bytes__", hot_view_tobytes, METH_NOARGS, "A copy of the fragment's bytes."},
@@ -271,13 +383,15 @@ static PyType_Slot hot_view_slots[] = {
     {Py_tp_doc,
      "A fragment's bytes where they lie in the term buffer, valid during the handler call only "
      "(Subscription.poll(handler, view=True)); afterwards every use raises ResourceClosedError."},
-    {Py_tp_dealloc, hot_dealloc},
+    {Py_tp_dealloc, hot_view_dealloc},
     {Py_tp_repr, hot_view_repr},
     {Py_tp_methods, hot_view_methods},
     {Py_sq_length, hot_view_length},
     {Py_sq_item, hot_view_item},
     {Py_mp_length, hot_view_length},
     {Py_mp_subscript, hot_view_subscript},
+    {0, NULL}, /* the buffer slots, from 3.11 (hot_create_module) */
+    {0, NULL},
     {0, NULL}
 };
 
@@ -482,6 +596,12 @@ static PyObject *hot_offer(PyObject *self, PyObject *const *args, Py_ssize_t nar
         data = PyByteArray_AsString(message);
         length = PyByteArray_Size(message);
     }
+    else if (Py_TYPE(message) == hot_view_type && NULL != ((hot_view_t *)message)->data)
+    {
+        /* a fragment being handled, offered from where it lies (an echo copies once, in C) */
+        data = (const char *)((hot_view_t *)message)->data;
+        length = ((hot_view_t *)message)->length;
+    }
     else
     {
         return hot_fallback(&offerer->gate, NULL, args, nargs, kwnames);
@@ -644,12 +764,11 @@ static PyObject *hot_fragment_data(hot_poll_t *poll, const uint8_t *buffer, size
     hot_view_t *view = poller->view;
     if (NULL == view || NULL != view->data) /* none yet, or a nested poll's in use */
     {
-        view = PyObject_New(hot_view_t, hot_view_type);
+        view = hot_view_new();
         if (NULL == view)
         {
             return NULL;
         }
-        view->data = NULL;
         if (NULL == poller->view)
         {
             poller->view = view;
@@ -672,9 +791,10 @@ static void hot_fragment_done(hot_poll_t *poll, PyObject *data)
         hot_view_t *view = (hot_view_t *)data;
         view->data = NULL;
         hot_poller_t *poller = poll->poller;
-        /* kept by the handler (more references than ours and the poller's): it stays
-         * released, and the next fragment gets a view of its own */
-        if (view == poller->view && Py_REFCNT(data) > 2)
+        /* kept by the handler (more references than ours and the poller's), or a buffer
+         * exported from it is alive: it stays released, with its copy, and the next
+         * fragment gets a view of its own */
+        if (view == poller->view && (Py_REFCNT(data) > 2 || view->exports > 0))
         {
             Py_CLEAR(poller->view);
         }
@@ -795,14 +915,15 @@ static PyObject *hot_poll_with(PyObject *self, PyObject *const *args, Py_ssize_t
     {
         PyObject *name = PyTuple_GetItem(kwnames, i);
         PyObject *value = args[nargs + i];
-        if (0 == PyUnicode_Compare(name, hot_str_view))
+        if (name == hot_str_view || 0 == PyUnicode_Compare(name, hot_str_view)) /* (names are interned) */
         {
             if ((view = PyObject_IsTrue(value)) < 0)
             {
                 return NULL;
             }
         }
-        else if (0 == PyUnicode_Compare(name, hot_str_fragment_limit) && nargs < 2 && PyLong_Check(value))
+        else if ((name == hot_str_fragment_limit || 0 == PyUnicode_Compare(name, hot_str_fragment_limit)) &&
+                 nargs < 2 && PyLong_Check(value))
         {
             fragment_limit = PyLong_AsLong(value);
         }
@@ -948,6 +1069,26 @@ static int hot_add_type(PyObject *module, PyType_Spec *spec, const char *name, P
     return PyModule_AddObject(module, name, type); /* steals the reference on success */
 }
 
+/* Give FragmentView the buffer protocol where the stable ABI has it (3.11 and later). */
+static int hot_view_buffer_slots(void)
+{
+    PyObject *version = PySys_GetObject("hexversion"); /* borrowed */
+    long hexversion = NULL == version ? -1 : PyLong_AsLong(version);
+    if (hexversion < 0)
+    {
+        return -1;
+    }
+    if (hexversion >= 0x030B0000)
+    {
+        size_t end = sizeof(hot_view_slots) / sizeof(hot_view_slots[0]) - 3;
+        hot_view_slots[end].slot = HOT_BF_GETBUFFER;
+        hot_view_slots[end].pfunc = (void *)hot_view_getbuffer;
+        hot_view_slots[end + 1].slot = HOT_BF_RELEASEBUFFER;
+        hot_view_slots[end + 1].pfunc = (void *)hot_view_releasebuffer;
+    }
+    return 0;
+}
+
 static PyObject *hot_create_module(void)
 {
     hot_vectorcall = (hot_vectorcall_t)dlsym(RTLD_DEFAULT, "PyObject_Vectorcall");
@@ -955,7 +1096,7 @@ static PyObject *hot_create_module(void)
     hot_str_view = PyUnicode_InternFromString("view");
     hot_str_finish = PyUnicode_InternFromString("_finish_close_if_idle");
     hot_str_check_open = PyUnicode_InternFromString("_check_open");
-    PyObject *module = PyModule_Create(&hot_module_def);
+    PyObject *module = hot_view_buffer_slots() < 0 ? NULL : PyModule_Create(&hot_module_def);
     if (NULL == module ||
         hot_add_type(module, &hot_header_spec, "HeaderBase", NULL) < 0 ||
         hot_add_type(module, &hot_view_spec, "FragmentView", &hot_view_type) < 0 ||

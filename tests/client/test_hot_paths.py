@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import array
 import struct
+import sys
 
 import pytest
 
@@ -200,3 +201,49 @@ def test_a_handler_that_polls_again_gets_a_header_and_view_of_its_own(aeron):
     # Aeron moves the image's position when a poll returns: the inner poll reads the same fragment;
     # the outer handler's view and header still show its own fragment afterwards
     assert seen[0][:2] == ("inner", b"outer") and seen[1] == ("outer", b"outer", True)
+
+
+def test_the_buffer_protocol_exports_a_copy_that_outlives_the_handler(aeron):
+    # from 3.11 (Py_buffer is in the stable ABI there): what is exported is the view's own copy
+    # of the fragment, so a memoryview kept past the handler keeps the bytes it was made with
+    assert sys.version_info >= (3, 11)  # (the suite's interpreter; tests/packaging runs 3.10 too)
+    subscription, publication = connected(aeron, 3311)
+    offer_all(publication, [struct.pack("<q", 41), struct.pack("<q", 42), struct.pack("<q", 43)])
+    kept: list = []
+    decoded: list = []
+
+    def handler(view, header):
+        memory = memoryview(view)
+        decoded.append((struct.unpack_from("<q", view)[0], memory.readonly, memory.nbytes, bytes(memory)))
+        with pytest.raises(TypeError):
+            memory[0] = 1
+        if not kept:
+            kept.append((view, memory))
+    poll_until(subscription.poll, handler, 3, view=True)
+    assert decoded == [(n, True, 8, struct.pack("<q", n)) for n in (41, 42, 43)]
+    view, memory = kept[0]
+    assert bytes(memory) == struct.pack("<q", 41)  # the copy, after two more fragments
+    with pytest.raises(ResourceClosedError):
+        memoryview(view)
+
+
+def test_a_view_offered_from_its_handler_is_sent_from_where_it_lies(aeron):
+    pings, ping_publication = connected(aeron, 3312)
+    pongs, pong_publication = connected(aeron, 3313)
+    messages = [bytes([i]) * (i + 1) for i in range(20)]
+    offer_all(ping_publication, messages)
+
+    def echo(view, header):
+        while pong_publication.offer(view) < 0:
+            pass
+    poll_until(pings.poll, echo, len(messages), view=True)
+    got: list[bytes] = []
+    poll_until(pongs.poll, lambda data, header: got.append(data), len(messages))
+    assert got == messages
+    kept: list = []
+    offer_all(ping_publication, [b"late"])
+    poll_until(pings.poll, lambda view, header: kept.append(view), 1, view=True)
+    with pytest.raises(ResourceClosedError):  # a released view is refused, by the Python path too
+        pong_publication.offer(kept[0])
+    with pytest.raises(ResourceClosedError):
+        pong_publication.offer(kept[0], lambda length: 0)
