@@ -42,7 +42,8 @@ TERM_LENGTH = 8 << 20
 LONGEST_FRAME = 1024 + 32  # 1 KiB message and its header
 WARM_UP_ROUNDS = 16
 #: Our rows that ``--peer pyaeron`` sets beside pyaeron's same call.
-PEER_ROWS = ("offer 32 B bytes", "offer 1 KiB bytes", "poll(handler) 32 B", "poll(handler) 1 KiB")
+PEER_ROWS = ("offer 32 B bytes", "offer 1 KiB bytes", "poll(handler) 32 B", "poll(handler) 1 KiB",
+             "poll(handler, view=True) 32 B", "poll(handler, view=True) 1 KiB")
 #: pyaeron's streams: its publication's (drained by us) and its subscription's (filled by us).
 PEER_OFFER_STREAM, PEER_POLL_STREAM = 1002, 1003
 
@@ -193,6 +194,10 @@ def operations(bench: Bench) -> dict[str, Callable[[int], int]]:
             polling(lambda: sub.poll(on_fragment, FRAGMENT_LIMIT)), 32, n),
         "poll(handler) 1 KiB": lambda n: bench.receiving(
             polling(lambda: sub.poll(on_fragment, FRAGMENT_LIMIT)), 1024, n),
+        "poll(handler, view=True) 32 B": lambda n: bench.receiving(
+            polling(lambda: sub.poll(on_fragment, FRAGMENT_LIMIT, view=True)), 32, n),
+        "poll(handler, view=True) 1 KiB": lambda n: bench.receiving(
+            polling(lambda: sub.poll(on_fragment, FRAGMENT_LIMIT, view=True)), 1024, n),
         "CopyingPoller.poll(handler) 32 B": lambda n: bench.receiving(
             polling(lambda: copying.poll(on_fragment, FRAGMENT_LIMIT)), 32, n),
         "BatchPoller.poll 32 B": lambda n: bench.receiving(polling(poller.poll), 32, n),
@@ -201,7 +206,8 @@ def operations(bench: Bench) -> dict[str, Callable[[int], int]]:
 
 def pyaeron_operations(aeron: Aeron, client: Any, round_size: int) -> dict[str, Callable[[int], int]]:
     """``PEER_ROWS`` with pyaeron's calls (``client``: a ``pyaeron.Aeron``), named as ours.
-    ``poll`` is given ``assemble=False``, as in ``benchmarks.pyaeron_workers``."""
+    ``poll`` is given ``assemble=False``, as in ``benchmarks.pyaeron_workers``; its handler
+    always gets a view (a ``BufferView``), so it stands beside both of our poll rows."""
     publication = client.add_exclusive_publication("aeron:ipc", PEER_OFFER_STREAM)
     drained = aeron.add_subscription("aeron:ipc", PEER_OFFER_STREAM)
     subscription = client.add_subscription("aeron:ipc", PEER_POLL_STREAM)
@@ -222,6 +228,8 @@ def pyaeron_operations(aeron: Aeron, client: Any, round_size: int) -> dict[str, 
         "offer 1 KiB bytes": lambda n: sending(until_sent(publication.offer, m1k), n),
         "poll(handler) 32 B": lambda n: receiving(polling(poll), 32, n),
         "poll(handler) 1 KiB": lambda n: receiving(polling(poll), 1024, n),
+        "poll(handler, view=True) 32 B": lambda n: receiving(polling(poll), 32, n),
+        "poll(handler, view=True) 1 KiB": lambda n: receiving(polling(poll), 1024, n),
     }
 
 

@@ -188,6 +188,7 @@ def ipc_scenario(length: int, label: str) -> Scenario:
             Implementation("C streaming_publisher + rate_subscriber", "c", c_ipc(length)),
             Implementation("Java EmbeddedExclusiveIpcThroughput", "java", java_ipc(length)),
             Implementation("Python offer + poll(handler)", "python", python_ipc(length, ours("message"))),
+            Implementation("Python offer + poll(handler, view=True)", "python", python_ipc(length, ours("view"))),
             Implementation("Python offer + CopyingPoller.poll(handler)", "python", python_ipc(length, ours("copying"))),
             Implementation("Python offer_batch + BatchPoller", "python", python_ipc(length, ours("batch"))),
             Implementation("pyaeron offer + poll(handler)", "pyaeron", python_ipc(length, pyaeron)),
@@ -269,6 +270,7 @@ def ping_scenario(transport: str) -> Scenario:
             Implementation("C cping + cpong", "c", c_ping(transport)),
             Implementation("Java EmbeddedPingPong", "java", java_ping(transport)),
             Implementation("Python offer + poll(handler)", "python", python_ping(transport, ours())),
+            Implementation("Python offer + poll(handler, view=True)", "python", python_ping(transport, ours("view"))),
             Implementation("pyaeron offer + poll(handler)", "pyaeron", python_ping(transport, pyaeron)),
         ), peer="pyaeron")
 
@@ -354,7 +356,7 @@ def archive_scenario() -> Scenario:
         "MB/s", True, ("record", "replay"), (
             Implementation("C archive_throughput (ours)", "c", _archive_run(c_archive)),
             Implementation("Java EmbeddedRecording/ReplayThroughput", "java", java_archive),
-            Implementation("Python offer + poll(handler)", "python", _archive_run(python_archive)),
+            Implementation("Python offer + poll(handler, view=True)", "python", _archive_run(python_archive)),
         ))
 
 

@@ -6,8 +6,9 @@ beside, so one parser reads all three languages:
 
 * ``ipc-pub`` / ``ipc-sub``: streaming publisher and rate subscriber; the subscriber
   prints one ``<ms>ms, <rate> msgs/sec, ...`` line a second (``rate_subscriber``'s).
-  ``--api message`` uses ``offer`` and ``poll`` with a Python handler per message;
-  ``--api copying`` the same handler through ``aeron_cffi.fast.CopyingPoller`` (one C
+  ``--api message`` uses ``offer`` and ``poll`` with a Python handler per message
+  (given ``bytes``); ``--api view`` the same with ``poll(handler, view=True)`` (given a
+  ``FragmentView``, also for ``ping``/``pong``, where pong offers the view back); ``--api copying`` the same handler through ``aeron_cffi.fast.CopyingPoller`` (one C
   call per poll, not one callback per fragment); ``--api batch`` uses
   ``aeron_cffi.fast`` (``offer_batch``, ``BatchPoller``).
 * ``ping`` / ``pong``: round trips of timestamped messages; ping prints the
@@ -29,11 +30,12 @@ the same loop.
 from __future__ import annotations
 
 import argparse
+import functools
 import struct
 import threading
 import time
 
-from aeron_cffi import Aeron
+from aeron_cffi import Aeron, Subscription
 from aeron_cffi.archive import AeronArchive, recording_pos
 from aeron_cffi.fast import BatchPoller, CopyingPoller, MessageBatch, offer_batch
 from aeron_cffi.queue import ConsumerConfig, Entry, Ledger, ProducerConfig, Queue, QueueConfig
@@ -42,6 +44,11 @@ from benchmarks import loops
 from benchmarks.loops import FRAGMENT_LIMIT, Rate, Running, wait_connected
 
 _MB = 1024.0 * 1024.0
+
+
+def polling(subscription: Subscription, args: argparse.Namespace) -> loops.Poll:
+    """The subscription's ``poll``, giving handlers a ``FragmentView`` for ``--api view``."""
+    return functools.partial(subscription.poll, view=True) if args.api == "view" else subscription.poll
 
 
 def ipc_pub(args: argparse.Namespace) -> None:
@@ -63,7 +70,7 @@ def ipc_sub(args: argparse.Namespace) -> None:
     with Aeron(dir=args.dir) as aeron:
         subscription = aeron.add_subscription(args.channel, args.stream_id)
         if args.api != "batch":
-            loops.count(subscription.poll if args.api == "message" else CopyingPoller(subscription).poll)
+            loops.count(CopyingPoller(subscription).poll if args.api == "copying" else polling(subscription, args))
             return
         rate, running = Rate(), Running()
         poller = BatchPoller(subscription, max_fragments=4096, capacity=4 << 20)
@@ -77,7 +84,7 @@ def pong(args: argparse.Namespace) -> None:
     with Aeron(dir=args.dir) as aeron:
         subscription = aeron.add_subscription(args.ping_channel, args.ping_stream_id)
         publication = aeron.add_exclusive_publication(args.pong_channel, args.pong_stream_id)
-        loops.pong(publication.offer, subscription.poll)
+        loops.pong(publication.offer, polling(subscription, args))
 
 
 def ping(args: argparse.Namespace) -> None:
@@ -85,7 +92,7 @@ def ping(args: argparse.Namespace) -> None:
         subscription = aeron.add_subscription(args.pong_channel, args.pong_stream_id)
         publication = aeron.add_exclusive_publication(args.ping_channel, args.ping_stream_id)
         wait_connected(subscription, publication)
-        loops.ping(publication.offer, subscription.poll, args.messages, args.warmup, args.length)
+        loops.ping(publication.offer, polling(subscription, args), args.messages, args.warmup, args.length)
 
 
 def archive(args: argparse.Namespace) -> None:
@@ -118,14 +125,14 @@ def archive(args: argparse.Namespace) -> None:
 
         received = [0]
 
-        def on_fragment(data: bytes, header: object) -> None:
+        def on_fragment(data: object, header: object) -> None:
             received[0] += 1
 
         start = time.perf_counter_ns()
         with client.replay(recording_id, "aeron:ipc", 101, position=0, length=stop_position) as replay:
             poll = replay.poll
             while received[0] < args.messages:
-                poll(on_fragment, FRAGMENT_LIMIT)
+                poll(on_fragment, FRAGMENT_LIMIT, view=True)  # (the handler copies nothing)
         elapsed = (time.perf_counter_ns() - start) / 1e9
         print(f"Replayed {stop_position / _MB:.2f} MB @ {stop_position / _MB / elapsed:.2f} MB/s", flush=True)
 
@@ -198,7 +205,7 @@ PROGRAMS = {"ipc-pub": ipc_pub, "ipc-sub": ipc_sub, "ping": ping, "pong": pong, 
 
 def main(argv: list[str] | None = None) -> None:
     parser = loops.argument_parser("python -m benchmarks.workers", list(PROGRAMS))
-    parser.add_argument("--api", choices=("message", "copying", "batch"), default="message")
+    parser.add_argument("--api", choices=("message", "view", "copying", "batch"), default="message")
     parser.add_argument("--control-channel", help="the archive's control request channel")
     args = parser.parse_args(argv)
     PROGRAMS[args.program](args)

@@ -28,7 +28,8 @@ LANGUAGES = {"c": {"c", "java", "python"}, "java": {"java", "python"}}
 C_AND_PYTHON = {"queue-throughput"}
 #: pyaeron (issue 13) runs beside our Python rows in these.
 WITH_PYAERON = {"ipc-throughput-32B", "ipc-throughput-1KiB", "ping-pong-ipc", "ping-pong-udp"}
-PERCALL_PEER_ROWS = {"offer 32 B bytes", "offer 1 KiB bytes", "poll(handler) 32 B", "poll(handler) 1 KiB"}
+PERCALL_PEER_ROWS = {"offer 32 B bytes", "offer 1 KiB bytes", "poll(handler) 32 B", "poll(handler) 1 KiB",
+                     "poll(handler, view=True) 32 B", "poll(handler, view=True) 1 KiB"}
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +81,8 @@ def test_per_call_costs_run_and_report_every_operation():
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
     figures = {line.rsplit(None, 2)[0]: float(line.split()[-2])
                for line in completed.stdout.splitlines() if line.endswith("ns/msg")}
-    assert {"offer 32 B bytes", "poll(handler) 32 B", "CopyingPoller.poll(handler) 32 B",
-            "BatchPoller.poll 32 B"} <= set(figures)
+    assert {"offer 32 B bytes", "poll(handler) 32 B", "poll(handler, view=True) 32 B",
+            "CopyingPoller.poll(handler) 32 B", "BatchPoller.poll 32 B"} <= set(figures)
     assert all(value > 0 for value in figures.values()), figures
 
 
