@@ -2,7 +2,9 @@
 
 Pass an assembler wherever a poll takes a handler: ``sub.poll(FragmentAssembler(on_message))``.
 The poll then hands C's own assembler handler to C, so fragments never cross into
-Python; only each complete message does (via the assembler's delegate).
+Python; only each complete message does, through the assembler's delegate, which is C
+too (``aeron_cffi._hot.Delivery``): it calls the Python handler with the GIL held (taken
+when the poll came through cffi, already held in ``Subscription.poll``/``Image.poll``).
 
 * ``FragmentAssembler`` / ``ControlledFragmentAssembler``: ``aeron_fragment_assembler_*`` /
   ``aeron_controlled_fragment_assembler_*`` (any number of images, one buffer per session);
@@ -44,19 +46,20 @@ class _Assembler(Resource):
         if not callable(handler):
             raise TypeError(f"{type(self).__name__} needs a callable handler")
         super().__init__()
-        self._target = FragmentTarget(handler, Header())
-        handle = ffi.new_handle(self._target)
-        self._handles.append(handle)
-        trampoline = lib.aeron_cffi_on_controlled_fragment_handler if self.CONTROLLED else \
-            lib.aeron_cffi_on_fragment_handler
+        delivery = hot.Delivery(handler, Header(), self.CONTROLLED)
+        delegate = lib.aeron_cffi_hot_assembled_controlled if self.CONTROLLED else lib.aeron_cffi_hot_assembled
         out = ffi.new(f"{self.C_PREFIX}t **")
         try:
-            check(getattr(lib, self.C_PREFIX + "create")(out, trampoline, handle), self.C_PREFIX + "create")
+            check(getattr(lib, self.C_PREFIX + "create")(out, delegate, ffi.cast("void *", delivery.address)),
+                  self.C_PREFIX + "create")
         except AeronError:
             self._closed = True
             raise
         self._ptr = out[0]
         self._c_handler = ffi.addressof(lib, self.C_PREFIX + "handler")
+        delivery.bind(address(self._ptr), address(self._c_handler), self._calls)
+        self._delivery = delivery  # C calls it until _close_native: it lives as long as this object
+        self._hot_gates = (delivery,)
 
     def _close_native(self) -> None:
         getattr(lib, self.C_PREFIX + "delete")(self._ptr)
@@ -91,9 +94,11 @@ class ImageControlledFragmentAssembler(_Assembler):
 class Poller:
     """Fragment handler plumbing shared by ``Subscription`` and ``Image``.
 
-    ``_dispatch(handler, controlled, call)`` runs ``call(c_handler, clientd)`` with either
-    the C assembler (for an assembler) or this object's reusable trampoline target,
-    then re-raises what the handler raised and invalidates the ``Header``. The call
+    ``_dispatch(handler, controlled, call)`` runs ``call(c_handler, clientd)`` through cffi
+    with either the C assembler (for an assembler) or this object's reusable trampoline
+    target, then re-raises what the handler raised and invalidates the ``Header``.
+    (``Subscription``/``Image`` ``poll``/``controlled_poll`` run in C instead:
+    ``_init_hot_poller``; ``_dispatch`` serves the other polls.) The call
     counts as in flight on the poller and on the assembler (``_lifetime.using``), so a
     ``close()`` of either, from the handler or from another thread, waits for it to
     return before C frees the object.
@@ -144,27 +149,21 @@ class Poller:
         if isinstance(handler, _Assembler):
             if handler.CONTROLLED != controlled:
                 raise TypeError(f"{what}: {type(handler).__name__} does not fit this poll")
-            target = handler._target
-            c_handler, clientd = handler._c_handler, handler._ptr
-            assembler: _Assembler | None = handler
-        else:
-            if not callable(handler):
-                raise TypeError(f"{what}: handler must be callable or a fragment assembler")
-            target, clientd = self._target, self._target_handle
-            if target.function is not None:  # a handler polls the same object again
-                target = FragmentTarget(None, Header())
-                clientd = ffi.new_handle(target)
-            target.function = handler
-            c_handler = lib.aeron_cffi_on_controlled_fragment_handler if controlled else \
-                lib.aeron_cffi_on_fragment_handler
-            assembler = None
-        try:
             # The assembler's C memory is used by the whole call, as the subscription's is:
             # a handler that closes either only marks it closed until the poll returns.
-            if assembler is None:
-                result = self._in_flight(call, c_handler, clientd)
-            else:
-                result = using((self, assembler), call, c_handler, clientd)  # type: ignore[arg-type]
+            result = using((self, handler), call, handler._c_handler, handler._ptr)  # type: ignore[arg-type]
+            handler._delivery.raise_pending()
+            return check(result, what)
+        if not callable(handler):
+            raise TypeError(f"{what}: handler must be callable or a fragment assembler")
+        target, clientd = self._target, self._target_handle
+        if target.function is not None:  # a handler polls the same object again
+            target = FragmentTarget(None, Header())
+            clientd = ffi.new_handle(target)
+        target.function = handler
+        c_handler = lib.aeron_cffi_on_controlled_fragment_handler if controlled else lib.aeron_cffi_on_fragment_handler
+        try:
+            result = self._in_flight(call, c_handler, clientd)
         finally:
             if target is self._target:
                 target.function = None

@@ -29,7 +29,7 @@ import sys
 import time
 from typing import Any, Callable
 
-from aeron_cffi import Aeron, BufferClaim
+from aeron_cffi import Aeron, BufferClaim, FragmentAssembler
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.fast import BatchPoller, CopyingPoller, MessageBatch, offer_batch
 
@@ -155,6 +155,8 @@ def operations(bench: Bench) -> dict[str, Callable[[int], int]]:
     def on_fragment(data: bytes, header: object) -> None:
         received[0] += 1
 
+    assembler = FragmentAssembler(on_fragment)
+
     def send_batch(count: int) -> None:
         start = 0
         while start < count:
@@ -198,6 +200,8 @@ def operations(bench: Bench) -> dict[str, Callable[[int], int]]:
             polling(lambda: sub.poll(on_fragment, FRAGMENT_LIMIT, view=True)), 32, n),
         "poll(handler, view=True) 1 KiB": lambda n: bench.receiving(
             polling(lambda: sub.poll(on_fragment, FRAGMENT_LIMIT, view=True)), 1024, n),
+        "poll(FragmentAssembler(handler)) 32 B": lambda n: bench.receiving(
+            polling(lambda: sub.poll(assembler, FRAGMENT_LIMIT)), 32, n),
         "CopyingPoller.poll(handler) 32 B": lambda n: bench.receiving(
             polling(lambda: copying.poll(on_fragment, FRAGMENT_LIMIT)), 32, n),
         "BatchPoller.poll 32 B": lambda n: bench.receiving(polling(poller.poll), 32, n),

@@ -65,6 +65,7 @@ static PyObject *hot_str_fragment_limit;
 static PyObject *hot_str_view;
 static PyObject *hot_str_finish;
 static PyObject *hot_str_check_open;
+static PyObject *hot_str_delivery;
 
 static void hot_dealloc(PyObject *self)
 {
@@ -859,28 +860,238 @@ static aeron_controlled_fragment_handler_action_t hot_controlled_fragment_handle
     return (aeron_controlled_fragment_handler_action_t)action;
 }
 
-/* Leave the owner's in-flight list; finish a close() that waited for this call. */
-static int hot_poll_leave(hot_poller_t *poller)
+/* Leave an in-flight list (an owner's _calls); finish a close() of `owner` that waited for this call. */
+static int hot_leave(PyObject *calls, int closed, PyObject *owner)
 {
-    Py_ssize_t size = PyList_Size(poller->calls);
-    if (size > 0 && PyList_SetSlice(poller->calls, size - 1, size, NULL) < 0)
+    Py_ssize_t size = PyList_Size(calls);
+    if (size > 0 && PyList_SetSlice(calls, size - 1, size, NULL) < 0)
     {
         return -1;
     }
-    if (poller->gate.closed && size <= 1)
+    if (closed && size <= 1 && NULL != owner)
     {
-        PyObject *owner = poller->gate.owner;
-        if (NULL != owner)
+        PyObject *done = PyObject_CallMethodObjArgs(owner, hot_str_finish, Py_True, NULL);
+        if (NULL == done)
         {
-            PyObject *done = PyObject_CallMethodObjArgs(owner, hot_str_finish, Py_True, NULL);
-            if (NULL == done)
-            {
-                return -1;
-            }
-            Py_DECREF(done);
+            return -1;
         }
+        Py_DECREF(done);
     }
     return 0;
+}
+
+static int hot_poll_leave(hot_poller_t *poller)
+{
+    return hot_leave(poller->calls, poller->gate.closed, poller->gate.owner);
+}
+
+/* --- Delivery: a fragment assembler's delegate, calling its Python handler from C ---- */
+
+typedef struct
+{
+    PyObject_HEAD
+    hot_poll_t state;   /* the handler, its Header, the first exception (bytes: the assembler's buffer is its own) */
+    int controlled;
+    int closed;         /* the assembler's gate */
+    void *assembler;    /* the aeron_*fragment_assembler_t, once bound */
+    aeron_fragment_handler_t on_fragment; /* the aeron_*fragment_assembler_handler that feeds it */
+    PyObject *calls;    /* the assembler's _calls */
+}
+hot_delivery_t;
+
+static PyTypeObject *hot_delivery_type;
+
+static int hot_delivery_init(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    hot_delivery_t *delivery = (hot_delivery_t *)self;
+    PyObject *handler, *header;
+    if (!PyArg_ParseTuple(args, "OOp:Delivery", &handler, &header, &delivery->controlled))
+    {
+        return -1;
+    }
+    Py_INCREF(handler);
+    Py_INCREF(header);
+    delivery->state.handler = handler;
+    delivery->state.header = (hot_header_t *)header;
+    return 0;
+}
+
+static int hot_delivery_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    hot_delivery_t *delivery = (hot_delivery_t *)self;
+    Py_VISIT(delivery->state.handler);
+    Py_VISIT((PyObject *)delivery->state.header);
+    Py_VISIT(delivery->calls);
+    return 0;
+}
+
+static int hot_delivery_clear(PyObject *self)
+{
+    hot_delivery_t *delivery = (hot_delivery_t *)self;
+    Py_CLEAR(delivery->state.handler);
+    Py_CLEAR(delivery->state.header);
+    Py_CLEAR(delivery->calls);
+    Py_CLEAR(delivery->state.error_type);
+    Py_CLEAR(delivery->state.error_value);
+    Py_CLEAR(delivery->state.error_traceback);
+    return 0;
+}
+
+/* bind(assembler_address, assembler_handler_address, calls): the C assembler made with this delegate */
+static PyObject *hot_delivery_bind(PyObject *self, PyObject *args)
+{
+    hot_delivery_t *delivery = (hot_delivery_t *)self;
+    PyObject *assembler, *on_fragment, *calls;
+    if (!PyArg_ParseTuple(args, "OOO!:bind", &assembler, &on_fragment, &PyList_Type, &calls))
+    {
+        return NULL;
+    }
+    delivery->assembler = PyLong_AsVoidPtr(assembler);
+    delivery->on_fragment = (aeron_fragment_handler_t)PyLong_AsVoidPtr(on_fragment);
+    if (PyErr_Occurred())
+    {
+        return NULL;
+    }
+    Py_INCREF(calls);
+    Py_XDECREF(delivery->calls);
+    delivery->calls = calls;
+    Py_RETURN_NONE;
+}
+
+static PyObject *hot_delivery_address(PyObject *self, void *closure)
+{
+    return PyLong_FromVoidPtr(&((hot_delivery_t *)self)->state);
+}
+
+/* Raise what the handler raised during the poll that just returned (a cffi poll). */
+static PyObject *hot_delivery_raise_pending(PyObject *self, PyObject *unused)
+{
+    hot_poll_t *state = &((hot_delivery_t *)self)->state;
+    if (NULL != state->error_type)
+    {
+        PyErr_Restore(state->error_type, state->error_value, state->error_traceback);
+        state->error_type = state->error_value = state->error_traceback = NULL;
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *hot_delivery_close(PyObject *self, PyObject *unused)
+{
+    ((hot_delivery_t *)self)->closed = 1;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef hot_delivery_methods[] = {
+    {"bind", hot_delivery_bind, METH_VARARGS, "bind(assembler_address, assembler_handler_address, calls)"},
+    {"raise_pending", hot_delivery_raise_pending, METH_NOARGS, "Raise the first exception of the last poll's handler calls."},
+    {"close", hot_delivery_close, METH_NOARGS, "Refuse every later hot poll through the assembler (it is closed)."},
+    {NULL}
+};
+
+static PyGetSetDef hot_delivery_getset[] = {
+    {"address", hot_delivery_address, NULL, "the clientd to create the C assembler with", NULL},
+    {NULL}
+};
+
+static PyType_Slot hot_delivery_slots[] = {
+    {Py_tp_doc, "Delivery(handler, header, controlled): the delegate of a fragment assembler."},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_init, hot_delivery_init},
+    {Py_tp_dealloc, hot_gc_dealloc},
+    {Py_tp_traverse, hot_delivery_traverse},
+    {Py_tp_clear, hot_delivery_clear},
+    {Py_tp_methods, hot_delivery_methods},
+    {Py_tp_getset, hot_delivery_getset},
+    {0, NULL}
+};
+
+static PyType_Spec hot_delivery_spec = {
+    "aeron_cffi._hot.Delivery", sizeof(hot_delivery_t), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, hot_delivery_slots
+};
+
+/* The assemblers' delegates (declared to cffi). The GIL is held already when a hot poll
+ * feeds the assembler, and not when a cffi call does (ReplayMerge.poll, bounded polls). */
+void aeron_cffi_hot_assembled(void *clientd, const uint8_t *buffer, size_t length, aeron_header_t *header)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    hot_fragment_handler(clientd, buffer, length, header);
+    PyGILState_Release(gil);
+}
+
+aeron_controlled_fragment_handler_action_t aeron_cffi_hot_assembled_controlled(
+    void *clientd, const uint8_t *buffer, size_t length, aeron_header_t *header)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    aeron_controlled_fragment_handler_action_t action = hot_controlled_fragment_handler(clientd, buffer, length, header);
+    PyGILState_Release(gil);
+    return action;
+}
+
+/* The arguments of poll(handler, fragment_limit=10, *, view=False): 1, or 0 for what the
+ * Python fallback takes (other types, other keywords). */
+static int hot_poll_arguments(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, long *fragment_limit,
+                              int *view)
+{
+    Py_ssize_t nkw = NULL == kwnames ? 0 : PyTuple_Size(kwnames);
+    if (nargs > 1)
+    {
+        if (!PyLong_Check(args[1]))
+        {
+            return 0;
+        }
+        *fragment_limit = PyLong_AsLong(args[1]);
+    }
+    for (Py_ssize_t i = 0; i < nkw; i++)
+    {
+        PyObject *name = PyTuple_GetItem(kwnames, i);
+        PyObject *value = args[nargs + i];
+        if (name == hot_str_view || 0 == PyUnicode_Compare(name, hot_str_view)) /* (names are interned) */
+        {
+            if ((*view = PyObject_IsTrue(value)) < 0)
+            {
+                PyErr_Clear();
+                return 0;
+            }
+        }
+        else if ((name == hot_str_fragment_limit || 0 == PyUnicode_Compare(name, hot_str_fragment_limit)) &&
+                 nargs < 2 && PyLong_Check(value))
+        {
+            *fragment_limit = PyLong_AsLong(value);
+        }
+        else
+        {
+            return 0;
+        }
+    }
+    if (*fragment_limit < 0) /* (or too large for a long: size_t's range is the fallback's to check) */
+    {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+/* The assembler's Delivery when `handler` is a fragment assembler this poll can feed in C
+ * (a new reference); NULL with no error for anything else, NULL with an error on failure. */
+static hot_delivery_t *hot_assembler_delivery(hot_poller_t *poller, PyObject *handler, int controlled)
+{
+    int assembler = PyObject_IsInstance(handler, poller->assembler_type);
+    if (assembler <= 0)
+    {
+        return NULL;
+    }
+    PyObject *found = PyObject_GetAttr(handler, hot_str_delivery);
+    if (NULL == found) /* (an assembler whose constructor failed: the fallback says so) */
+    {
+        PyErr_Clear();
+    }
+    else if (Py_TYPE(found) != hot_delivery_type || ((hot_delivery_t *)found)->controlled != controlled ||
+             NULL == ((hot_delivery_t *)found)->assembler)
+    {
+        Py_CLEAR(found); /* (the fallback says what does not fit) */
+    }
+    return (hot_delivery_t *)found;
 }
 
 static PyObject *hot_poll_with(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
@@ -889,71 +1100,57 @@ static PyObject *hot_poll_with(PyObject *self, PyObject *const *args, Py_ssize_t
     hot_poller_t *poller = (hot_poller_t *)self;
     long fragment_limit = 10;
     int view = 0;
-    Py_ssize_t nkw = NULL == kwnames ? 0 : PyTuple_Size(kwnames);
-    if (nargs < 1 || nargs > 2 || !PyCallable_Check(args[0]))
+    hot_delivery_t *delivery = NULL;
+    if (nargs < 1 || nargs > 2 || !hot_poll_arguments(args, nargs, kwnames, &fragment_limit, &view))
     {
         goto fallback;
     }
-    int assembler = PyObject_IsInstance(args[0], poller->assembler_type);
-    if (assembler < 0)
+    if (!PyCallable_Check(args[0]))
     {
-        return NULL;
-    }
-    if (assembler)
-    {
-        goto fallback;
-    }
-    if (nargs > 1)
-    {
-        if (!PyLong_Check(args[1]))
+        delivery = hot_assembler_delivery(poller, args[0], controlled);
+        if (NULL == delivery || view)
         {
-            goto fallback;
-        }
-        fragment_limit = PyLong_AsLong(args[1]);
-    }
-    for (Py_ssize_t i = 0; i < nkw; i++)
-    {
-        PyObject *name = PyTuple_GetItem(kwnames, i);
-        PyObject *value = args[nargs + i];
-        if (name == hot_str_view || 0 == PyUnicode_Compare(name, hot_str_view)) /* (names are interned) */
-        {
-            if ((view = PyObject_IsTrue(value)) < 0)
+            if (PyErr_Occurred())
             {
                 return NULL;
             }
-        }
-        else if ((name == hot_str_fragment_limit || 0 == PyUnicode_Compare(name, hot_str_fragment_limit)) &&
-                 nargs < 2 && PyLong_Check(value))
-        {
-            fragment_limit = PyLong_AsLong(value);
-        }
-        else
-        {
             goto fallback;
         }
     }
-    if (fragment_limit < 0 || (-1 == fragment_limit && PyErr_Occurred()))
-    {
-        PyErr_Clear();
-        goto fallback;
-    }
-    /* in flight before the open check (as _lifetime's _in_flight): a close() from the
-     * handler or another thread marks the owner closed and leaves its C close to us */
+    /* in flight before the open checks (as _lifetime's _in_flight and using()): a close()
+     * from the handler or another thread marks the owner, or the assembler, closed and
+     * leaves its C close to us */
     if (PyList_Append(poller->calls, Py_None) < 0)
     {
+        Py_XDECREF(delivery);
         return NULL;
     }
-    if (poller->gate.closed)
+    if (NULL != delivery && PyList_Append(delivery->calls, Py_None) < 0)
     {
-        if (hot_poll_leave(poller) < 0)
-        {
-            return NULL;
-        }
-        goto fallback;
+        hot_poll_leave(poller);
+        Py_DECREF(delivery);
+        return NULL;
     }
     hot_poll_t poll = {poller, args[0], NULL, view, controlled, NULL, NULL, NULL};
-    int own_header = poller->header_busy;
-    if (own_header)
+    hot_poll_t *state = &poll;
+    void *clientd = &poll;
+    aeron_fragment_handler_t on_fragment = hot_fragment_handler;
+    aeron_controlled_fragment_handler_t on_controlled = hot_controlled_fragment_handler;
+    int own_header = 0;
+    int result = 0;
+    int refused = poller->gate.closed || (NULL != delivery && delivery->closed);
+    if (refused)
+    {
+        goto leave; /* and on to the fallback, which raises */
+    }
+    if (NULL != delivery)
+    {
+        state = &delivery->state;
+        clientd = delivery->assembler;
+        on_fragment = delivery->on_fragment;
+        on_controlled = (aeron_controlled_fragment_handler_t)delivery->on_fragment; /* (its controlled twin) */
+    }
+    else if ((own_header = poller->header_busy)) /* a handler polling again: a Header of its own */
     {
         poll.header = (hot_header_t *)PyObject_CallObject(poller->header_type, NULL);
         if (NULL == poll.header)
@@ -967,42 +1164,50 @@ static PyObject *hot_poll_with(PyObject *self, PyObject *const *args, Py_ssize_t
         poll.header = (hot_header_t *)poller->header;
         poller->header_busy = 1;
     }
-    int result;
     if (HOT_SUBSCRIPTION == poller->kind)
     {
         result = controlled ?
-            aeron_subscription_controlled_poll(
-                poller->gate.target, hot_controlled_fragment_handler, &poll, (size_t)fragment_limit) :
-            aeron_subscription_poll(poller->gate.target, hot_fragment_handler, &poll, (size_t)fragment_limit);
+            aeron_subscription_controlled_poll(poller->gate.target, on_controlled, clientd, (size_t)fragment_limit) :
+            aeron_subscription_poll(poller->gate.target, on_fragment, clientd, (size_t)fragment_limit);
     }
     else
     {
         result = controlled ?
-            aeron_image_controlled_poll(
-                poller->gate.target, hot_controlled_fragment_handler, &poll, (size_t)fragment_limit) :
-            aeron_image_poll(poller->gate.target, hot_fragment_handler, &poll, (size_t)fragment_limit);
+            aeron_image_controlled_poll(poller->gate.target, on_controlled, clientd, (size_t)fragment_limit) :
+            aeron_image_poll(poller->gate.target, on_fragment, clientd, (size_t)fragment_limit);
     }
     if (own_header)
     {
         Py_DECREF(poll.header);
     }
-    else
+    else if (NULL == delivery)
     {
         poller->header_busy = 0;
     }
-    if (hot_poll_leave(poller) < 0)
+
+leave:;
+    PyObject *error_type = state->error_type, *error_value = state->error_value, *error_traceback = state->error_traceback;
+    state->error_type = state->error_value = state->error_traceback = NULL;
+    int left = hot_poll_leave(poller);
+    if (NULL != delivery)
     {
-        if (NULL != poll.error_type)
-        {
-            PyErr_Clear();
-            PyErr_Restore(poll.error_type, poll.error_value, poll.error_traceback);
-        }
+        left |= hot_leave(delivery->calls, delivery->closed, args[0]);
+        Py_DECREF(delivery);
+        delivery = NULL;
+    }
+    if (NULL != error_type)
+    {
+        PyErr_Clear(); /* (the handler's exception comes first) */
+        PyErr_Restore(error_type, error_value, error_traceback);
         return NULL;
     }
-    if (NULL != poll.error_type)
+    if (left < 0)
     {
-        PyErr_Restore(poll.error_type, poll.error_value, poll.error_traceback);
         return NULL;
+    }
+    if (refused)
+    {
+        goto fallback; /* closed before the poll: the fallback raises ResourceClosedError */
     }
     if (result < 0)
     {
@@ -1011,6 +1216,7 @@ static PyObject *hot_poll_with(PyObject *self, PyObject *const *args, Py_ssize_t
     return PyLong_FromLong(result);
 
 fallback:
+    Py_XDECREF(delivery);
     return hot_fallback(&poller->gate, controlled ? Py_True : Py_False, args, nargs, kwnames);
 }
 
@@ -1096,12 +1302,14 @@ static PyObject *hot_create_module(void)
     hot_str_view = PyUnicode_InternFromString("view");
     hot_str_finish = PyUnicode_InternFromString("_finish_close_if_idle");
     hot_str_check_open = PyUnicode_InternFromString("_check_open");
+    hot_str_delivery = PyUnicode_InternFromString("_delivery");
     PyObject *module = hot_view_buffer_slots() < 0 ? NULL : PyModule_Create(&hot_module_def);
     if (NULL == module ||
         hot_add_type(module, &hot_header_spec, "HeaderBase", NULL) < 0 ||
         hot_add_type(module, &hot_view_spec, "FragmentView", &hot_view_type) < 0 ||
         hot_add_type(module, &hot_offerer_spec, "Offerer", NULL) < 0 ||
         hot_add_type(module, &hot_poller_spec, "Poller", NULL) < 0 ||
+        hot_add_type(module, &hot_delivery_spec, "Delivery", &hot_delivery_type) < 0 ||
         PyModule_AddIntConstant(module, "SUBSCRIPTION", HOT_SUBSCRIPTION) < 0 ||
         PyModule_AddIntConstant(module, "IMAGE", HOT_IMAGE) < 0)
     {

@@ -16,7 +16,8 @@ import sys
 
 import pytest
 
-from aeron_cffi import (ControlledPollAction, FragmentAssembler, FragmentView, InvalidArgumentError, OfferResult,
+from aeron_cffi import (ControlledPollAction, FragmentAssembler, FragmentView, ImageFragmentAssembler,
+                        InvalidArgumentError, OfferResult,
                         ResourceClosedError)
 from aeron_cffi._native import hot
 
@@ -247,3 +248,42 @@ def test_a_view_offered_from_its_handler_is_sent_from_where_it_lies(aeron):
         pong_publication.offer(kept[0])
     with pytest.raises(ResourceClosedError):
         pong_publication.offer(kept[0], lambda length: 0)
+
+
+def test_an_assembler_delivers_whole_messages_from_c_through_hot_and_cffi_polls(aeron):
+    # Subscription.poll feeds the assembler holding the GIL; Image.bounded_poll goes through cffi,
+    # which releases it, and the assembler's C delegate takes it to call the handler
+    subscription, publication = connected(aeron, 3314)
+    plain = aeron.add_subscription("aeron:ipc", 3314)
+    wait_until(lambda: plain.image_count, "second subscription")
+    longest = publication.max_payload_length * 3 + 7
+    messages = [bytes([i]) * (longest if i % 2 else 5) for i in range(6)]
+    offer_all(publication, messages)
+    for poll, assembler_type in ((subscription.poll, FragmentAssembler),
+                                 (lambda h, n: plain.images()[0].bounded_poll(h, 2**62, n), ImageFragmentAssembler)):
+        got: list = []
+        assembler = assembler_type(lambda data, header: got.append((data, header.position, header.values().flags)))
+        wait_until(lambda: len(got) >= len(messages), "whole messages", lambda: poll(assembler, 10))
+        assert [data for data, *_ in got] == messages
+        assert all(flags == 0xC0 for *_, flags in got[::2])  # (an unfragmented message: begin and end)
+        assert got[-1][1] == publication.position
+        assembler.close()
+
+
+def test_an_assembler_handler_that_raises_gets_the_rest_then_the_first_error(aeron):
+    subscription, publication = connected(aeron, 3315)
+    offer_all(publication, [b"a", b"b", b"c"])
+    seen: list[bytes] = []
+
+    def handler(data, header):
+        seen.append(data)
+        raise ValueError(f"refused {data!r}")
+    assembler = FragmentAssembler(handler)
+    with pytest.raises(ValueError, match="refused b'a'"):
+        wait_until(lambda: False, "the handler raising", lambda: subscription.poll(assembler, 10))
+    assert seen == [b"a", b"b", b"c"]
+    with pytest.raises(TypeError, match="does not fit this poll"):
+        subscription.controlled_poll(assembler)
+    assembler.close()
+    with pytest.raises(ResourceClosedError):
+        subscription.poll(assembler)
