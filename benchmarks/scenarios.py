@@ -31,14 +31,17 @@ class Settings:
     throughput_seconds: float  # each throughput run, after start-up
     ping_messages: int
     ping_warmup: int
-    archive_messages: int
+    archive_messages: int  # 1 KiB messages recorded, then replayed
+    queue_messages: int  # queue entries, and the raw recording beside them
     python: str = sys.executable  # the interpreter of our Python workers
 
     @classmethod
     def for_mode(cls, quick: bool, repetitions: int | None, python: str = sys.executable) -> Settings:
         if quick:
-            return cls(repetitions or 1, 2.0, 5_000, 1_000, 20_000, python)
-        return cls(repetitions or 3, 6.0, 50_000, 10_000, 200_000, python)
+            return cls(repetitions or 1, 2.0, 5_000, 1_000, 20_000, 20_000, python)
+        # 1 GB a recording: each archive run lasts about a second (200 MB ran for a fifth of
+        # one, and single runs spread by half)
+        return cls(repetitions or 3, 6.0, 50_000, 10_000, 1_000_000, 200_000, python)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -376,7 +379,7 @@ def raw_recording(settings: Settings, work: pathlib.Path) -> Measurement:
     def command(settings: Settings, directory: str, archive: JavaArchive) -> list[str]:
         return [programs.archive_throughput(), "-p", directory, "-C", archive.control_request_channel,
                 "-c", "aeron:ipc", "-s", str(STREAM_ID), "-L", str(QUEUE_ENTRY_LENGTH),
-                "-m", str(settings.archive_messages)]
+                "-m", str(settings.queue_messages)]
 
     bytes_per_second = _archive_run(command)(settings, work)["record"] * 1024 * 1024
     return {metric: bytes_per_second / _FRAME_LENGTH for metric in QUEUE_METRICS}
@@ -384,7 +387,7 @@ def raw_recording(settings: Settings, work: pathlib.Path) -> Measurement:
 
 def python_queue(settings: Settings, directory: str, archive: JavaArchive) -> list[str]:
     return python_worker("queue", python=settings.python, dir=directory, control_channel=archive.control_request_channel,
-                         length=QUEUE_ENTRY_LENGTH, messages=settings.archive_messages)
+                         length=QUEUE_ENTRY_LENGTH, messages=settings.queue_messages)
 
 
 def queue_rates(run: Callable[[Settings, pathlib.Path], str]) -> Callable[[Settings, pathlib.Path], Measurement]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import struct
 import threading
 import time
@@ -110,12 +111,12 @@ def archive(args: argparse.Namespace) -> None:
         counters = aeron.counters_reader()
 
         message = bytearray(args.length)
-        offer = publication.offer
+        offer, pack_into, back_off = publication.offer, struct.Struct("<q").pack_into, os.sched_yield
         start = time.perf_counter_ns()
         for i in range(args.messages):
-            struct.pack_into("<q", message, 0, i)
+            pack_into(message, 0, i)
             while offer(message) < 0:
-                pass
+                back_off()  # (as the Java sample's YieldingIdleStrategy: the archive and driver need the cores)
         stop_position = publication.position
         while counters.value(counter_id) < stop_position:
             time.sleep(0)
