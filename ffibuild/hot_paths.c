@@ -1,6 +1,7 @@
 /*
- * aeron_cffi._hot: the per-message paths (offer, poll, controlled_poll) as CPython
- * methods compiled into the cffi extension, so the process keeps one copy of libaeron.
+ * aeron_cffi._hot: the per-message paths (offer, poll, controlled_poll, a fragment
+ * assembler's delivery) as CPython methods and callbacks compiled into the cffi
+ * extension, so the process keeps one copy of libaeron.
  *
  * Why not cffi: cffi releases and retakes the GIL around every C call and calls a
  * handler through a C-to-Python trampoline that makes a cdata per argument. These
@@ -18,9 +19,9 @@
  * argument of another type, a reserved value supplier, a terminal offer result) is
  * handed to the Python method of the owner, which raises or handles it as before.
  *
- * Compiled against the 3.10 limited API like the rest of the extension, so there is
- * no vectorcall and no buffer protocol for FragmentView (Py_buffer joined the stable
- * ABI in 3.11).
+ * Compiled against the 3.10 limited API like the rest of the extension: what later
+ * stable ABIs add (vectorcall, FragmentView's buffer protocol) is used only on the
+ * interpreters that have it, found at run time (hot_call2, hot_view_buffer_slots).
  */
 #include <dlfcn.h>
 #include <structmember.h>
@@ -729,14 +730,14 @@ static int hot_poller_clear(PyObject *self)
     return 0;
 }
 
-/* One poll call's state, on the C stack: nested polls (a handler polling again) each have their own. */
+/* What a handler is called with and what it raised: a poll call's, on the C stack (nested
+ * polls, a handler polling again, each have their own), or a Delivery's (an assembler's). */
 typedef struct
 {
     hot_poller_t *poller;
     PyObject *handler;
     hot_header_t *header;
     int view;
-    int controlled;
     PyObject *error_type, *error_value, *error_traceback; /* the first exception a handler raised */
 }
 hot_poll_t;
@@ -1131,7 +1132,7 @@ static PyObject *hot_poll_with(PyObject *self, PyObject *const *args, Py_ssize_t
         Py_DECREF(delivery);
         return NULL;
     }
-    hot_poll_t poll = {poller, args[0], NULL, view, controlled, NULL, NULL, NULL};
+    hot_poll_t poll = {poller, args[0], NULL, view, NULL, NULL, NULL};
     hot_poll_t *state = &poll;
     void *clientd = &poll;
     aeron_fragment_handler_t on_fragment = hot_fragment_handler;
