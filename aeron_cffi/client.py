@@ -32,6 +32,9 @@ __all__ = ["Aeron", "AsyncAdd", "HandlerRegistration", "NEXT_SESSION_ID_KIND", "
 
 
 AsyncAdd = _async.AsyncAdd
+# How long a call that finds the client closed by its conductor waits for the error it was
+# closed with (Aeron._conductor_error): the conductor thread's wait for the GIL, generously.
+_CONDUCTOR_ERROR_WAIT_S = 1.0
 
 
 def check_channel(channel: object, what: str) -> bytes:
@@ -195,10 +198,22 @@ class Aeron(Resource):
         conductor no longer runs: a command would never be answered)."""
         super()._check_open()
         if self._in_flight(lib.aeron_is_closed, self._ptr):
-            fatal = self.context.reporter.fatal
+            fatal = self._conductor_error()
             if fatal is None:
                 raise ResourceClosedError("Aeron client was closed by its conductor")
             raise type(fatal)(f"Aeron client was closed by its conductor: {fatal.errmsg}", fatal.errcode)
+
+    def _conductor_error(self) -> AeronError | None:
+        """The error the conductor closed the client with. Its thread marks the client closed
+        before it calls the error handler (``aeron_client_conductor.c``: ``force_close_resources``,
+        then ``error_handler``), and the handler waits for the GIL: a call that sees the
+        client closed may come first, so it waits a moment for the error. (In invoker mode the
+        conductor runs in this thread: the error is there first.)"""
+        reporter = self.context.reporter
+        deadline = time.monotonic() + _CONDUCTOR_ERROR_WAIT_S
+        while reporter.fatal is None and not self._invoker and time.monotonic() < deadline:
+            time.sleep(0.001)
+        return reporter.fatal
 
     def close(self) -> None:
         """Close every publication, subscription, counter and pending operation of this
