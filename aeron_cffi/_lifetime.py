@@ -38,8 +38,9 @@ works on the object; C would then free memory the running call reads. The calls
 that run long or hot (polls, offers, claims, archive requests) are therefore
 counted in ``_calls`` while they run (``_in_flight``). ``close()`` marks the object closed at once, so every new call
 raises ``ResourceClosedError``, but runs the C close only when the object is idle:
-no call in flight on it and no child whose own C close is still waiting. Else
-the last call to leave runs it, in its own thread. The ordering that makes this
+no call in flight on it and no child whose close has not finished (its C close
+waiting, or its close running in another thread: C closes run from the bottom up).
+Else the last call to leave runs it, in its own thread. The ordering that makes this
 safe without a lock on the hot path: a call appends to ``_calls`` before it reads
 ``_closed``, and ``close()`` sets ``_closed`` and ``_close_pending`` before it reads
 ``_calls``, so under the GIL at least one of the two sees the other.
@@ -92,6 +93,7 @@ class Resource:
 
     _closed: bool = True  # until __init__ ran: a failed constructor leaves nothing to close
     _closing: bool = False  # close() has started (its children are closing)
+    _close_done: bool = False  # close() has finished, C close included (parents wait for it)
     _close_at_exit: bool = False  # roots that run C threads (clients, drivers) set this
     _hot_gates: tuple[Any, ...] = ()  # aeron_cffi._hot objects serving this one (see the module docstring)
 
@@ -149,26 +151,36 @@ class Resource:
         If a call on this object (or a child's pending close) is still running, in
         another thread or below the current one, the object is closed for Python at
         once and the C close runs when that call returns."""
-        if self._closed or self._closing:
+        with _FINISH_LOCK:
+            started = self._closed or self._closing
+            if not started:
+                # A child's close may close this object again (an AeronArchive closes the
+                # Aeron client it started): that inner call must not run the C close twice.
+                self._closing = True
+                # Decided under the lock the parent's close lists its closing children
+                # with: either the parent is closed already (its C close frees this
+                # object: none here), or it waits for this close to finish before its own.
+                self._close_in_c = self._ancestors_open()
+        if started:
             if self._close_pending:  # an interrupted call may have skipped finishing it
                 self._finish_close_if_idle(deferred=False)
             return
-        # A child's close may close this object again (an AeronArchive closes the
-        # Aeron client it started): that inner call must not run the C close twice.
-        self._closing = True
         try:
             for child in list(self._children):
                 child.close()
         except BaseException:
-            self._closing = False  # a child failed to close: a later close() tries again
+            with _FINISH_LOCK:
+                self._closing = False  # a child failed to close: a later close() tries again
             raise
-        self._close_in_c = self._ancestors_open()
         self._closed = True
         for gate in self._hot_gates:
             gate.close()
         with _FINISH_LOCK:
             self._close_pending = True
-            blocking = [child for child in self._children if child._close_pending]
+            # every child whose close has not finished: a pending C close, or a close
+            # another thread is running (its child.close() above returned at once),
+            # which may still call C
+            blocking = [child for child in self._children if child._closing and not child._close_done]
             for child in blocking:
                 child._waiters.append(self)
             self._blocking_children = len(blocking)
@@ -195,6 +207,7 @@ class Resource:
                 self._parent._children.discard(self)
             self._release_handles()
             with _FINISH_LOCK:
+                self._close_done = True
                 waiters, self._waiters = self._waiters, []
                 for waiter in waiters:
                     waiter._blocking_children -= 1

@@ -235,3 +235,42 @@ client.close()
         assert re.search(rf"{path} resource closed in C during the call: False", result.stdout), result.stdout
         assert re.search(rf"{path} client closed in C during the call: False", result.stdout), result.stdout
     assert result.stdout.count("CopyingPoller.poll") == 2, result.stdout
+
+
+def test_a_parent_closed_while_a_child_closes_in_another_thread_waits_for_it(tmp_path):
+    # The CI run found a child's C close that never ran: the child's close, in one thread,
+    # decided whether to call C (are its ancestors open?) only after closing its own
+    # children, and its parent's close, in another thread, came in between; the parent
+    # waited only for children whose C close was already pending. Here the child's close
+    # is held in its grandchild's C close while the parent closes: the parent must wait,
+    # and the C closes run from the bottom up, each once.
+    result = run_script(PRELUDE + """
+from aeron_cffi._lifetime import Resource
+closes = []
+class Logged(Resource):
+    def __init__(self, name, parent=None):
+        self.name = name
+        super().__init__(parent)
+    def _close_native(self):
+        closes.append(self.name)
+held, release = threading.Event(), threading.Event()
+class Held(Logged):
+    def _close_native(self):  # the grandchild's C close takes a while
+        held.set()
+        release.wait(10)
+        super()._close_native()
+parent = Logged("parent")
+child = Logged("child", parent)
+grandchild = Held("grandchild", child)
+closing_child = threading.Thread(target=child.close)
+closing_child.start()
+held.wait(10)
+parent.close()  # the child's close is under way in the other thread
+print("while the child closes", closes, parent.is_closed)
+release.set()
+closing_child.join(10)
+print("after", closes)
+client.close(); driver.close()
+""", tmp_path)
+    assert "while the child closes [] True" in result.stdout, result.stdout
+    assert "after ['grandchild', 'child', 'parent']" in result.stdout, result.stdout
