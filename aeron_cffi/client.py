@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, cast
 
 from aeron_cffi import async_add as _async
+from aeron_cffi import _waiting
 from aeron_cffi._lifetime import Resource, in_flight
 from aeron_cffi._native import ffi, lib
 from aeron_cffi.channel_uri import ChannelUri
@@ -14,6 +15,7 @@ from aeron_cffi.callbacks import ConductorTarget, log_sink
 from aeron_cffi.context import Context
 from aeron_cffi.errors import (
     AeronError,
+    AeronTimeoutError,
     DriverTimeoutError,
     InvalidArgumentError,
     InvalidStateError,
@@ -210,10 +212,12 @@ class Aeron(Resource):
         client closed may come first, so it waits a moment for the error. (In invoker mode the
         conductor runs in this thread: the error is there first.)"""
         reporter = self.context.reporter
-        deadline = time.monotonic() + _CONDUCTOR_ERROR_WAIT_S
-        while reporter.fatal is None and not self._invoker and time.monotonic() < deadline:
-            time.sleep(0.001)
-        return reporter.fatal
+        if self._invoker:
+            return reporter.fatal
+        try:
+            return _waiting.until(lambda: reporter.fatal, "the conductor's error", _CONDUCTOR_ERROR_WAIT_S, pause=0.001)
+        except AeronTimeoutError:
+            return None
 
     def close(self) -> None:
         """Close every publication, subscription, counter and pending operation of this
