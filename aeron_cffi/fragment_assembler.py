@@ -128,6 +128,7 @@ class Poller:
         name = type(self).__name__
         poller = hot.Poller(address(self._ptr), kind, self, type(self)._poll_other, self._calls, Header, _Assembler,
                             check, f"{name}.poll", f"{name}.controlled_poll")
+        self._hot_poller = poller
         self._hot_gates = (poller,)
         self.__dict__["poll"] = poller.poll
         self.__dict__["controlled_poll"] = poller.controlled_poll

@@ -115,11 +115,11 @@ class Image(Poller, Resource):
     def poll(self, handler: Any, fragment_limit: int = 10, *, view: bool = False) -> int:
         """Deliver up to ``fragment_limit`` fragments to ``handler(data, header)`` (``aeron_image_poll``);
         ``view`` as ``Subscription.poll``."""
-        return self._hot_gates[0].poll(handler, fragment_limit, view=view)  # type: ignore[no-any-return]
+        return self._hot_poller.poll(handler, fragment_limit, view=view)
 
     def controlled_poll(self, handler: Any, fragment_limit: int = 10, *, view: bool = False) -> int:
         """As ``poll``, ``handler`` returns a ``ControlledPollAction`` (``aeron_image_controlled_poll``)."""
-        return self._hot_gates[0].controlled_poll(handler, fragment_limit, view=view)  # type: ignore[no-any-return]
+        return self._hot_poller.controlled_poll(handler, fragment_limit, view=view)
 
     def bounded_poll(self, handler: Any, limit_position: int, fragment_limit: int = 10) -> int:
         """``poll`` up to ``limit_position`` (``aeron_image_bounded_poll``)."""

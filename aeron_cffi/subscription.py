@@ -116,13 +116,13 @@ class Subscription(Poller, Resource):
         If ``handler`` raises, the rest of the batch is still delivered and the first
         exception is re-raised when the C call returns.
         """
-        return self._hot_gates[0].poll(handler, fragment_limit, view=view)  # type: ignore[no-any-return]
+        return self._hot_poller.poll(handler, fragment_limit, view=view)
 
     def controlled_poll(self, handler: Any, fragment_limit: int = 10, *, view: bool = False) -> int:
         """As ``poll``; ``handler`` returns a ``ControlledPollAction`` (``None`` = CONTINUE)
         (``aeron_subscription_controlled_poll``). If it raises, the poll stops (ABORT) and
         that fragment is delivered again by the next poll."""
-        return self._hot_gates[0].controlled_poll(handler, fragment_limit, view=view)  # type: ignore[no-any-return]
+        return self._hot_poller.controlled_poll(handler, fragment_limit, view=view)
 
     def block_poll(self, handler: Callable[[bytes, int, int], object], block_length_limit: int) -> int:
         """Deliver blocks of frames to ``handler(block, session_id, term_id)`` (``aeron_subscription_block_poll``)."""
